@@ -127,6 +127,8 @@ public final class Json {
                     ascii[c] = ESCAPE_CUSTOM;
                 }
             }
+            // Python's ensure_ascii escapes everything outside ' '..'~', DEL included.
+            ascii[0x7f] = ESCAPE_CUSTOM;
         }
 
         @Override
@@ -136,7 +138,7 @@ public final class Json {
 
         @Override
         public SerializableString getEscapeSequence(int ch) {
-            if (ch < 0x20 || ch > 0x7e && ch != 0x7f) {
+            if (ch < 0x20 || ch > 0x7e) {
                 if (ch > 0xffff) {
                     int v = ch - 0x10000;
                     return new SerializedString(String.format("\\u%04x\\u%04x", 0xd800 + (v >> 10), 0xdc00 + (v & 0x3ff)));

@@ -17,6 +17,10 @@ public final class MessageBuilder {
             throw new MessageException(ErrorCode.INVALID_FORMAT,
                     "content is " + itemContent.length() + " characters; inline messages are limited to " + ItemHashes.MAX_INLINE_CHARS);
         }
+        if (itemContent.contains("\\u0000")) {
+            // Upstream's CCN refuses any escaped NUL in item_content; fail here rather than at submission.
+            throw new MessageException(ErrorCode.INVALID_FORMAT, "content contains a NUL character, which upstream rejects");
+        }
         String hash = ItemHashes.sha256Hex(itemContent);
         AlephMessage unsigned = new AlephMessage(Chain.ETH, account.address(), type, channel == null ? DEFAULT_CHANNEL : channel,
                 ItemType.INLINE, itemContent, hash, null, time, null, null, null, null, null, null);

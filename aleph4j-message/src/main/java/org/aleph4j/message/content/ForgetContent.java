@@ -15,9 +15,10 @@ public record ForgetContent(String address, double time, List<String> hashes, Li
     @Override
     public List<String> problems() {
         Checks c = new Checks().address(address).time(time).maxSize("hashes", hashes, 1000)
-                .maxSize("aggregates", aggregates, 1000).maxLen("reason", reason, 1000)
-                .check(!hashes.isEmpty() || !aggregates.isEmpty(), "a forget needs hashes or aggregates");
+                .maxSize("aggregates", aggregates, 1000).maxLen("reason", reason, 1000);
+        // An empty target list is schema-valid upstream; the CCN rejects it later with FORGET_NO_TARGET (500).
         for (String h : hashes) c.itemHash("hashes[]", h);
+        for (String h : aggregates) c.itemHash("aggregates[]", h);
         return c.done();
     }
 }

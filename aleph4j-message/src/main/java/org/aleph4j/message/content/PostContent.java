@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /** POST content: a typed free-form document; {@code type: "amend"} amends the post named by {@code ref}. */
-@JsonPropertyOrder({"address", "time", "content", "type", "ref"})
+// Upstream model field order (aleph-message PostContent): content, ref, type.
+@JsonPropertyOrder({"address", "time", "content", "ref", "type"})
 public record PostContent(String address, double time, JsonNode content, String type, JsonNode ref) implements Content {
     @Override
     public List<String> problems() {

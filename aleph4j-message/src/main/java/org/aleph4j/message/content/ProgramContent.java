@@ -20,6 +20,7 @@ public record ProgramContent(String address, double time, Boolean allowAmend, Js
 
     public ProgramContent {
         volumes = volumes == null ? List.of() : List.copyOf(volumes);
+        requirements = Shapes.shape(requirements, Shapes.REQUIREMENTS);
     }
 
     @com.fasterxml.jackson.annotation.JsonIgnore

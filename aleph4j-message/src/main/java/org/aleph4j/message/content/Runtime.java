@@ -8,10 +8,9 @@ import java.util.List;
 public record Runtime(String ref, Boolean useLatest, String comment) {
     public Runtime {
         useLatest = useLatest == null || useLatest;
-        comment = comment == null ? "" : comment;
     }
 
     List<String> problems() {
-        return new Checks().required("runtime.ref", ref).itemHash("runtime.ref", ref).done();
+        return new Checks().required("runtime.ref", ref).required("runtime.comment", comment).itemHash("runtime.ref", ref).done();
     }
 }
