@@ -1,0 +1,158 @@
+package org.aleph4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.aleph4j.client.CcnClient;
+import org.aleph4j.client.CcnException;
+import org.aleph4j.client.MessageRecord;
+import org.aleph4j.client.PostResult;
+import org.aleph4j.message.AlephMessage;
+import org.aleph4j.message.Contents;
+import org.aleph4j.message.EthAccount;
+import org.aleph4j.message.ItemHashes;
+import org.aleph4j.message.Json;
+import org.aleph4j.message.MessageBuilder;
+import org.aleph4j.message.MessageException;
+import org.aleph4j.message.MessageType;
+import org.aleph4j.message.content.Content;
+import org.aleph4j.message.content.ForgetContent;
+import org.aleph4j.message.content.ProgramContent;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** Options and helpers shared by every command that talks to a CCN or signs messages. */
+public abstract class BaseCommand implements Callable<Integer> {
+    protected final Ctx ctx;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = "--ccn-url", paramLabel = "URL",
+            description = "CCN API (env ALEPH_CCN_URL, config ccn_url; default " + Settings.DEFAULT_CCN + ").")
+    protected String ccnUrl;
+
+    @Option(names = "--private-key", paramLabel = "HEX", description = "Sign with this private key instead of a key file.")
+    protected String privateKey;
+
+    @Option(names = "--private-key-file", paramLabel = "PATH",
+            description = "Key file (default <config home>/private-keys/ethereum.key; config home = $ALEPH_HOME or ~/.aleph-im).")
+    protected Path privateKeyFile;
+
+    @Option(names = "--json", description = "Print machine-readable JSON.")
+    protected boolean json;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30", description = "Bound of each network call (default ${DEFAULT-VALUE} s).")
+    protected int timeoutSeconds;
+
+    private Settings settings;
+    private CcnClient ccn;
+
+    protected BaseCommand(Ctx ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public final Integer call() throws Exception {
+        try {
+            return execute();
+        } finally {
+            if (ccn != null) ccn.close();
+        }
+    }
+
+    protected abstract int execute() throws Exception;
+
+    protected Settings settings() {
+        if (settings == null) settings = new Settings(ctx.env());
+        return settings;
+    }
+
+    protected CcnClient ccn() {
+        if (ccn == null) ccn = new CcnClient(settings().ccnUrl(ccnUrl), Duration.ofSeconds(timeoutSeconds), ctx.clock());
+        return ccn;
+    }
+
+    /** The signing account from --private-key, --private-key-file or the default key file. */
+    protected EthAccount account() throws IOException {
+        return settings().accounts().resolve(privateKey, privateKeyFile != null ? privateKeyFile : settings().defaultKeyFile());
+    }
+
+    protected void printJson(Object value) {
+        try {
+            ctx.out().println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value));
+        } catch (IOException e) {
+            throw new CliException("cannot print JSON: " + e.getMessage());
+        }
+    }
+
+    /** Rejects anything that is not an item hash, before any network call. */
+    protected static String requireHash(String hash, String what) {
+        if (!ItemHashes.isItemHash(hash)) {
+            throw CliException.usage("'" + hash + "' is not a valid " + what + " (64 hex characters)");
+        }
+        return hash;
+    }
+
+    /** Signs {@code content} as a message of {@code type}. */
+    protected static AlephMessage sign(EthAccount account, MessageType type, Content content, String channel, double time) {
+        try {
+            return MessageBuilder.build(account, type, content, channel, time);
+        } catch (MessageException e) {
+            throw new CliException("cannot build the " + type + " message: " + e.getMessage());
+        }
+    }
+
+    /** Posts synchronously; a rejection becomes a {@link CliException} naming the error code. */
+    protected PostResult postOrFail(AlephMessage m, String what) throws CcnException {
+        PostResult r = ccn().post(m, true);
+        if (r.rejected()) {
+            Optional<MessageRecord> rec = ccn().message(m.itemHash());
+            String reason = rec.map(x -> "error_code " + x.errorCode() + (x.details() == null ? "" : " " + Json.write(x.details())))
+                    .orElse("HTTP " + r.httpStatus());
+            throw new CliException(what + " " + m.itemHash() + " was rejected by the CCN (" + reason + ")");
+        }
+        return r;
+    }
+
+    /** A processed PROGRAM the account owns, with its typed content. */
+    protected OwnedProgram ownedProgram(String hash, EthAccount account) throws CcnException {
+        MessageRecord rec = ccn().message(hash).orElseThrow(() ->
+                new CliException("program " + hash + " not found on the CCN at " + ccn().baseUrl() + " — check the hash"));
+        if (rec.forgotten()) throw new CliException("program " + hash + " was forgotten (deleted) by " + rec.forgottenBy());
+        if (rec.message() == null || rec.message().type() != MessageType.PROGRAM) {
+            throw new CliException("message " + hash + " is not a PROGRAM — check the hash");
+        }
+        if (!rec.processed()) throw new CliException("program " + hash + " is " + rec.status() + ", not processed");
+        ProgramContent content;
+        try {
+            content = (ProgramContent) Contents.parse(MessageType.PROGRAM, rec.message().content());
+        } catch (MessageException e) {
+            throw new CliException("program " + hash + " has content aleph4j cannot read: " + e.getMessage());
+        }
+        if (!content.address().equalsIgnoreCase(account.address())) {
+            throw new CliException("program " + hash + " belongs to " + content.address() + ", not to your account "
+                    + account.address() + " — use the owner's key (--private-key-file)");
+        }
+        return new OwnedProgram(rec.message(), content);
+    }
+
+    /** FORGETs {@code hashes}; returns the post result without failing on rejection. */
+    protected AlephMessage forget(EthAccount account, List<String> hashes, String reason, String channel) throws CcnException {
+        AlephMessage f = sign(account, MessageType.FORGET, new ForgetContent(account.address(), ctx.now(), hashes, null, reason),
+                channel, ctx.now());
+        ccn().post(f, true);
+        return f;
+    }
+
+    /** A PROGRAM message and its parsed content. */
+    public record OwnedProgram(AlephMessage message, ProgramContent content) {}
+
+    protected static JsonNode tree(Object o) {
+        return Json.MAPPER.valueToTree(o);
+    }
+}

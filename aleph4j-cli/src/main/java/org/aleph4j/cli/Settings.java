@@ -1,0 +1,95 @@
+package org.aleph4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.aleph4j.client.account.AccountStore;
+import org.aleph4j.message.Json;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Endpoints and defaults, each resolved as flag, else environment variable, else
+ * {@code <config home>/config.json}, else the devnet default.
+ *
+ * <p>config.json keys: {@code ccn_url, scheduler_url, crn_url, vm_domain, path} (default key file), {@code channel}.
+ */
+public final class Settings {
+    public static final String DEFAULT_CCN = "http://127.0.0.1:4024";
+    public static final String DEFAULT_SCHEDULER = "http://127.0.0.1:4030";
+    public static final String DEFAULT_CRN = "http://127.0.0.1:4041";
+    public static final String DEFAULT_VM_DOMAIN = "aleph.localhost";
+
+    private final Map<String, String> env;
+    private final Path home;
+    private final JsonNode config;
+
+    public Settings(Map<String, String> env) {
+        this.env = env;
+        this.home = AccountStore.defaultHome(env);
+        this.config = readConfig(home.resolve("config.json"));
+    }
+
+    private static JsonNode readConfig(Path file) {
+        if (!Files.isRegularFile(file)) return null;
+        try {
+            return Json.MAPPER.readTree(Files.readString(file));
+        } catch (IOException e) {
+            throw new CliException("cannot read " + file + ": " + e.getMessage().lines().findFirst().orElse("")
+                    + " — fix or delete that file");
+        }
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    public AccountStore accounts() {
+        return new AccountStore(home);
+    }
+
+    public URI ccnUrl(String flag) {
+        return url(flag, "ALEPH_CCN_URL", "ccn_url", DEFAULT_CCN, "--ccn-url");
+    }
+
+    public URI schedulerUrl(String flag) {
+        return url(flag, "ALEPH_SCHEDULER_URL", "scheduler_url", DEFAULT_SCHEDULER, "--scheduler-url");
+    }
+
+    public URI crnUrl(String flag) {
+        return url(flag, "ALEPH_CRN_URL", "crn_url", DEFAULT_CRN, "--crn-url");
+    }
+
+    public String vmDomain(String flag) {
+        return value(flag, "ALEPH_VM_DOMAIN", "vm_domain", DEFAULT_VM_DOMAIN);
+    }
+
+    /** The default key file: config {@code path}, else {@code <home>/private-keys/ethereum.key}. */
+    public Path defaultKeyFile() {
+        String p = value(null, "ALEPH_PRIVATE_KEY_FILE", "path", null);
+        return p == null ? accounts().defaultKeyFile() : Path.of(p);
+    }
+
+    public String value(String flag, String envName, String configKey, String dflt) {
+        if (flag != null && !flag.isBlank()) return flag;
+        String e = env.get(envName);
+        if (e != null && !e.isBlank()) return e;
+        if (config != null && config.hasNonNull(configKey)) return config.get(configKey).asText();
+        return dflt;
+    }
+
+    private URI url(String flag, String envName, String configKey, String dflt, String option) {
+        String v = value(flag, envName, configKey, dflt);
+        try {
+            URI u = URI.create(v.strip());
+            if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https")) || u.getHost() == null) {
+                throw new IllegalArgumentException("not an http(s) URL");
+            }
+            return u;
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("'" + v + "' is not a valid URL for " + option + " (e.g. http://127.0.0.1:4024)");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** {@code aleph message}: read, query and forget messages. */
+package org.aleph4j.cli.message;

@@ -1,0 +1,28 @@
+package org.aleph4j.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class HelpTest {
+    @Test
+    void everyCommandHasHelpAndAGroupWithoutCommandIsAUsageError() {
+        String[][] commands = {{}, {"account"}, {"account", "create"}, {"account", "address"}, {"account", "show"},
+                {"account", "balance"}, {"account", "list"}, {"program"}, {"program", "upload"}, {"program", "update"},
+                {"program", "persist"}, {"program", "unpersist"}, {"program", "delete"}, {"program", "list"},
+                {"program", "logs"}, {"program", "status"}, {"message", "get"}, {"message", "find"},
+                {"message", "forget"}, {"file", "upload"}, {"file", "download"}, {"unpersist"}};
+        for (String[] c : commands) {
+            String[] args = java.util.Arrays.copyOf(c, c.length + 1);
+            args[c.length] = "--help";
+            Devnet.Run r = Devnet.run(Map.of(), args);
+            assertThat(r.code()).as(String.join(" ", args)).isZero();
+            assertThat(r.out()).as(String.join(" ", args)).contains("Usage: aleph");
+        }
+        Devnet.Run group = Devnet.run(Map.of(), "program");
+        assertThat(group.code()).isEqualTo(2);
+        assertThat(group.err()).contains("missing command");
+    }
+}

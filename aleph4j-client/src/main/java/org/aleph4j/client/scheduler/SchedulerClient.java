@@ -1,0 +1,232 @@
+package org.aleph4j.client.scheduler;
+
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.aleph4j.message.EthAccount;
+import org.aleph4j.message.Json;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.StringJoiner;
+
+/**
+ * Typed HTTP client of the aleph4j scheduler.
+ *
+ * <p>CRNs use {@link #heartbeat} and {@link #release}: both sign the exact body bytes with the node
+ * key (EIP-191, header {@value #SIGNATURE_HEADER}) and add a fresh nonce and the current time. The
+ * CLI uses the read API ({@link #allocation}, {@link #vm}, {@link #vms}, {@link #nodes}).
+ *
+ * <p>Several base URLs may be given (a leader and its standbys): a call goes to the last one that
+ * answered and moves on to the next when a scheduler is unreachable or answers 503 (standby). Every
+ * call has a timeout. Thread-safe.
+ */
+public final class SchedulerClient {
+    /** Header holding the EIP-191 signature of the request body. */
+    public static final String SIGNATURE_HEADER = "X-Aleph4j-Signature";
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private final List<URI> baseUrls;
+    private final Duration timeout;
+    private final InstantSource wallClock;
+    private final HttpClient http;
+    private volatile int preferred;
+
+    /** A client of one scheduler with a 5 s timeout per call. */
+    public SchedulerClient(URI baseUrl) {
+        this(List.of(baseUrl), Duration.ofSeconds(5), InstantSource.system());
+    }
+
+    /**
+     * @param baseUrls  schedulers to try in order (leader first)
+     * @param timeout   bound of each HTTP call (connect and response)
+     * @param wallClock wall clock for the {@code time} field of signed requests
+     */
+    public SchedulerClient(List<URI> baseUrls, Duration timeout, InstantSource wallClock) {
+        if (baseUrls == null || baseUrls.isEmpty()) throw new IllegalArgumentException("at least one scheduler URL");
+        this.baseUrls = baseUrls.stream().map(SchedulerClient::withoutTrailingSlash).toList();
+        this.timeout = timeout;
+        this.wallClock = wallClock;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
+    }
+
+    private static URI withoutTrailingSlash(URI u) {
+        String s = u.toString();
+        return URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
+    }
+
+    /** The scheduler URLs this client uses. */
+    public List<URI> baseUrls() {
+        return baseUrls;
+    }
+
+    /**
+     * Sends a signed heartbeat. {@code nonce}, {@code time} and {@code nodeAddress} of the body are
+     * filled in here from the key and the wall clock.
+     */
+    public HeartbeatReply heartbeat(EthAccount nodeKey, URI publicUrl, Capacity capacity, List<String> runtimes,
+                                    List<ExecutionReport> executions, String version) {
+        Heartbeat body = new Heartbeat(nodeKey.address(), publicUrl == null ? null : publicUrl.toString(), capacity,
+                runtimes, executions, version, nonce(), now());
+        return heartbeat(nodeKey, body);
+    }
+
+    /** Sends a heartbeat body as given (signed with {@code nodeKey}); tests use it to send odd bodies. */
+    public HeartbeatReply heartbeat(EthAccount nodeKey, Heartbeat body) {
+        return postSigned("/api/v1/heartbeat", nodeKey, bytes(body), HeartbeatReply.class);
+    }
+
+    /** Hands a stopped program back to the scheduler so it is placed elsewhere at once. */
+    public ReleaseReply release(EthAccount nodeKey, String itemHash, long epoch, String reason) {
+        Release body = new Release(nodeKey.address(), itemHash, epoch, reason, nonce(), now());
+        return postSigned("/api/v1/release", nodeKey, bytes(body), ReleaseReply.class);
+    }
+
+    /** Where a persistent program runs ({@code GET /api/v0/allocation/{hash}}); empty when not allocated. */
+    public Optional<Allocation> allocation(String itemHash) {
+        return getOptional("/api/v0/allocation/" + itemHash, Json.MAPPER.constructType(Allocation.class));
+    }
+
+    /** The scheduler's view of a program with its history ({@code GET /api/v1/vms/{hash}}); empty when unknown. */
+    public Optional<VmInfo> vm(String itemHash) {
+        return getOptional("/api/v1/vms/" + itemHash, Json.MAPPER.constructType(VmInfo.class));
+    }
+
+    /** Lists programs ({@code GET /api/v1/vms}); {@code owner} and {@code vmHashPrefix} may be null. */
+    public Page<VmInfo> vms(String owner, String vmHashPrefix, int page, int pageSize) {
+        StringJoiner q = new StringJoiner("&", "?", "");
+        if (owner != null) q.add("owner=" + enc(owner));
+        if (vmHashPrefix != null) q.add("vm_hash=" + enc(vmHashPrefix));
+        q.add("page=" + page).add("page_size=" + pageSize);
+        JavaType type = Json.MAPPER.getTypeFactory().constructParametricType(Page.class, VmInfo.class);
+        return get("/api/v1/vms" + q, type);
+    }
+
+    /** All registered CRNs ({@code GET /api/v1/nodes}). */
+    public List<NodeInfo> nodes() {
+        JavaType type = Json.MAPPER.getTypeFactory().constructParametricType(Page.class, NodeInfo.class);
+        Page<NodeInfo> page = get("/api/v1/nodes?page_size=1000", type);
+        return page.items();
+    }
+
+    /** One CRN by node hash ({@code GET /api/v1/nodes/{hash}}). */
+    public Optional<NodeInfo> node(String nodeHash) {
+        return getOptional("/api/v1/nodes/" + nodeHash, Json.MAPPER.constructType(NodeInfo.class));
+    }
+
+    /** The current plan in upstream's shape ({@code GET /api/v0/plan}). */
+    public JsonNode plan() {
+        return get("/api/v0/plan", Json.MAPPER.constructType(JsonNode.class));
+    }
+
+    // ---- plumbing
+
+    private double now() {
+        return wallClock.millis() / 1000.0;
+    }
+
+    private static String nonce() {
+        byte[] b = new byte[16];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] bytes(Object body) {
+        try {
+            return Json.MAPPER.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot serialise " + body, e);
+        }
+    }
+
+    private <T> T postSigned(String path, EthAccount key, byte[] body, Class<T> type) {
+        String signature = key.signEip191(body);
+        return this.<T>call(path, base -> HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
+                .header("Content-Type", "application/json").header(SIGNATURE_HEADER, signature)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                Json.MAPPER.constructType(type), false).orElseThrow();
+    }
+
+    private <T> T get(String path, JavaType type) {
+        return this.<T>call(path, base -> HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).GET().build(),
+                type, false).orElseThrow();
+    }
+
+    private <T> Optional<T> getOptional(String path, JavaType type) {
+        return call(path, base -> HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).GET().build(),
+                type, true);
+    }
+
+    private interface RequestFor {
+        HttpRequest build(URI base);
+    }
+
+    private <T> Optional<T> call(String path, RequestFor request, JavaType type, boolean notFoundIsEmpty) {
+        SchedulerException last = null;
+        int start = preferred;
+        for (int i = 0; i < baseUrls.size(); i++) {
+            int index = (start + i) % baseUrls.size();
+            URI base = baseUrls.get(index);
+            URI url = URI.create(base + path);
+            HttpResponse<byte[]> response;
+            try {
+                response = http.send(request.build(base), HttpResponse.BodyHandlers.ofByteArray());
+            } catch (IOException e) {
+                String reason = e instanceof java.net.http.HttpTimeoutException ? "timed out"
+                        : e instanceof java.net.ConnectException ? "connection refused" : String.valueOf(e.getMessage());
+                last = new SchedulerException(url, 0, -1, "cannot reach the scheduler at " + base + ": " + reason, null);
+                continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SchedulerException(url, 0, -1, "interrupted while calling " + url, null);
+            }
+            int status = response.statusCode();
+            if (status == 503) {
+                last = error(url, response);
+                continue; // a standby: try the next scheduler
+            }
+            preferred = index;
+            if (status == 404 && notFoundIsEmpty) return Optional.empty();
+            if (status >= 300) throw error(url, response);
+            try {
+                T value = Json.MAPPER.readValue(response.body(), type);
+                return Optional.of(value);
+            } catch (IOException e) {
+                throw new SchedulerException(url, status, -1, "unreadable answer from " + url + ": " + e.getMessage(), null);
+            }
+        }
+        throw last;
+    }
+
+    private static SchedulerException error(URI url, HttpResponse<byte[]> response) {
+        int status = response.statusCode();
+        String message = "scheduler answered HTTP " + status;
+        int code = -1;
+        JsonNode details = null;
+        try {
+            JsonNode body = Json.MAPPER.readTree(response.body());
+            if (body != null && body.isObject()) {
+                if (body.hasNonNull("error")) message = body.get("error").asText();
+                if (body.has("error_code")) code = body.get("error_code").asInt(-1);
+                details = body.get("details");
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not JSON: keep the HTTP status as the message
+        }
+        return new SchedulerException(url, status, code, message + " (" + url + ")", details);
+    }
+}
