@@ -1,0 +1,93 @@
+package org.aleph4j.crn;
+
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Configuration of a CRN.
+ *
+ * @param dataDir        code cache, execution directories, logs and pid files live here
+ * @param host           address the HTTP server binds (127.0.0.1 by default)
+ * @param port           port to bind, 0 for a free one
+ * @param publicUrl      URL other nodes reach this one at; null means http://host:port
+ * @param ccnUrl         the CCN API the node fetches messages and files from
+ * @param domain         host-routing domain: {@code <base32(hash)>.<domain>} reaches a program; also the logs-auth domain
+ * @param python         interpreter of the default runtime (needs uvicorn and fastapi for ASGI programs)
+ * @param idleTimeout    an on-demand execution without requests for this long is stopped
+ * @param prepareTimeout bound on fetching the message and code and unpacking it
+ * @param startTimeout   bound on a started program answering on its port
+ * @param capacity       what the node offers (reported in /about and heartbeats)
+ * @param cgroupParent   name of the cgroup under which executions get their own child cgroup
+ */
+public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI ccnUrl, String domain, Path python,
+                        Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, Capacity capacity,
+                        String cgroupParent) {
+
+    /** vCPUs, memory and disk the node offers to programs. */
+    public record Capacity(int vcpus, long memoryMiB, long diskMiB) {
+        /** What this host has: its processors, physical memory and the free disk of {@code dir}. */
+        public static Capacity ofHost(Path dir) {
+            long mem = 2048;
+            if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+                mem = os.getTotalMemorySize() / (1024 * 1024);
+            }
+            long disk = 10_240;
+            try {
+                Path existing = dir;
+                while (existing != null && !Files.exists(existing)) existing = existing.getParent();
+                if (existing != null) disk = Files.getFileStore(existing).getUsableSpace() / (1024 * 1024);
+            } catch (Exception ignored) {
+                // keep the default: capacity is advisory
+            }
+            return new Capacity(Runtime.getRuntime().availableProcessors(), mem, disk);
+        }
+    }
+
+    public static final String DEFAULT_DOMAIN = "aleph.localhost";
+
+    public CrnConfig {
+        if (dataDir == null) throw new IllegalArgumentException("dataDir is required");
+        if (ccnUrl == null) throw new IllegalArgumentException("ccnUrl is required");
+        host = host == null ? "127.0.0.1" : host;
+        domain = domain == null ? DEFAULT_DOMAIN : domain.toLowerCase(java.util.Locale.ROOT);
+        python = python == null ? Path.of("/usr/bin/python3") : python;
+        idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
+        prepareTimeout = prepareTimeout == null ? Duration.ofSeconds(60) : prepareTimeout;
+        startTimeout = startTimeout == null ? Duration.ofSeconds(30) : startTimeout;
+        capacity = capacity == null ? Capacity.ofHost(dataDir) : capacity;
+        cgroupParent = cgroupParent == null ? "aleph4j" : cgroupParent;
+    }
+
+    /** Laptop defaults: 127.0.0.1 on a free port, domain aleph.localhost, /usr/bin/python3, 60 s idle timeout. */
+    public static CrnConfig defaults(Path dataDir, URI ccnUrl) {
+        return new CrnConfig(dataDir, "127.0.0.1", 0, null, ccnUrl, DEFAULT_DOMAIN, null, null, null, null, null, null);
+    }
+
+    public CrnConfig withPort(int newPort) {
+        return new CrnConfig(dataDir, host, newPort, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
+                startTimeout, capacity, cgroupParent);
+    }
+
+    public CrnConfig withIdleTimeout(Duration d) {
+        return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, d, prepareTimeout, startTimeout,
+                capacity, cgroupParent);
+    }
+
+    public CrnConfig withDomain(String d) {
+        return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, d, python, idleTimeout, prepareTimeout, startTimeout,
+                capacity, cgroupParent);
+    }
+
+    public CrnConfig withPublicUrl(URI u) {
+        return new CrnConfig(dataDir, host, port, u, ccnUrl, domain, python, idleTimeout, prepareTimeout, startTimeout,
+                capacity, cgroupParent);
+    }
+
+    public CrnConfig withCgroupParent(String parent) {
+        return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
+                startTimeout, capacity, parent);
+    }
+}

@@ -1,0 +1,128 @@
+package org.aleph4j.crn;
+
+import io.javalin.Javalin;
+import io.javalin.compression.CompressionStrategy;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.aleph4j.crn.api.NodeApi;
+import org.aleph4j.crn.api.OwnerAuth;
+import org.aleph4j.crn.api.SelfCheck;
+import org.aleph4j.crn.execution.Cgroups;
+import org.aleph4j.crn.execution.ExecutionSupervisor;
+import org.aleph4j.crn.execution.ProcessExecutor;
+import org.aleph4j.crn.execution.Ticker;
+import org.aleph4j.crn.gateway.Gateway;
+import org.aleph4j.crn.lease.LeaseDirectory;
+import org.aleph4j.crn.lease.PersistentHost;
+import org.aleph4j.crn.logs.ProgramLogs;
+import org.aleph4j.crn.prepare.CcnHttpSource;
+import org.aleph4j.crn.prepare.Preparer;
+import org.aleph4j.crn.prepare.ProgramSource;
+import org.aleph4j.crn.runtime.RuntimeRegistry;
+import org.aleph4j.crn.watch.NetworkWatcher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Wires a CRN by hand: program source, preparer, executor, supervisor, gateway, node API and stream watcher. */
+public final class CrnNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CrnNode.class);
+    private final CrnConfig config;
+    private final LeaseDirectory directory;
+    private final ProgramSource source;
+    private final Preparer preparer;
+    private final ExecutionSupervisor supervisor;
+    private final Cgroups cgroups;
+    private final ProcessExecutor executor;
+    private final ProgramLogs logs;
+    private final RuntimeRegistry runtimes;
+    private Gateway gateway;
+    private Javalin app;
+    private NetworkWatcher watcher;
+    private volatile int port = -1;
+
+    public CrnNode(CrnConfig config, LeaseDirectory directory) {
+        this.config = config;
+        this.directory = directory == null ? LeaseDirectory.NONE : directory;
+        try {
+            Files.createDirectories(config.dataDir());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        this.source = new CcnHttpSource(config.ccnUrl(), config.prepareTimeout());
+        this.runtimes = RuntimeRegistry.defaultFor(config.python());
+        this.preparer = new Preparer(source, runtimes, config.dataDir(), config.prepareTimeout());
+        this.cgroups = new Cgroups(Path.of("/sys/fs/cgroup"), config.cgroupParent());
+        this.executor = new ProcessExecutor(config.python(), config.dataDir().resolve("run"), cgroups);
+        this.logs = new ProgramLogs(config.dataDir());
+        this.supervisor = new ExecutionSupervisor(
+                new ExecutionSupervisor.Settings(config.idleTimeout(), config.prepareTimeout(), config.startTimeout()),
+                preparer, executor, logs, config.dataDir(), InstantSource.system(), Ticker.SYSTEM);
+    }
+
+    /** Kills leftovers of a previous run, binds the HTTP server and subscribes to the CCN stream. */
+    public CrnNode start() {
+        int killed = supervisor.killLeftovers();
+        if (killed > 0) log.info("killed {} leftover program(s) of a previous run", killed);
+        gateway = new Gateway(supervisor, preparer, directory, config.domain(), this::url);
+        Set<String> domains = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        domains.add(config.domain());
+        NodeApi api = new NodeApi(config, supervisor, preparer, logs, runtimes, cgroups,
+                new SelfCheck(executor, config.dataDir(), config.python()), new OwnerAuth(domains, InstantSource.system()),
+                InstantSource.system());
+        app = Javalin.create(cfg -> {
+            cfg.concurrency.useVirtualThreads = true;
+            cfg.startup.showJavalinBanner = false;
+            cfg.jetty.host = config.host();
+            cfg.jetty.port = config.port();
+            cfg.http.compressionStrategy = CompressionStrategy.NONE;
+            cfg.http.maxRequestSize = Long.MAX_VALUE;
+            cfg.routes.before(ctx -> {
+                ctx.header("Server", "aleph4j-crn/" + NodeApi.VERSION);
+                if (gateway.handle(ctx)) ctx.skipRemainingHandlers();
+            });
+            api.register(cfg.routes);
+        });
+        app.start();
+        port = app.port();
+        // the public URL is known only now when the port was 0; add its host as a logs-auth domain
+        domains.add(url().getHost());
+        domains.add(url().getAuthority());
+        watcher = new NetworkWatcher(source, supervisor, preparer);
+        log.info("CRN listening on {} (CCN {}, domain {})", url(), config.ccnUrl(), config.domain());
+        return this;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public URI url() {
+        if (config.publicUrl() != null) return config.publicUrl();
+        return URI.create("http://" + config.host() + ":" + port);
+    }
+
+    public PersistentHost persistentHost() {
+        return supervisor;
+    }
+
+    public CrnConfig config() {
+        return config;
+    }
+
+    /** Feeds one stream frame as if it came from the CCN (used by other feeds and tests). */
+    public void onStreamFrame(com.fasterxml.jackson.databind.JsonNode frame) {
+        if (watcher != null) watcher.onFrame(frame);
+    }
+
+    @Override
+    public void close() {
+        if (watcher != null) watcher.close();
+        if (app != null) app.stop();
+        if (gateway != null) gateway.close();
+        supervisor.close();
+    }
+}

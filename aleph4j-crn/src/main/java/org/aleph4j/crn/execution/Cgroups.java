@@ -1,0 +1,161 @@
+package org.aleph4j.crn.execution;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Per-execution cgroups enforcing {@code resources.memory} and {@code vcpus} (and a pids cap).
+ * cgroup v2 when /sys/fs/cgroup is the unified hierarchy, else the v1 memory/cpu/pids hierarchies;
+ * when neither is writable the node runs programs unlimited and says so in /about.
+ */
+public final class Cgroups {
+    private static final Logger log = LoggerFactory.getLogger(Cgroups.class);
+    public static final int PIDS_MAX = 512;
+
+    public enum Mode { V2, V1, NONE }
+
+    private final Path root;
+    private final String parent;
+    private final Mode mode;
+    private final String why;
+
+    public Cgroups(Path root, String parent) {
+        this.root = root;
+        this.parent = parent;
+        Mode m = Mode.NONE;
+        String reason;
+        try {
+            if (Files.exists(root.resolve("cgroup.controllers"))) {
+                Path p = root.resolve(parent);
+                Files.createDirectories(p);
+                String controllers = Files.readString(root.resolve("cgroup.subtree_control"));
+                for (String c : List.of("memory", "cpu", "pids")) {
+                    if (!controllers.contains(c)) Files.writeString(root.resolve("cgroup.subtree_control"), "+" + c);
+                }
+                Files.writeString(p.resolve("cgroup.subtree_control"), "+memory +cpu +pids");
+                m = Mode.V2;
+                reason = "cgroup v2 under " + p;
+            } else if (Files.isDirectory(root.resolve("memory"))) {
+                for (String c : List.of("memory", "cpu", "pids")) Files.createDirectories(root.resolve(c).resolve(parent));
+                m = Mode.V1;
+                reason = "cgroup v1 under " + root + "/{memory,cpu,pids}/" + parent;
+            } else {
+                reason = "no cgroup hierarchy at " + root;
+            }
+        } catch (IOException | RuntimeException e) {
+            m = Mode.NONE;
+            reason = "cgroups not writable: " + e.getMessage();
+        }
+        this.mode = m;
+        this.why = reason;
+        log.info("resource limits: {}", why);
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    public boolean enforced() {
+        return mode != Mode.NONE;
+    }
+
+    public String description() {
+        return why;
+    }
+
+    /**
+     * Creates the cgroups of one execution with its limits and returns the cgroup.procs files the
+     * program must join (empty when limits cannot be enforced).
+     */
+    public List<Path> create(String executionId, int memoryMiB, int vcpus) {
+        List<Path> procs = new ArrayList<>();
+        if (mode == Mode.NONE) return procs;
+        long bytes = (long) memoryMiB * 1024 * 1024;
+        long period = 100_000;
+        long quota = period * Math.max(1, vcpus);
+        try {
+            if (mode == Mode.V2) {
+                Path d = root.resolve(parent).resolve(executionId);
+                Files.createDirectories(d);
+                Files.writeString(d.resolve("memory.max"), Long.toString(bytes));
+                if (Files.exists(d.resolve("memory.swap.max"))) Files.writeString(d.resolve("memory.swap.max"), "0");
+                Files.writeString(d.resolve("cpu.max"), quota + " " + period);
+                Files.writeString(d.resolve("pids.max"), Integer.toString(PIDS_MAX));
+                procs.add(d.resolve("cgroup.procs"));
+            } else {
+                Path mem = root.resolve("memory").resolve(parent).resolve(executionId);
+                Files.createDirectories(mem);
+                Files.writeString(mem.resolve("memory.limit_in_bytes"), Long.toString(bytes));
+                if (Files.exists(mem.resolve("memory.memsw.limit_in_bytes"))) {
+                    Files.writeString(mem.resolve("memory.memsw.limit_in_bytes"), Long.toString(bytes));
+                }
+                procs.add(mem.resolve("cgroup.procs"));
+                Path cpu = root.resolve("cpu").resolve(parent).resolve(executionId);
+                if (Files.isDirectory(cpu.getParent())) {
+                    Files.createDirectories(cpu);
+                    Files.writeString(cpu.resolve("cpu.cfs_period_us"), Long.toString(period));
+                    Files.writeString(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+                    procs.add(cpu.resolve("cgroup.procs"));
+                }
+                Path pids = root.resolve("pids").resolve(parent).resolve(executionId);
+                if (Files.isDirectory(pids.getParent())) {
+                    Files.createDirectories(pids);
+                    Files.writeString(pids.resolve("pids.max"), Integer.toString(PIDS_MAX));
+                    procs.add(pids.resolve("cgroup.procs"));
+                }
+            }
+        } catch (IOException e) {
+            log.warn("cannot create cgroups for {}: {}", executionId, e.toString());
+        }
+        return procs;
+    }
+
+    /** Whether the execution's memory cgroup recorded an out-of-memory kill. */
+    public boolean oomKilled(String executionId) {
+        try {
+            if (mode == Mode.V2) {
+                Path ev = root.resolve(parent).resolve(executionId).resolve("memory.events");
+                if (Files.exists(ev)) {
+                    for (String l : Files.readAllLines(ev)) {
+                        if (l.startsWith("oom_kill ") && !l.endsWith(" 0")) return true;
+                    }
+                }
+            } else if (mode == Mode.V1) {
+                Path oc = root.resolve("memory").resolve(parent).resolve(executionId).resolve("memory.oom_control");
+                if (Files.exists(oc)) {
+                    for (String l : Files.readAllLines(oc)) {
+                        if (l.startsWith("oom_kill ") && !l.endsWith(" 0")) return true;
+                    }
+                }
+                Path fc = oc.resolveSibling("memory.failcnt");
+                if (Files.exists(fc) && !Files.readString(fc).strip().equals("0")) return true;
+            }
+        } catch (IOException ignored) {
+            // unknown reads as not OOM
+        }
+        return false;
+    }
+
+    /** Removes the execution's cgroups (they must be empty: the program is dead). */
+    public void remove(String executionId) {
+        List<Path> dirs = switch (mode) {
+            case V2 -> List.of(root.resolve(parent).resolve(executionId));
+            case V1 -> List.of(root.resolve("memory").resolve(parent).resolve(executionId),
+                    root.resolve("cpu").resolve(parent).resolve(executionId),
+                    root.resolve("pids").resolve(parent).resolve(executionId));
+            case NONE -> List.of();
+        };
+        for (Path d : dirs) {
+            try {
+                Files.deleteIfExists(d); // rmdir of a cgroup; its control files go with it
+            } catch (IOException e) {
+                log.debug("cgroup {} not removed: {}", d, e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,617 @@
+package org.aleph4j.crn.execution;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.aleph4j.crn.CrnException;
+import org.aleph4j.crn.lease.PersistentHost;
+import org.aleph4j.crn.logs.ProgramLogs;
+import org.aleph4j.crn.prepare.PreparedProgram;
+import org.aleph4j.crn.prepare.Preparer;
+import org.aleph4j.crn.prepare.ProgramInfo;
+import org.aleph4j.message.content.Interface;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns every execution of the node: cold starts on demand (one start for concurrent first
+ * requests), idle stops, crash detection, persistent executions under leases with restart
+ * back-off, and stopping on code updates and forgets. Implements {@link PersistentHost} for the
+ * lease keeper.
+ */
+public final class ExecutionSupervisor implements PersistentHost, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ExecutionSupervisor.class);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(2);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    /** Timeouts and the idle rule. */
+    public record Settings(Duration idleTimeout, Duration prepareTimeout, Duration startTimeout) {}
+
+    private final Settings settings;
+    private final Preparer preparer;
+    private final ProcessExecutor executor;
+    private final ProgramLogs logs;
+    private final Path executionsDir;
+    private final Path runDir;
+    private final InstantSource clock;
+    private final Ticker ticker;
+    private final Map<String, Execution> onDemand = new ConcurrentHashMap<>();
+    private final Map<String, Execution> persistent = new ConcurrentHashMap<>();
+    private final Map<String, Long> seenEpochs = new ConcurrentHashMap<>();
+    private final Object persistentLock = new Object();
+    private final ScheduledExecutorService timer;
+    private volatile boolean closed;
+
+    public ExecutionSupervisor(Settings settings, Preparer preparer, ProcessExecutor executor, ProgramLogs logs,
+                               Path dataDir, InstantSource clock, Ticker ticker) {
+        this.settings = settings;
+        this.preparer = preparer;
+        this.executor = executor;
+        this.logs = logs;
+        this.executionsDir = dataDir.resolve("executions");
+        this.runDir = dataDir.resolve("run");
+        this.clock = clock;
+        this.ticker = ticker;
+        try {
+            Files.createDirectories(executionsDir);
+            Files.createDirectories(runDir);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "crn-supervisor-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(100, Math.min(settings.idleTimeout().toMillis() / 4, 5000));
+        timer.scheduleWithFixedDelay(this::reapIdle, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    // ---------------------------------------------------------------- leftovers
+
+    /** Kills programs a previous run of this node left behind (recorded in pid files). */
+    public int killLeftovers() {
+        int killed = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir, "*.pid")) {
+            for (Path f : ds) {
+                String id = f.getFileName().toString().replaceFirst("\\.pid$", "");
+                try {
+                    long pgid = Long.parseLong(Files.readString(f).strip());
+                    Path environ = Path.of("/proc", Long.toString(pgid), "environ");
+                    // only kill a process that is really ours: pids are reused
+                    if (Files.exists(environ) && new String(Files.readAllBytes(environ)).contains("ALEPH4J_EXECUTION=" + id)) {
+                        ProcessExecutor.killGroup(pgid);
+                        killed++;
+                        log.info("killed leftover execution {} (process group {}) of a previous run", id, pgid);
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    log.debug("unreadable pid file {}: {}", f, e.toString());
+                }
+                Files.deleteIfExists(f);
+                executor.cgroups().remove(id);
+            }
+        } catch (IOException e) {
+            log.warn("cannot scan {} for leftovers: {}", runDir, e.toString());
+        }
+        return killed;
+    }
+
+    // ---------------------------------------------------------------- on demand
+
+    /**
+     * A running on-demand execution of {@code program}, cold-starting it when needed; the caller
+     * must call {@link #release} when its request is done. Concurrent callers share one start.
+     */
+    public Execution acquire(ProgramInfo program) {
+        if (closed) throw new CrnException(503, "Server is draining, try another node");
+        Execution e = onDemand.computeIfAbsent(program.itemHash(), h -> newExecution(h, false, -1));
+        // fast path: announce the request first, then look at the state (the reaper does the reverse)
+        e.inFlight.incrementAndGet();
+        if (e.running()) {
+            e.lastActivityNanos = ticker.nanoTime();
+            return e;
+        }
+        int seenGeneration = e.generation;
+        try {
+            lockBounded(e);
+        } catch (RuntimeException ex) {
+            e.inFlight.decrementAndGet();
+            throw ex;
+        }
+        try {
+            if (e.running()) {
+                e.lastActivityNanos = ticker.nanoTime();
+                return e;
+            }
+            // a start that failed while we waited for it is our answer too: one start per burst
+            if (e.generation != seenGeneration && e.state == ExecutionState.FAILED && e.lastFailure != null) {
+                throw e.lastFailure;
+            }
+            start(e, program, null);
+            e.lastActivityNanos = ticker.nanoTime();
+            return e;
+        } catch (RuntimeException ex) {
+            e.inFlight.decrementAndGet();
+            throw ex;
+        } finally {
+            e.lock.unlock();
+        }
+    }
+
+    public void release(Execution e) {
+        e.lastActivityNanos = ticker.nanoTime();
+        e.inFlight.decrementAndGet();
+    }
+
+    private void lockBounded(Execution e) {
+        long bound = settings.prepareTimeout().plus(settings.startTimeout()).plusSeconds(10).toMillis();
+        try {
+            if (!e.lock.tryLock(bound, TimeUnit.MILLISECONDS)) {
+                throw new CrnException(503, "program " + e.itemHash + " is still starting, try again");
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new CrnException(503, "interrupted while waiting for the program to start");
+        }
+    }
+
+    /** Called by the gateway when the program did not answer: notes a crash so the next request restarts it. */
+    public void reportUnreachable(Execution e, String why) {
+        WatchedProcess p = e.process;
+        if (p == null) return;
+        // a crashed program's watchdog exits a few ms after it: wait for that, bounded, so the next request restarts it
+        try {
+            if (p.watchdog().waitFor(2, TimeUnit.SECONDS)) onExit(e, p);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("program {} unreachable: {}", e.itemHash, why);
+    }
+
+    private void reapIdle() {
+        try {
+            long now = ticker.nanoTime();
+            for (Execution e : onDemand.values()) {
+                if (e.state != ExecutionState.RUNNING || e.inFlight.get() > 0) continue;
+                if (now - e.lastActivityNanos < settings.idleTimeout().toNanos()) continue;
+                if (!e.lock.tryLock()) continue;
+                try {
+                    if (e.state != ExecutionState.RUNNING) continue;
+                    e.state = ExecutionState.STOPPING; // publish first, then re-check requests (see acquire)
+                    if (e.inFlight.get() > 0 || ticker.nanoTime() - e.lastActivityNanos < settings.idleTimeout().toNanos()) {
+                        e.state = ExecutionState.RUNNING;
+                        continue;
+                    }
+                    log.info("stopping idle program {} after {} s without requests", e.itemHash, settings.idleTimeout().toSeconds());
+                    stopLocked(e, "idle for " + settings.idleTimeout().toSeconds() + " s");
+                } finally {
+                    e.lock.unlock();
+                }
+            }
+        } catch (RuntimeException ex) {
+            log.warn("idle reaper: {}", ex.toString());
+        }
+    }
+
+    // ---------------------------------------------------------------- starting and stopping
+
+    private Execution newExecution(String hash, boolean persistentExec, long epoch) {
+        String id = hash.substring(0, Math.min(12, hash.length())) + "-" + UUID.randomUUID().toString().substring(0, 8);
+        Execution e = new Execution(id, hash, persistentExec, epoch);
+        e.times.put(ExecutionState.DEFINED, clock.instant());
+        return e;
+    }
+
+    private void transition(Execution e, ExecutionState s, String reason) {
+        e.state = s;
+        e.reason = reason;
+        e.times.put(s, clock.instant());
+    }
+
+    /** Prepares and starts {@code e}; must hold its lock. Throws the failure after recording it. */
+    private void start(Execution e, ProgramInfo program, Duration deadline) {
+        e.generation++;
+        e.times.keySet().removeIf(s -> s != ExecutionState.DEFINED);
+        e.program = program;
+        WatchedProcess proc = null;
+        try {
+            transition(e, ExecutionState.PREPARING, null);
+            PreparedProgram prepared = bounded("preparing program " + e.itemHash, settings.prepareTimeout(),
+                    () -> preparer.prepare(program));
+            e.prepared = prepared;
+            transition(e, ExecutionState.STARTING, null);
+            Path work = executionsDir.resolve(e.id);
+            Files.createDirectories(work.resolve("tmp"));
+            int port = ProcessExecutor.freePort();
+            Path stderr = logs.stderr(e.itemHash);
+            long errOffset = logs.size(stderr);
+            var res = program.content().resources();
+            proc = executor.spawn(new ProcessExecutor.Spec(e.id, command(prepared, port), work, environment(e, prepared, port, work),
+                    logs.stdout(e.itemHash), stderr, port, res.memory(), res.vcpus(), deadline));
+            Files.writeString(runDir.resolve(e.id + ".pid"), Long.toString(proc.programPgid()));
+            e.process = proc;
+            if (!ProcessExecutor.awaitReady(proc, settings.startTimeout())) {
+                boolean exited = !proc.alive();
+                WatchedProcess failed = proc;
+                proc = null;
+                failed.kill();
+                Integer code = failed.exitCode();
+                boolean oom = executor.cgroups().oomKilled(e.id);
+                cleanup(e);
+                List<String> lines = logs.tail(stderr, errOffset, 20);
+                Map<String, Object> details = new LinkedHashMap<>();
+                details.put("item_hash", e.itemHash);
+                if (code != null) details.put("exit_code", code);
+                details.put("stderr", lines);
+                String msg = exited ? "program exited at start (" + describeExit(code == null ? -1 : code, oom, program) + ")"
+                        : "program did not answer on its port within " + settings.startTimeout().toSeconds() + " s";
+                throw new CrnException(exited ? 502 : 504, msg, details);
+            }
+            e.runningSinceNanos = ticker.nanoTime();
+            transition(e, ExecutionState.RUNNING, null);
+            WatchedProcess running = proc;
+            running.watchdog().onExit().thenRun(() -> Thread.ofVirtual().start(() -> onExit(e, running)));
+            log.info("started {} ({}, {}) on port {} in {}", e.itemHash, prepared.program().content().code().effectiveInterface().value(),
+                    e.persistent ? "persistent, epoch " + e.epoch : "on demand", port, e.id);
+        } catch (CrnException ex) {
+            failStart(e, proc, ex);
+            throw ex;
+        } catch (IOException | RuntimeException ex) {
+            CrnException wrapped = new CrnException(500, "Unhandled error during initialisation: " + ex.getMessage(),
+                    Map.of("item_hash", e.itemHash));
+            failStart(e, proc, wrapped);
+            throw wrapped;
+        }
+    }
+
+    private void failStart(Execution e, WatchedProcess proc, CrnException ex) {
+        if (proc != null) proc.kill();
+        if (e.process != null && !e.process.alive()) cleanup(e);
+        e.process = null;
+        e.lastFailure = ex;
+        e.lastError = ex.getMessage();
+        transition(e, ExecutionState.FAILED, ex.getMessage());
+        log.warn("program {} failed to start: {}", e.itemHash, ex.getMessage());
+    }
+
+    private <T> T bounded(String what, Duration timeout, java.util.function.Supplier<T> work) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                f.complete(work.get());
+            } catch (Throwable ex) {
+                f.completeExceptionally(ex);
+            }
+        });
+        try {
+            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException ex) {
+            t.interrupt();
+            throw new CrnException(504, what + " timed out after " + timeout.toSeconds() + " s");
+        } catch (java.util.concurrent.ExecutionException ex) {
+            if (ex.getCause() instanceof CrnException c) throw c;
+            throw new CrnException(500, what + " failed: " + ex.getCause());
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new CrnException(503, what + " was interrupted");
+        }
+    }
+
+    private static List<String> command(PreparedProgram p, int port) {
+        var code = p.program().content().code();
+        if (code.effectiveInterface() == Interface.ASGI) {
+            return List.of(p.runtime().python().toString(), "-m", "uvicorn", code.entrypoint(), "--host", "127.0.0.1",
+                    "--port", Integer.toString(port), "--app-dir", p.codeDir().toString(), "--no-access-log");
+        }
+        Path exe = p.codeDir().resolve(code.entrypoint()).normalize();
+        if (!exe.startsWith(p.codeDir()) || !Files.isRegularFile(exe)) {
+            throw new CrnException(400, "entrypoint " + code.entrypoint() + " is not a file of the program's code",
+                    Map.of("entrypoint", code.entrypoint()));
+        }
+        exe.toFile().setExecutable(true, false);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(exe.toString());
+        if (code.args() != null) cmd.addAll(code.args());
+        return cmd;
+    }
+
+    private static Map<String, String> environment(Execution e, PreparedProgram p, int port, Path work) {
+        Map<String, String> env = new HashMap<>();
+        Map<String, String> vars = p.program().content().variables();
+        if (vars != null) env.putAll(vars);
+        env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        env.put("HOME", work.toString());
+        env.put("TMPDIR", work.resolve("tmp").toString());
+        env.put("LANG", "C.UTF-8");
+        env.put("PYTHONUNBUFFERED", "1");
+        env.put("PYTHONDONTWRITEBYTECODE", "1");
+        env.put("PORT", Integer.toString(port));
+        env.put("ALEPH4J_ITEM_HASH", e.itemHash);
+        env.put("ALEPH4J_CODE_REF", p.codeRef());
+        env.put("ALEPH4J_CODE_DIR", p.codeDir().toString());
+        env.put("ALEPH4J_EXECUTION", e.id);
+        if (e.persistent) env.put("ALEPH4J_EPOCH", Long.toString(e.epoch));
+        return env;
+    }
+
+    private String describeExit(int code, boolean oom, ProgramInfo program) {
+        if (code == WatchedProcess.EXIT_LEASE_EXPIRED) return "lease expired: killed by the watchdog";
+        if (code == WatchedProcess.EXIT_PIPE_CLOSED) return "supervisor pipe closed: killed by the watchdog";
+        if (oom) return "killed: memory limit of " + program.content().resources().memory() + " MiB exceeded";
+        if (code > 128) return "killed by signal " + (code - 128);
+        return "exited with code " + code;
+    }
+
+    /** The watchdog ended: the program is dead. Records why and restarts persistent executions. */
+    private void onExit(Execution e, WatchedProcess proc) {
+        e.lock.lock();
+        try {
+            if (e.process != proc) return;
+            if (e.state == ExecutionState.STOPPING || e.state == ExecutionState.STOPPED) return;
+            Integer code = proc.exitCode();
+            boolean oom = executor.cgroups().oomKilled(e.id);
+            String why = describeExit(code == null ? -1 : code, oom, e.program);
+            cleanup(e);
+            e.process = null;
+            e.lastError = why;
+            e.lastFailure = new CrnException(502, "program " + why, Map.of("item_hash", e.itemHash));
+            transition(e, ExecutionState.FAILED, why);
+            log.warn("program {} {}", e.itemHash, why);
+            if (e.persistent && e.wanted && !closed) {
+                if (code != null && code == WatchedProcess.EXIT_LEASE_EXPIRED || ticker.nanoTime() >= e.fenceDeadlineNanos) {
+                    e.wanted = false; // the lease is gone: only a new ensureRunning brings it back
+                } else {
+                    scheduleRestart(e);
+                }
+            }
+        } finally {
+            e.lock.unlock();
+        }
+    }
+
+    private void scheduleRestart(Execution e) {
+        // a run that lasted a while resets the back-off: it was a crash, not a crash loop
+        if (e.runningSinceNanos != 0 && ticker.nanoTime() - e.runningSinceNanos > Duration.ofSeconds(60).toNanos()) e.restarts = 0;
+        long delay = Math.min(MAX_BACKOFF.toMillis(), 1000L << Math.min(10, e.restarts));
+        e.restarts++;
+        log.info("restarting persistent program {} in {} ms (restart #{})", e.itemHash, delay, e.restarts);
+        timer.schedule(() -> Thread.ofVirtual().start(() -> startPersistent(e)), delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops the process and releases what the execution held; must hold its lock. */
+    private void stopLocked(Execution e, String reason) {
+        transition(e, ExecutionState.STOPPING, reason);
+        WatchedProcess p = e.process;
+        if (p != null) p.stop(STOP_GRACE);
+        cleanup(e);
+        e.process = null;
+        if (!e.persistent) deleteWorkDir(e);
+        transition(e, ExecutionState.STOPPED, reason);
+    }
+
+    private void cleanup(Execution e) {
+        executor.cgroups().remove(e.id);
+        try {
+            Files.deleteIfExists(runDir.resolve(e.id + ".pid"));
+        } catch (IOException ignored) {
+            // the next start's leftover scan deletes it
+        }
+    }
+
+    private void deleteWorkDir(Execution e) {
+        Path work = executionsDir.resolve(e.id);
+        if (!Files.exists(work)) return;
+        try (var walk = Files.walk(work)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+        } catch (IOException | java.io.UncheckedIOException ignored) {
+            // best effort
+        }
+    }
+
+    private void stopExecution(Execution e, String reason) {
+        e.wanted = false;
+        e.lock.lock();
+        try {
+            if (e.state != ExecutionState.STOPPED) stopLocked(e, reason);
+        } finally {
+            e.lock.unlock();
+        }
+    }
+
+    /** Stops every execution of {@code itemHash} (forgotten program, code update). Persistent ones stay stopped. */
+    public void stopProgram(String itemHash, String reason) {
+        Execution e = onDemand.get(itemHash);
+        if (e != null) stopExecution(e, reason);
+        stop(itemHash, reason);
+    }
+
+    /**
+     * New code for {@code codeRef}: on-demand executions using it stop (the next request starts the
+     * new version); persistent ones restart at once with the same epoch and fence.
+     */
+    public void codeUpdated(String codeRef) {
+        for (Execution e : onDemand.values()) {
+            if (usesCode(e, codeRef) && e.state == ExecutionState.RUNNING) {
+                log.info("code {} of {} was updated: stopping it, the next request starts the new version", codeRef, e.itemHash);
+                stopExecution(e, "code updated");
+            }
+        }
+        for (Execution e : persistent.values()) {
+            if (usesCode(e, codeRef) && e.wanted) {
+                log.info("code {} of persistent {} was updated: restarting it", codeRef, e.itemHash);
+                e.lock.lock();
+                try {
+                    if (e.state != ExecutionState.STOPPED) stopLocked(e, "code updated");
+                } finally {
+                    e.lock.unlock();
+                }
+                Thread.ofVirtual().start(() -> startPersistent(e));
+            }
+        }
+    }
+
+    private static boolean usesCode(Execution e, String codeRef) {
+        PreparedProgram p = e.prepared;
+        return p != null && (codeRef.equals(p.program().content().code().ref()) || codeRef.equals(p.codeRef()));
+    }
+
+    /** Every execution (on-demand and persistent), for the node API. */
+    public List<Execution> all() {
+        List<Execution> list = new ArrayList<>(onDemand.values());
+        list.addAll(persistent.values());
+        return list;
+    }
+
+    public Optional<Execution> onDemand(String itemHash) {
+        return Optional.ofNullable(onDemand.get(itemHash));
+    }
+
+    /** The persistent execution of {@code itemHash} if this node runs it under a lease. */
+    public Optional<Execution> persistentRunning(String itemHash) {
+        Execution e = persistent.get(itemHash);
+        return e != null && e.running() ? Optional.of(e) : Optional.empty();
+    }
+
+    /** Whether this node holds (or is starting) a persistent execution of {@code itemHash}. */
+    public boolean holdsPersistent(String itemHash) {
+        Execution e = persistent.get(itemHash);
+        return e != null && e.wanted;
+    }
+
+    // ---------------------------------------------------------------- persistent (PersistentHost)
+
+    @Override
+    public void ensureRunning(String itemHash, long epoch, Duration fence) {
+        if (closed) return;
+        Execution start;
+        Execution old = null;
+        synchronized (persistentLock) {
+            Long seen = seenEpochs.get(itemHash);
+            if (seen != null && epoch < seen) {
+                log.warn("ignoring allocation of {} with epoch {}: epoch {} was already seen", itemHash, epoch, seen);
+                return;
+            }
+            seenEpochs.put(itemHash, epoch);
+            Execution current = persistent.get(itemHash);
+            if (current != null && current.epoch == epoch && current.wanted) {
+                renewLease(itemHash, epoch, fence);
+                return;
+            }
+            old = current;
+            start = newExecution(itemHash, true, epoch);
+            start.wanted = true;
+            start.fenceDeadlineNanos = ticker.nanoTime() + fence.toNanos();
+            persistent.put(itemHash, start);
+        }
+        Execution previous = old;
+        Thread.ofVirtual().name("persistent-" + itemHash.substring(0, 8)).start(() -> {
+            if (previous != null) stopExecution(previous, "superseded by epoch " + epoch);
+            startPersistent(start);
+        });
+    }
+
+    private void startPersistent(Execution e) {
+        if (!e.wanted || closed) return;
+        lockBounded(e);
+        try {
+            if (!e.wanted || e.running()) return;
+            long remaining = e.fenceDeadlineNanos - ticker.nanoTime();
+            if (remaining <= 0) {
+                e.wanted = false;
+                transition(e, ExecutionState.FAILED, "lease expired before the program could start");
+                return;
+            }
+            ProgramInfo program = preparer.program(e.itemHash);
+            start(e, program, Duration.ofNanos(remaining));
+            // the fence may have been renewed while we were starting
+            e.renewLease(Duration.ofNanos(Math.max(0, e.fenceDeadlineNanos - ticker.nanoTime())));
+        } catch (CrnException ex) {
+            e.lastError = ex.getMessage();
+            if (e.state != ExecutionState.FAILED) transition(e, ExecutionState.FAILED, ex.getMessage());
+            if (e.wanted && !closed && ticker.nanoTime() < e.fenceDeadlineNanos) scheduleRestart(e);
+        } finally {
+            e.lock.unlock();
+        }
+    }
+
+    @Override
+    public void renewLease(String itemHash, long epoch, Duration remaining) {
+        Execution e = persistent.get(itemHash);
+        if (e == null || e.epoch != epoch || !e.wanted) return;
+        e.fenceDeadlineNanos = ticker.nanoTime() + remaining.toNanos();
+        e.renewLease(remaining);
+    }
+
+    @Override
+    public void stop(String itemHash, String reason) {
+        Execution e;
+        synchronized (persistentLock) {
+            e = persistent.remove(itemHash);
+        }
+        if (e == null) return;
+        log.info("stopping persistent program {} (epoch {}): {}", itemHash, e.epoch, reason);
+        stopExecution(e, reason);
+        deleteWorkDir(e);
+    }
+
+    @Override
+    public List<PersistentStatus> persistentExecutions() {
+        List<PersistentStatus> out = new ArrayList<>();
+        for (Execution e : persistent.values()) {
+            out.add(new PersistentStatus(e.itemHash, e.epoch, e.state.name(), e.restarts, e.lastError));
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- shutdown
+
+    @Override
+    public void close() {
+        closed = true;
+        timer.shutdownNow();
+        List<Thread> stops = new ArrayList<>();
+        for (Execution e : all()) {
+            stops.add(Thread.ofVirtual().start(() -> stopExecution(e, "node shutting down")));
+        }
+        for (Thread t : stops) {
+            try {
+                t.join(Duration.ofSeconds(10));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        // last resort for anything a stuck stop left behind
+        for (Execution e : all()) {
+            WatchedProcess p = e.process;
+            if (p != null && p.alive()) p.kill();
+        }
+    }
+
+    /** Helper for callers that need a value from an execution under its lock. */
+    <T> T withLock(Execution e, Function<Execution, T> f) {
+        e.lock.lock();
+        try {
+            return f.apply(e);
+        } finally {
+            e.lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package org.aleph4j.crn.execution;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.aleph4j.crn.CrnException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code process} executor: every program runs as a child process of a small Python watchdog
+ * (shipped as a resource), in its own session and process group, optionally inside a cgroup with
+ * memory/cpu/pids limits. It only spawns and waits for readiness; lifecycle decisions are the
+ * supervisor's.
+ */
+public final class ProcessExecutor {
+    private static final Logger log = LoggerFactory.getLogger(ProcessExecutor.class);
+    private final Path python;
+    private final Path watchdogScript;
+    private final Cgroups cgroups;
+
+    /** What to run: the command, its directory and environment, where its output goes, and its limits. */
+    public record Spec(String executionId, List<String> command, Path workDir, Map<String, String> env, Path stdout,
+                       Path stderr, int port, int memoryMiB, int vcpus, Duration initialDeadline) {}
+
+    public ProcessExecutor(Path python, Path runDir, Cgroups cgroups) {
+        this.python = python;
+        this.cgroups = cgroups;
+        try {
+            Files.createDirectories(runDir);
+            this.watchdogScript = runDir.resolve("watchdog.py");
+            try (InputStream in = ProcessExecutor.class.getResourceAsStream("watchdog.py")) {
+                if (in == null) throw new IllegalStateException("watchdog.py resource is missing");
+                Files.copy(in, watchdogScript, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Cgroups cgroups() {
+        return cgroups;
+    }
+
+    public Path python() {
+        return python;
+    }
+
+    /** A free TCP port on 127.0.0.1 (bound and released: the program binds it right after). */
+    public static int freePort() {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Spawns the watchdog and the program; returns once the watchdog reported the program's pid. */
+    public WatchedProcess spawn(Spec spec) {
+        List<Path> procs = cgroups.create(spec.executionId(), spec.memoryMiB(), spec.vcpus());
+        List<String> cmd = new ArrayList<>(List.of(python.toString(), "-u", watchdogScript.toString(),
+                "--stdout", spec.stdout().toString(), "--stderr", spec.stderr().toString()));
+        if (spec.initialDeadline() != null) {
+            cmd.add("--deadline-ms");
+            cmd.add(Long.toString(spec.initialDeadline().toMillis()));
+        }
+        for (Path p : procs) {
+            cmd.add("--cgroup-procs");
+            cmd.add(p.toString());
+        }
+        cmd.add("--");
+        cmd.addAll(spec.command());
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(spec.workDir().toFile())
+                .redirectError(ProcessBuilder.Redirect.appendTo(spec.stderr().toFile()));
+        pb.environment().clear();
+        pb.environment().putAll(spec.env());
+        Process wd;
+        try {
+            wd = pb.start();
+        } catch (IOException e) {
+            cgroups.remove(spec.executionId());
+            throw new CrnException(500, "cannot start the program: " + e.getMessage());
+        }
+        // the first stdout line of the watchdog is the program's pid; bounded so a broken python cannot hang us
+        CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new BufferedReader(new InputStreamReader(wd.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+            } catch (IOException e) {
+                return null;
+            }
+        }, r -> Thread.ofVirtual().start(r));
+        String line;
+        try {
+            line = first.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            line = null;
+        }
+        if (line == null || !line.strip().matches("\\d+")) {
+            wd.destroyForcibly();
+            cgroups.remove(spec.executionId());
+            throw new CrnException(502, "the program could not be started (watchdog did not report a pid)",
+                    Map.of("command", String.join(" ", spec.command())));
+        }
+        return new WatchedProcess(wd, Long.parseLong(line.strip()), spec.port(), procs);
+    }
+
+    /**
+     * Waits until the program accepts TCP connections on its port, polling every few ms, bounded by
+     * {@code timeout}. Returns false when the process exited first or the time ran out.
+     */
+    public static boolean awaitReady(WatchedProcess p, Duration timeout) {
+        long end = System.nanoTime() + timeout.toNanos();
+        long pause = 5;
+        while (System.nanoTime() < end) {
+            if (!p.alive()) return false;
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", p.port()), 200);
+                return true;
+            } catch (IOException e) {
+                // not listening yet
+            }
+            try {
+                if (p.watchdog().waitFor(pause, TimeUnit.MILLISECONDS)) return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            pause = Math.min(25, pause + 2);
+        }
+        return false;
+    }
+
+    /** SIGKILL to a whole process group; used for leftovers and as the last resort. */
+    public static void killGroup(long pgid) {
+        if (pgid <= 1) return;
+        try {
+            Process k = new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            k.waitFor(3, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            log.warn("cannot kill process group {}: {}", pgid, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** Executions of programs: lifecycle, the process executor, its out-of-JVM watchdog and cgroup limits. */
+package org.aleph4j.crn.execution;

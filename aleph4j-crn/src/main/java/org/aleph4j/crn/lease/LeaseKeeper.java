@@ -1,0 +1,224 @@
+package org.aleph4j.crn.lease;
+
+import org.aleph4j.client.scheduler.Capacity;
+import org.aleph4j.client.scheduler.ExecutionReport;
+import org.aleph4j.client.scheduler.HeartbeatReply;
+import org.aleph4j.client.scheduler.LeaseGrant;
+import org.aleph4j.client.scheduler.SchedulerClient;
+import org.aleph4j.client.scheduler.Ticker;
+import org.aleph4j.message.EthAccount;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The CRN's side of the lease protocol (ARCHITECTURE §5). Every {@code heartbeatInterval} it sends a
+ * signed heartbeat, noting on its monotonic clock when it SENT it; for each program in the answer it
+ * starts or renews the execution with {@code lease − (now − sendTime)} left, and it stops what is no
+ * longer allocated. When heartbeats fail it does nothing: each execution's out-of-JVM watchdog kills
+ * the program when its fence passes (self-fencing). Epochs older than one already seen for a program
+ * are ignored. One thread does all of this, so answers are applied in order.
+ */
+public final class LeaseKeeper implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
+
+    /** What the node offers, read before every heartbeat. */
+    public record Offer(Capacity capacity, List<String> runtimes, String version) {
+        public Offer {
+            runtimes = List.copyOf(runtimes);
+        }
+    }
+
+    private final SchedulerClient client;
+    private final PersistentHost host;
+    private final EthAccount nodeKey;
+    private final URI publicUrl;
+    private final Supplier<Offer> offer;
+    private final Duration interval;
+    private final Ticker ticker;
+    private final Map<String, Long> highestEpoch = new ConcurrentHashMap<>();
+    /** Programs this keeper started, with the epoch they run under. Touched by the keeper thread only (and drain after it stopped). */
+    private final Map<String, Long> held = new HashMap<>();
+    private final Object lock = new Object();
+    private volatile Thread loop;
+    private volatile boolean draining;
+    private volatile long lastAnsweredSendNanos = Long.MIN_VALUE;
+    private int failuresInARow;
+
+    public LeaseKeeper(SchedulerClient client, PersistentHost host, EthAccount nodeKey, URI publicUrl, Supplier<Offer> offer,
+                       Duration heartbeatInterval, Ticker ticker) {
+        this.client = client;
+        this.host = host;
+        this.nodeKey = nodeKey;
+        this.publicUrl = publicUrl;
+        this.offer = offer;
+        this.interval = heartbeatInterval;
+        this.ticker = ticker;
+    }
+
+    /** Starts heartbeating on a virtual thread. */
+    public synchronized LeaseKeeper start() {
+        if (loop != null) return this;
+        loop = Thread.ofVirtual().name("lease-keeper").start(this::run);
+        log.info("lease keeper for node {} heartbeating {} every {} ms", nodeKey.address(), client.baseUrls(),
+                interval.toMillis());
+        return this;
+    }
+
+    private void run() {
+        while (!Thread.currentThread().isInterrupted() && !draining) {
+            long started = ticker.nanos();
+            beat();
+            long elapsed = ticker.nanos() - started;
+            long wait = interval.toNanos() - elapsed;
+            if (wait > 0) {
+                try {
+                    Thread.sleep(Duration.ofNanos(wait)); // the heartbeat period
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** One heartbeat and the application of its answer; public so tests and tools can drive it. */
+    public void beat() {
+        synchronized (lock) {
+            if (draining) return;
+            long sent = ticker.nanos();
+            HeartbeatReply reply;
+            try {
+                Offer o = offer.get();
+                List<ExecutionReport> executions = host.persistentExecutions().stream()
+                        .map(e -> new ExecutionReport(e.itemHash(), e.epoch(), e.state(), e.restarts(), e.lastError()))
+                        .toList();
+                reply = client.heartbeat(nodeKey, publicUrl, o.capacity(), o.runtimes(), executions, o.version());
+            } catch (RuntimeException e) {
+                // Nothing else to do: without renewals the watchdogs kill the programs at their fence.
+                if (failuresInARow++ % 10 == 0) log.warn("heartbeat failed ({} in a row): {}", failuresInARow, e.getMessage());
+                return;
+            }
+            if (failuresInARow > 0) log.info("heartbeat answered again after {} failures", failuresInARow);
+            failuresInARow = 0;
+            lastAnsweredSendNanos = sent;
+            apply(reply, sent);
+        }
+    }
+
+    private void apply(HeartbeatReply reply, long sentNanos) {
+        Set<String> granted = new HashSet<>();
+        Set<String> running = new HashSet<>();
+        for (PersistentHost.PersistentStatus s : host.persistentExecutions()) {
+            if (!"STOPPED".equals(s.state()) && !"FAILED".equals(s.state())) running.add(s.itemHash() + "/" + s.epoch());
+        }
+        for (LeaseGrant g : reply.allocations()) {
+            long highest = highestEpoch.getOrDefault(g.itemHash(), 0L);
+            if (g.epoch() < highest) {
+                log.warn("ignoring allocation of {} with epoch {} older than {}", g.itemHash(), g.epoch(), highest);
+                continue;
+            }
+            highestEpoch.put(g.itemHash(), g.epoch());
+            Duration remaining = Duration.ofMillis(g.leaseMs()).minusNanos(ticker.nanos() - sentNanos);
+            if (remaining.isNegative() || remaining.isZero()) {
+                log.warn("lease of {} answered too late to use ({} ms over)", g.itemHash(), -remaining.toMillis());
+                continue;
+            }
+            granted.add(g.itemHash());
+            Long heldEpoch = held.get(g.itemHash());
+            try {
+                if (heldEpoch != null && heldEpoch == g.epoch() && running.contains(g.itemHash() + "/" + g.epoch())) {
+                    host.renewLease(g.itemHash(), g.epoch(), remaining);
+                } else {
+                    if (heldEpoch == null || heldEpoch != g.epoch()) {
+                        log.info("allocated {} with epoch {} (lease {} ms left)", g.itemHash(), g.epoch(), remaining.toMillis());
+                    }
+                    host.ensureRunning(g.itemHash(), g.epoch(), remaining);
+                    held.put(g.itemHash(), g.epoch());
+                }
+            } catch (RuntimeException e) {
+                log.warn("could not run {}: {}", g.itemHash(), e.toString());
+            }
+        }
+        for (String item : List.copyOf(held.keySet())) {
+            if (!granted.contains(item)) {
+                held.remove(item);
+                log.info("{} is no longer allocated to this node: stopping it", item);
+                try {
+                    host.stop(item, "no longer allocated to this node");
+                } catch (RuntimeException e) {
+                    log.warn("could not stop {}: {}", item, e.toString());
+                }
+            }
+        }
+    }
+
+    /** Programs this node currently runs under a lease, with their epochs. */
+    public Map<String, Long> held() {
+        synchronized (lock) {
+            return Map.copyOf(held);
+        }
+    }
+
+    /** Monotonic send time of the last heartbeat that was answered, or {@code Long.MIN_VALUE}. */
+    public long lastAnsweredSendNanos() {
+        return lastAnsweredSendNanos;
+    }
+
+    /**
+     * Graceful exit: stops heartbeating, stops every held program, then releases each so the
+     * scheduler places it elsewhere at once. Releases that fail leave the program to lapse normally.
+     */
+    public void drain() {
+        draining = true;
+        stopLoop();
+        Map<String, Long> toRelease;
+        synchronized (lock) {
+            toRelease = Map.copyOf(held);
+            held.clear();
+        }
+        toRelease.forEach((item, epoch) -> {
+            try {
+                host.stop(item, "node draining");
+            } catch (RuntimeException e) {
+                log.warn("could not stop {} while draining: {}", item, e.toString());
+            }
+            try {
+                client.release(nodeKey, item, epoch, "node draining");
+                log.info("released {} (epoch {})", item, epoch);
+            } catch (RuntimeException e) {
+                log.warn("could not release {}: {} (it will lapse)", item, e.getMessage());
+            }
+        });
+    }
+
+    private void stopLoop() {
+        Thread t;
+        synchronized (this) {
+            t = loop;
+            loop = null;
+        }
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(interval.toMillis() + 10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Stops heartbeating; running programs are left to their watchdogs (or to the CRN's own shutdown). */
+    @Override
+    public void close() {
+        stopLoop();
+    }
+}

@@ -1,0 +1,67 @@
+package org.aleph4j.crn.watch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Set;
+import org.aleph4j.crn.execution.ExecutionSupervisor;
+import org.aleph4j.crn.prepare.Preparer;
+import org.aleph4j.crn.prepare.ProgramSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows the CCN stream: a STORE amending a program's code ref restarts it with the new code, a
+ * FORGET (or a frame saying a program is forgotten or being removed) stops it at once.
+ */
+public final class NetworkWatcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NetworkWatcher.class);
+    private static final Set<String> GONE = Set.of("forgotten", "removing", "removed", "rejected");
+    private final ExecutionSupervisor supervisor;
+    private final Preparer preparer;
+    private final AutoCloseable subscription;
+
+    public NetworkWatcher(ProgramSource source, ExecutionSupervisor supervisor, Preparer preparer) {
+        this.supervisor = supervisor;
+        this.preparer = preparer;
+        this.subscription = source.stream(this::onFrame);
+    }
+
+    /** Handles one stream frame: a message, or {@code {status, message}}. Public so tests and other feeds can push frames. */
+    public void onFrame(JsonNode frame) {
+        JsonNode m = frame.path("message").isObject() ? frame.get("message") : frame;
+        String status = frame.path("status").asText(m.path("status").asText(""));
+        String hash = m.path("item_hash").asText("");
+        String type = m.path("type").asText("");
+        JsonNode content = m.path("content");
+        if (GONE.contains(status) && !hash.isEmpty()) {
+            gone(hash, "message " + status);
+            return;
+        }
+        switch (type) {
+            case "STORE" -> {
+                String ref = content.path("ref").asText("");
+                if (!ref.isEmpty()) supervisor.codeUpdated(ref);
+            }
+            case "FORGET" -> {
+                for (JsonNode h : content.path("hashes")) gone(h.asText(), "forgotten by " + hash);
+            }
+            default -> { }
+        }
+    }
+
+    private void gone(String hash, String why) {
+        preparer.forget(hash);
+        if (supervisor.all().stream().anyMatch(e -> e.itemHash().equals(hash))) {
+            log.info("stopping {}: {}", hash, why);
+            supervisor.stopProgram(hash, why);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            subscription.close();
+        } catch (Exception ignored) {
+            // closing
+        }
+    }
+}
