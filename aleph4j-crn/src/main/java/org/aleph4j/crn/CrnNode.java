@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import org.aleph4j.client.CcnClient;
 import org.aleph4j.crn.api.NodeApi;
 import org.aleph4j.crn.api.OwnerAuth;
 import org.aleph4j.crn.api.SelfCheck;
@@ -19,20 +20,18 @@ import org.aleph4j.crn.gateway.Gateway;
 import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.crn.lease.PersistentHost;
 import org.aleph4j.crn.logs.ProgramLogs;
-import org.aleph4j.crn.prepare.CcnHttpSource;
 import org.aleph4j.crn.prepare.Preparer;
-import org.aleph4j.crn.prepare.ProgramSource;
 import org.aleph4j.crn.runtime.RuntimeRegistry;
 import org.aleph4j.crn.watch.NetworkWatcher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Wires a CRN by hand: program source, preparer, executor, supervisor, gateway, node API and stream watcher. */
+/** Wires a CRN by hand: CCN client, preparer, executor, supervisor, gateway, node API and stream watcher. */
 public final class CrnNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CrnNode.class);
     private final CrnConfig config;
     private final LeaseDirectory directory;
-    private final ProgramSource source;
+    private final CcnClient ccn;
     private final Preparer preparer;
     private final ExecutionSupervisor supervisor;
     private final Cgroups cgroups;
@@ -52,9 +51,10 @@ public final class CrnNode implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        this.source = new CcnHttpSource(config.ccnUrl(), config.prepareTimeout());
+        // every CCN call (message, query, download headers, stream connect) is bounded by prepareTimeout
+        this.ccn = new CcnClient(config.ccnUrl(), config.prepareTimeout(), InstantSource.system());
         this.runtimes = RuntimeRegistry.defaultFor(config.python());
-        this.preparer = new Preparer(source, runtimes, config.dataDir(), config.prepareTimeout());
+        this.preparer = new Preparer(ccn, runtimes, config.dataDir(), config.prepareTimeout());
         this.cgroups = new Cgroups(Path.of("/sys/fs/cgroup"), config.cgroupParent());
         this.executor = new ProcessExecutor(config.python(), config.dataDir().resolve("run"), cgroups);
         this.logs = new ProgramLogs(config.dataDir());
@@ -91,7 +91,7 @@ public final class CrnNode implements AutoCloseable {
         // the public URL is known only now when the port was 0; add its host as a logs-auth domain
         domains.add(url().getHost());
         domains.add(url().getAuthority());
-        watcher = new NetworkWatcher(source, supervisor, preparer);
+        watcher = new NetworkWatcher(ccn, supervisor, preparer, InstantSource.system());
         log.info("CRN listening on {} (CCN {}, domain {})", url(), config.ccnUrl(), config.domain());
         return this;
     }
@@ -124,5 +124,6 @@ public final class CrnNode implements AutoCloseable {
         if (app != null) app.stop();
         if (gateway != null) gateway.close();
         supervisor.close();
+        ccn.close();
     }
 }

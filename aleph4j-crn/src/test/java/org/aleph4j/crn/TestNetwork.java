@@ -83,13 +83,20 @@ final class TestNetwork implements AutoCloseable {
         return m.itemHash();
     }
 
-    String program(EthAccount owner, String codeRef, Encoding enc, String entrypoint, int seconds, int memory,
-                   boolean persistent, String runtimeRef, Map<String, String> vars) throws Exception {
-        ProgramContent pc = new ProgramContent(owner.address(), now(), true, Json.MAPPER.createObjectNode().put("name", "t"),
+    static ProgramContent programContent(EthAccount owner, String codeRef, Encoding enc, String entrypoint, int seconds,
+                                         int memory, boolean persistent, String runtimeRef, Map<String, String> vars,
+                                         boolean useLatest) {
+        return new ProgramContent(owner.address(), now(), true, Json.MAPPER.createObjectNode().put("name", "t"),
                 List.of(), vars, new Environment(false, false, true, false), new Resources(1, memory, seconds, null),
                 new Payment("ETH", null, "hold"), null, List.of(), null, ProgramContent.TYPE,
-                new CodeContent(enc, entrypoint, codeRef, entrypoint.contains(":") ? Interface.ASGI : Interface.BINARY, null, true),
+                new CodeContent(enc, entrypoint, codeRef, entrypoint.contains(":") ? Interface.ASGI : Interface.BINARY, null,
+                        useLatest),
                 new Runtime(runtimeRef, true, DefaultRuntime.COMMENT), null, null, new Triggers(true, null, persistent));
+    }
+
+    String program(EthAccount owner, String codeRef, Encoding enc, String entrypoint, int seconds, int memory,
+                   boolean persistent, String runtimeRef, Map<String, String> vars) throws Exception {
+        ProgramContent pc = programContent(owner, codeRef, enc, entrypoint, seconds, memory, persistent, runtimeRef, vars, true);
         AlephMessage m = MessageBuilder.build(owner, MessageType.PROGRAM, pc, null, now());
         PostResult r = client.post(m, true);
         if (!r.processed()) throw new IllegalStateException("program not processed: " + r.body());

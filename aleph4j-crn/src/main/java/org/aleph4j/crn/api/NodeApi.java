@@ -1,5 +1,8 @@
 package org.aleph4j.crn.api;
 
+import static org.aleph4j.client.crn.OwnerAuth.SIGNED_OPERATION_HEADER;
+import static org.aleph4j.client.crn.OwnerAuth.SIGNED_PUBKEY_HEADER;
+
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -235,7 +238,7 @@ public final class NodeApi {
     private void logs(Context ctx) {
         String ref = ctx.pathParam("ref");
         if (!ItemHashes.isItemHash(ref)) throw new CrnException(400, "Invalid message reference: " + ref);
-        String address = auth.verify(ctx.header("X-SignedPubKey"), ctx.header("X-SignedOperation"), ctx.method().name(),
+        String address = auth.verify(ctx.header(SIGNED_PUBKEY_HEADER), ctx.header(SIGNED_OPERATION_HEADER), ctx.method().name(),
                 ctx.path());
         if (!logs.exists(ref) && supervisor.all().stream().noneMatch(e -> e.itemHash().equals(ref))) {
             throw new CrnException(404, "No execution of " + ref + " on this node");

@@ -6,19 +6,24 @@ import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.aleph4j.client.CcnClient;
+import org.aleph4j.client.CcnException;
+import org.aleph4j.client.MessagePage;
+import org.aleph4j.client.MessageQuery;
+import org.aleph4j.client.MessageRecord;
+import org.aleph4j.client.MessageStatus;
 import org.aleph4j.crn.CrnException;
 import org.aleph4j.crn.runtime.LocalRuntime;
 import org.aleph4j.crn.runtime.RuntimeRegistry;
@@ -47,7 +52,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Preparer {
     private static final Logger log = LoggerFactory.getLogger(Preparer.class);
-    private final ProgramSource source;
+    /** Statuses under which a message's resources are gone (reference §5.2). */
+    private static final Set<String> GONE = Set.of("forgotten", "removing", "removed");
+    private final CcnClient ccn;
     private final RuntimeRegistry runtimes;
     private final Path filesDir;
     private final Path codeDir;
@@ -56,8 +63,12 @@ public final class Preparer {
     /** PROGRAM messages are immutable by hash; forgotten ones are evicted by {@link #forget}. */
     private final Map<String, ProgramInfo> programs = new ConcurrentHashMap<>();
 
-    public Preparer(ProgramSource source, RuntimeRegistry runtimes, Path dataDir, Duration unpackTimeout) {
-        this.source = source;
+    /**
+     * @param ccn           where messages and files come from; its timeout bounds each CCN call
+     * @param unpackTimeout bound on unpacking a squashfs image
+     */
+    public Preparer(CcnClient ccn, RuntimeRegistry runtimes, Path dataDir, Duration unpackTimeout) {
+        this.ccn = ccn;
         this.runtimes = runtimes;
         this.filesDir = dataDir.resolve("files");
         this.codeDir = dataDir.resolve("code");
@@ -70,17 +81,18 @@ public final class Preparer {
         }
     }
 
-    /** The verified PROGRAM {@code hash}: 404 when unknown or forgotten, 400 when not a PROGRAM. */
+    /** The verified PROGRAM {@code hash}: 404 when unknown or forgotten, 400 when not a PROGRAM, 503 when the CCN fails. */
     public ProgramInfo program(String hash) {
         ProgramInfo cached = programs.get(hash);
         if (cached != null) return cached;
-        ProgramSource.Fetched f = fetch(hash)
+        MessageRecord f = fetch(hash)
                 .orElseThrow(() -> new CrnException(404, "Program not found: no message " + hash + " on the CCN",
                         Map.of("item_hash", hash)));
-        if ("forgotten".equals(f.status()) || "removed".equals(f.status()) || "removing".equals(f.status())) {
-            throw new CrnException(404, "Program " + hash + " was forgotten", Map.of("item_hash", hash, "status", f.status()));
+        String status = statusOf(f);
+        if (GONE.contains(status)) {
+            throw new CrnException(404, "Program " + hash + " was forgotten", Map.of("item_hash", hash, "status", status));
         }
-        if ("rejected".equals(f.status())) {
+        if ("rejected".equals(status)) {
             throw new CrnException(404, "Program " + hash + " was rejected by the CCN", Map.of("item_hash", hash));
         }
         AlephMessage m = f.message();
@@ -93,13 +105,13 @@ public final class Preparer {
             if (m.itemType() == ItemType.INLINE) {
                 content = (ProgramContent) MessageValidator.checkInline(m);
             } else {
-                content = (ProgramContent) Contents.parse(MessageType.PROGRAM, f.content());
+                content = (ProgramContent) Contents.parse(MessageType.PROGRAM, m.content());
             }
             validator.checkSignature(m);
-        } catch (MessageException e) {
+        } catch (MessageException | RuntimeException e) {
             throw new CrnException(400, "PROGRAM " + hash + " does not verify: " + e.getMessage(), Map.of("item_hash", hash));
         }
-        if (!m.itemHash().equals(hash)) {
+        if (!hash.equals(m.itemHash())) {
             throw new CrnException(400, "CCN returned message " + m.itemHash() + " for " + hash, Map.of("item_hash", hash));
         }
         ProgramInfo info = new ProgramInfo(hash, content.address(), content);
@@ -112,25 +124,69 @@ public final class Preparer {
         programs.remove(hash);
     }
 
-    private Optional<ProgramSource.Fetched> fetch(String hash) {
+    /** The message {@code hash} as the CCN reports it; any CCN failure (unreachable, timeout, 5xx) is a 503. */
+    private Optional<MessageRecord> fetch(String hash) {
         try {
-            return source.message(hash);
-        } catch (CcnSourceException e) {
+            return lookup(hash);
+        } catch (CcnException e) {
             throw new CrnException(503, "CCN unavailable: " + e.getMessage(), Map.of("item_hash", hash));
         }
     }
 
-    /** The item hash of the STORE the code ref currently resolves to (use_latest: newest amend by the owner). */
+    /**
+     * {@link CcnClient#message} with the CRN's reading of it: a pending message (not processed yet)
+     * counts as unknown, like upstream's CRN which only sees processed messages. Forgotten and
+     * rejected messages keep only a skeleton upstream; when the client cannot read that skeleton
+     * (a CcnException with no URL is a local parse failure, not a CCN failure), the status alone is
+     * what matters, so it is fetched on its own.
+     */
+    private Optional<MessageRecord> lookup(String hash) throws CcnException {
+        Optional<MessageRecord> r;
+        try {
+            r = ccn.message(hash);
+        } catch (CcnException e) {
+            if (e.url() != null) throw e;
+            String status = ccn.status(hash).map(MessageStatus::status).orElse(null);
+            if (status == null || (!GONE.contains(status) && !"rejected".equals(status))) throw e;
+            return Optional.of(new MessageRecord(status, hash, null, null, null, null, List.of(), null, null));
+        }
+        if (r.isEmpty()) return r;
+        String status = statusOf(r.get());
+        boolean terminal = GONE.contains(status) || "rejected".equals(status);
+        if (!terminal && ("pending".equals(status) || r.get().message() == null)) return Optional.empty();
+        return r;
+    }
+
+    private static String statusOf(MessageRecord r) {
+        return r.status() == null ? "processed" : r.status();
+    }
+
+    /**
+     * The item hash of the STORE the code ref currently resolves to (reference §3.4): without
+     * use_latest the ref itself; with it, the owner of the referenced STORE is read
+     * ({@code messages.json?hashes=<ref>}), then the newest STORE by that owner whose content.ref
+     * is the ref wins ({@code msgTypes=STORE&sortOrder=-1&refs=<ref>&owners=<owner>}), else the ref.
+     */
     public String resolveCodeRef(ProgramInfo p) {
         CodeContent code = p.content().code();
         if (!Boolean.TRUE.equals(code.useLatest())) return code.ref();
+        String ref = code.ref();
         try {
-            ProgramSource.Fetched original = source.message(code.ref()).orElse(null);
-            String owner = original != null && original.content() != null
-                    ? original.content().path("address").asText(p.owner()) : p.owner();
-            return source.latestAmend(code.ref(), owner).map(a -> a.message().itemHash()).orElse(code.ref());
-        } catch (CcnSourceException e) {
-            throw new CrnException(503, "CCN unavailable while resolving code " + code.ref() + ": " + e.getMessage());
+            String owner = ccn.messages(MessageQuery.builder().hashes(ref).build()).messages().stream()
+                    .filter(m -> ref.equals(m.itemHash()) && m.content() != null)
+                    .map(m -> m.content().path("address").asText(""))
+                    .filter(a -> !a.isEmpty())
+                    .findFirst().orElse(p.owner());
+            MessagePage amends = ccn.messages(MessageQuery.builder().msgTypes(MessageType.STORE.name()).refs(ref)
+                    .owners(owner).sortOrder(-1).pagination(50).build());
+            return amends.messages().stream()
+                    .filter(m -> m.content() != null && owner.equalsIgnoreCase(m.content().path("address").asText())
+                            && ref.equals(m.content().path("ref").asText()))
+                    .map(AlephMessage::itemHash)
+                    .findFirst().orElse(ref);
+        } catch (CcnException e) {
+            throw new CrnException(503, "CCN unavailable while resolving code " + ref + ": " + e.getMessage(),
+                    Map.of("ref", ref));
         }
     }
 
@@ -139,10 +195,10 @@ public final class Preparer {
         LocalRuntime runtime = runtimes.require(p.content().runtime().ref());
         CodeContent code = p.content().code();
         String storeHash = resolveCodeRef(p);
-        ProgramSource.Fetched store = fetch(storeHash).orElseThrow(() -> new CrnException(400,
+        MessageRecord store = fetch(storeHash).orElseThrow(() -> new CrnException(400,
                 "Code, runtime or data not available: code STORE " + storeHash + " not found", Map.of("ref", storeHash)));
-        if (store.message() == null || !"processed".equals(store.status())) {
-            throw new CrnException(400, "Code, runtime or data not available: code STORE " + storeHash + " is " + store.status(),
+        if (store.message() == null || !"processed".equals(statusOf(store))) {
+            throw new CrnException(400, "Code, runtime or data not available: code STORE " + storeHash + " is " + statusOf(store),
                     Map.of("ref", storeHash));
         }
         if (store.message().type() != MessageType.STORE) {
@@ -151,7 +207,7 @@ public final class Preparer {
         }
         StoreContent sc;
         try {
-            sc = (StoreContent) Contents.parse(MessageType.STORE, store.content());
+            sc = (StoreContent) Contents.parse(MessageType.STORE, store.message().content());
         } catch (MessageException e) {
             throw new CrnException(400, "code STORE " + storeHash + " is invalid: " + e.getMessage(), Map.of("ref", storeHash));
         }
@@ -164,33 +220,29 @@ public final class Preparer {
         return new PreparedProgram(p, locateCodeRoot(dir, code), storeHash, sc.itemHash(), runtime);
     }
 
+    /**
+     * Downloads a code file into the file cache. The client streams it to a temporary file, checks
+     * its sha256 against {@code fileHash} and renames it into place, so the cache never holds a
+     * partial or wrong file.
+     */
     private Path download(String fileHash) {
         Path target = filesDir.resolve(fileHash);
         if (Files.isRegularFile(target)) return target;
-        Path tmp = filesDir.resolve(fileHash + ".part-" + Thread.currentThread().threadId());
+        if (!ItemHashes.isSha256Hash(fileHash)) {
+            throw new CrnException(400, "Code, runtime or data not available: file " + fileHash + " is not a sha256 hash",
+                    Map.of("file_hash", fileHash));
+        }
         try {
-            source.download(fileHash, tmp);
-            String actual;
-            try (InputStream in = new DigestInputStream(Files.newInputStream(tmp), MessageDigest.getInstance("SHA-256"))) {
-                in.transferTo(java.io.OutputStream.nullOutputStream());
-                actual = HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-            }
-            if (!actual.equals(fileHash)) {
-                throw new CrnException(400, "Code, runtime or data not available: file " + fileHash + " hashes to " + actual,
-                        Map.of("file_hash", fileHash));
-            }
-            moveIntoPlace(tmp, target);
+            ccn.downloadFile(fileHash, target);
             return target;
-        } catch (CcnSourceException e) {
+        } catch (CcnException e) {
             throw new CrnException(400, "Code, runtime or data not available: " + e.getMessage(), Map.of("file_hash", fileHash));
-        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+        } catch (FileSystemException e) {
             throw new CrnException(500, "cannot store file " + fileHash + ": " + e.getMessage());
-        } finally {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // best effort
-            }
+        } catch (IOException e) {
+            // the body broke off mid-stream or its sha256 did not match: the CCN's copy is unusable
+            throw new CrnException(400, "Code, runtime or data not available: file " + fileHash + ": " + e.getMessage(),
+                    Map.of("file_hash", fileHash));
         }
     }
 

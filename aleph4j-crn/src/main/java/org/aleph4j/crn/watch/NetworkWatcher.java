@@ -1,10 +1,13 @@
 package org.aleph4j.crn.watch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.InstantSource;
 import java.util.Set;
+import org.aleph4j.client.CcnClient;
+import org.aleph4j.client.MessageQuery;
+import org.aleph4j.client.MessageStream;
 import org.aleph4j.crn.execution.ExecutionSupervisor;
 import org.aleph4j.crn.prepare.Preparer;
-import org.aleph4j.crn.prepare.ProgramSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,16 +20,22 @@ public final class NetworkWatcher implements AutoCloseable {
     private static final Set<String> GONE = Set.of("forgotten", "removing", "removed", "rejected");
     private final ExecutionSupervisor supervisor;
     private final Preparer preparer;
-    private final AutoCloseable subscription;
+    private final MessageStream subscription;
+    private volatile boolean closed;
 
-    public NetworkWatcher(ProgramSource source, ExecutionSupervisor supervisor, Preparer preparer) {
+    /**
+     * Subscribes to the CCN's stream from now on, like upstream's CRN ({@code ?startDate=<now>},
+     * reference §6.8); the client reconnects with back-off and fills gaps after a reconnect.
+     */
+    public NetworkWatcher(CcnClient ccn, ExecutionSupervisor supervisor, Preparer preparer, InstantSource clock) {
         this.supervisor = supervisor;
         this.preparer = preparer;
-        this.subscription = source.stream(this::onFrame);
+        this.subscription = ccn.stream(MessageQuery.all(), clock.millis() / 1000.0, this::onFrame);
     }
 
     /** Handles one stream frame: a message, or {@code {status, message}}. Public so tests and other feeds can push frames. */
     public void onFrame(JsonNode frame) {
+        if (closed) return;
         JsonNode m = frame.path("message").isObject() ? frame.get("message") : frame;
         String status = frame.path("status").asText(m.path("status").asText(""));
         String hash = m.path("item_hash").asText("");
@@ -58,10 +67,9 @@ public final class NetworkWatcher implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            subscription.close();
-        } catch (Exception ignored) {
-            // closing
-        }
+        closed = true;
+        // MessageStream.close() stops deliveries and aborts the socket at once, but then joins its
+        // worker for up to 5 s (the worker only wakes at its next ping); shutdown does not wait for that.
+        Thread.ofVirtual().name("ccn-stream-close").start(subscription::close);
     }
 }
