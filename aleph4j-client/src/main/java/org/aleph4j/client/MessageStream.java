@@ -200,6 +200,8 @@ public final class MessageStream implements AutoCloseable {
         if (ws != null) ws.abort();
         Thread w = worker;
         if (w != null && w != Thread.currentThread()) {
+            // Aborting the socket does not wake a worker waiting for it to close; the interrupt does.
+            w.interrupt();
             try {
                 w.join(Duration.ofSeconds(5));
             } catch (InterruptedException e) {
