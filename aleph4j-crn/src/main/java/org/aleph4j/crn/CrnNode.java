@@ -105,6 +105,11 @@ public final class CrnNode implements AutoCloseable {
         return URI.create("http://" + config.host() + ":" + port);
     }
 
+    /** Runtime refs this node can run (reported to the scheduler so programs are only placed where they can run). */
+    public java.util.List<String> supportedRuntimes() {
+        return runtimes.all().stream().map(org.aleph4j.crn.runtime.LocalRuntime::ref).toList();
+    }
+
     public PersistentHost persistentHost() {
         return supervisor;
     }

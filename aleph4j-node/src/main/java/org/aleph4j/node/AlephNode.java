@@ -1,0 +1,187 @@
+package org.aleph4j.node;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.LinkedHashMap;
+import org.aleph4j.client.CcnClient;
+import org.aleph4j.message.EthAccount;
+import org.aleph4j.message.KeyFiles;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.aleph4j.ccn.CcnNode;
+import org.aleph4j.node.devnet.Devnet;
+import org.aleph4j.scheduler.SchedulerNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code aleph-node}: runs one role per process, or all roles together as a devnet. */
+@Command(name = "aleph-node", mixinStandardHelpOptions = true, version = "aleph4j 0.1.0",
+        description = "Runs an aleph4j node: a CCN, a scheduler, a CRN, or a whole local devnet.",
+        subcommands = {AlephNode.Ccn.class, AlephNode.Fund.class, AlephNode.Scheduler.class, AlephNode.Crn.class, Devnet.Command.class,
+                CommandLine.HelpCommand.class})
+public final class AlephNode {
+    private static final Logger log = LoggerFactory.getLogger(AlephNode.class);
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new AlephNode());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("aleph-node: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            log.debug("failure", e);
+            return 1;
+        });
+        System.exit(cli.execute(args));
+    }
+
+    /** Options every role accepts; each maps to a settings key. */
+    static class Common {
+        @Option(names = "--config", description = "properties file with this node's settings") Path config;
+        @Option(names = "--data", description = "data directory (database, files, keys)") String data;
+        @Option(names = "--host", description = "address to listen on (default 127.0.0.1)") String host;
+        @Option(names = "--port", description = "port to listen on") String port;
+
+        Map<String, String> flags() {
+            Map<String, String> f = new HashMap<>();
+            f.put("data", data);
+            f.put("host", host);
+            f.put("port", port);
+            return f;
+        }
+    }
+
+    /** Blocks until the JVM is asked to stop, then closes {@code resources} in reverse order. */
+    static void runUntilStopped(List<AutoCloseable> resources) throws InterruptedException {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            for (int i = resources.size() - 1; i >= 0; i--) {
+                try {
+                    resources.get(i).close();
+                } catch (Exception e) {
+                    log.warn("closing {} failed: {}", resources.get(i), e.toString());
+                }
+            }
+            stopped.countDown();
+        }, "shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        stopped.await();
+    }
+
+    static Path defaultData(String role) {
+        return Path.of(System.getProperty("user.home"), ".aleph4j", role);
+    }
+
+    @Command(name = "ccn", mixinStandardHelpOptions = true, description = "Runs a core channel node (message API, files, balances).")
+    static final class Ccn implements Callable<Integer> {
+        @CommandLine.Mixin Common common = new Common();
+        @Option(names = "--db", description = "JDBC URL (PostgreSQL); default SQLite under the data directory") String db;
+        @Option(names = "--oracle-addresses", description = "comma-separated addresses whose balances-update POSTs set balances") String oracles;
+        @Option(names = "--no-default-runtime", description = "do not publish aleph4j's default runtime STORE on start") boolean noRuntime;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, String> f = common.flags();
+            f.put("db", db);
+            f.put("oracle-addresses", oracles);
+            Settings s = Settings.resolve(common.config, System.getenv(), f);
+            CcnNode node = new CcnNode(Roles.ccn(s, defaultData("ccn")));
+            node.start();
+            if (!noRuntime) {
+                try (CcnClient client = new CcnClient(node.url(), Duration.ofSeconds(30))) {
+                    new NetworkBootstrap(client, InstantSource.system()).publishDefaultRuntime();
+                } catch (Exception e) {
+                    node.close();
+                    throw e;
+                }
+            }
+            System.out.println("aleph4j ccn ready at " + node.url());
+            runUntilStopped(List.of(node));
+            return 0;
+        }
+    }
+
+    @Command(name = "scheduler", mixinStandardHelpOptions = true,
+            description = "Runs the scheduler: places persistent programs on CRNs under leases and moves them on failure.")
+    static final class Scheduler implements Callable<Integer> {
+        @CommandLine.Mixin Common common = new Common();
+        @Option(names = "--ccn-url", description = "CCN to follow (default http://127.0.0.1:4024)") String ccnUrl;
+        @Option(names = "--db", description = "JDBC URL (PostgreSQL for a leader/standby pair); default SQLite") String db;
+        @Option(names = "--allowed-nodes", description = "comma-separated CRN node addresses allowed to join") String allowed;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, String> f = common.flags();
+            f.put("ccn-url", ccnUrl);
+            f.put("db", db);
+            f.put("allowed-nodes", allowed);
+            Settings s = Settings.resolve(common.config, System.getenv(), f);
+            SchedulerNode node = new SchedulerNode(Roles.scheduler(s, defaultData("scheduler")));
+            node.start();
+            System.out.println("aleph4j scheduler ready at " + node.url() + (node.isLeader() ? " (leader)" : " (standby)"));
+            runUntilStopped(List.of(node));
+            return 0;
+        }
+    }
+
+    @Command(name = "crn", mixinStandardHelpOptions = true, description = "Runs a compute resource node.")
+    static final class Crn implements Callable<Integer> {
+        @CommandLine.Mixin Common common = new Common();
+        @Option(names = "--ccn-url", description = "CCN to fetch programs from (default http://127.0.0.1:4024)") String ccnUrl;
+        @Option(names = "--scheduler-url", description = "scheduler to heartbeat (persistent programs); none: on demand only") String schedulerUrl;
+        @Option(names = "--public-url", description = "URL other nodes reach this one at") String publicUrl;
+        @Option(names = "--domain", description = "host-routing domain (default aleph.localhost)") String domain;
+        @Option(names = "--key-file", description = "node key (created if missing; default <data>/node.key)") Path keyFile;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, String> f = common.flags();
+            f.put("ccn-url", ccnUrl);
+            f.put("scheduler-url", schedulerUrl);
+            f.put("public-url", publicUrl);
+            f.put("domain", domain);
+            f.put("key-file", keyFile == null ? null : keyFile.toString());
+            Settings s = Settings.resolve(common.config, System.getenv(), f);
+            var config = Roles.crn(s, defaultData("crn"));
+            Path key = s.path("key-file", config.dataDir().resolve("node.key"));
+            ComputeNode node = ComputeNode.start(config, s.uri("scheduler-url", null), Roles.nodeKey(key),
+                    s.duration("heartbeat", java.time.Duration.ofSeconds(1)));
+            System.out.println("aleph4j crn ready at " + node.url() + " node address " + node.nodeAddress()
+                    + (node.leased() ? " (persistent programs through " + s.string("scheduler-url", "") + ")" : " (on demand only)"));
+            List<AutoCloseable> resources = new ArrayList<>();
+            resources.add(node);
+            runUntilStopped(resources);
+            return 0;
+        }
+    }
+
+    @Command(name = "fund", mixinStandardHelpOptions = true,
+            description = "Sets account balances with a balances-update POST signed by an oracle key (the CCN must list "
+                    + "the oracle's address in oracle-addresses).")
+    static final class Fund implements Callable<Integer> {
+        @Option(names = "--ccn-url", defaultValue = "http://127.0.0.1:4024", description = "CCN (default ${DEFAULT-VALUE})") String ccnUrl;
+        @Option(names = "--oracle-key", required = true, description = "oracle private key file (raw 32 bytes or hex)") Path oracleKey;
+        @CommandLine.Parameters(arity = "1..*", paramLabel = "ADDRESS[=AMOUNT]", description = "accounts to fund (default amount 1000000)")
+        List<String> accounts;
+
+        @Override
+        public Integer call() throws Exception {
+            EthAccount oracle = KeyFiles.read(oracleKey);
+            Map<String, Double> balances = new LinkedHashMap<>();
+            for (String a : accounts) {
+                String[] parts = a.split("=", 2);
+                balances.put(parts[0], parts.length == 2 ? Double.parseDouble(parts[1]) : 1_000_000d);
+            }
+            try (CcnClient client = new CcnClient(Settings.of(Map.of("ccn-url", ccnUrl)).uri("ccn-url", null), Duration.ofSeconds(30))) {
+                new NetworkBootstrap(client, InstantSource.system()).fund(oracle, balances);
+            }
+            balances.forEach((a, v) -> System.out.println("funded " + a + " with " + v + " ALEPH"));
+            return 0;
+        }
+    }
+}

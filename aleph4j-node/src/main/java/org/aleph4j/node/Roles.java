@@ -1,0 +1,59 @@
+package org.aleph4j.node;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import org.aleph4j.ccn.CcnConfig;
+import org.aleph4j.crn.CrnConfig;
+import org.aleph4j.message.EthAccount;
+import org.aleph4j.message.KeyFiles;
+import org.aleph4j.scheduler.SchedulerConfig;
+
+/** Turns resolved {@link Settings} into each role's configuration; defaults serve a laptop. */
+public final class Roles {
+    public static final int CCN_PORT = 4024;
+    public static final int SCHEDULER_PORT = 4030;
+    public static final int CRN_PORT = 4041;
+    public static final URI DEFAULT_CCN_URL = URI.create("http://127.0.0.1:" + CCN_PORT);
+
+    private Roles() {}
+
+    public static CcnConfig ccn(Settings s, Path defaultData) {
+        CcnConfig c = CcnConfig.defaults(s.path("data", defaultData))
+                .withHost(s.string("host", "127.0.0.1"))
+                .withPort(s.integer("port", CCN_PORT))
+                .withJdbcUrl(s.string("db", null))
+                .withOracleAddresses(s.set("oracle-addresses"));
+        String pricingOwner = s.string("pricing-owner", null);
+        if (pricingOwner != null) c = c.withPricingOwner(pricingOwner);
+        long maxFile = s.integer("max-file-mib", 100) * CcnConfig.MIB;
+        return c.withFileLimits(maxFile, Math.min(maxFile, 25 * CcnConfig.MIB));
+    }
+
+    public static SchedulerConfig scheduler(Settings s, Path defaultData) {
+        SchedulerConfig d = SchedulerConfig.defaults(s.path("data", defaultData), s.uri("ccn-url", DEFAULT_CCN_URL));
+        return new SchedulerConfig(d.dataDir(), s.string("host", d.host()), s.integer("port", SCHEDULER_PORT), d.ccnUrl(),
+                s.string("db", null), s.set("allowed-nodes"), s.duration("lease-ttl", d.leaseTtl()),
+                s.duration("drift-margin", d.driftMargin()), s.duration("heartbeat", d.heartbeatInterval()),
+                s.duration("reconcile-interval", d.reconcileInterval()));
+    }
+
+    public static CrnConfig crn(Settings s, Path defaultData) {
+        Path data = s.path("data", defaultData);
+        CrnConfig d = CrnConfig.defaults(data, s.uri("ccn-url", DEFAULT_CCN_URL));
+        return new CrnConfig(data, s.string("host", d.host()), s.integer("port", CRN_PORT), s.uri("public-url", null),
+                d.ccnUrl(), s.string("domain", d.domain()), s.path("python", d.python()),
+                s.duration("idle-timeout", d.idleTimeout()), s.duration("prepare-timeout", d.prepareTimeout()),
+                s.duration("start-timeout", d.startTimeout()), d.capacity(), s.string("cgroup-parent", d.cgroupParent()));
+    }
+
+    /** The node key at {@code file}, created (0600) on first use. */
+    public static EthAccount nodeKey(Path file) throws IOException {
+        if (Files.exists(file)) return KeyFiles.read(file);
+        EthAccount key = EthAccount.generate(new SecureRandom());
+        KeyFiles.write(file, key, false);
+        return key;
+    }
+}

@@ -1,0 +1,28 @@
+# Sourced by scripts: checks what aleph4j needs on this machine and installs what is missing when it
+# can (root with apt-get); otherwise says how. Needs: JDK 21+, Maven, Python 3 with FastAPI and
+# uvicorn (ASGI programs), squashfs-tools (squashfs code), curl.
+aleph4j_missing_packages() {
+  local need=()
+  command -v mvn >/dev/null 2>&1 || need+=(maven)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  /usr/bin/python3 -c 'import fastapi, uvicorn' >/dev/null 2>&1 || need+=(python3-fastapi python3-uvicorn)
+  { command -v mksquashfs && command -v unsquashfs; } >/dev/null 2>&1 || need+=(squashfs-tools)
+  if [ "${ALEPH4J_WITH_SANDBOX:-0}" = 1 ]; then command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap); fi
+  echo "${need[@]:-}"
+}
+
+aleph4j_setup() {
+  local need
+  need=$(aleph4j_missing_packages)
+  if [ -n "$need" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "aleph4j: installing $need" >&2
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq >/dev/null && apt-get install -y -qq $need >/dev/null
+    else
+      echo "aleph4j needs these Debian packages: $need" >&2
+      echo "install them with: sudo apt-get install -y $need" >&2
+      return 1
+    fi
+  fi
+}
