@@ -1,0 +1,60 @@
+package org.aleph4j.scheduler;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * Configuration of a scheduler node.
+ *
+ * @param dataDir           directory for the SQLite database (when {@code jdbcUrl} is null)
+ * @param host              bind address
+ * @param port              bind port, 0 = any free port
+ * @param ccnUrl            CCN whose message stream is followed (null = follow nothing)
+ * @param jdbcUrl           database URL (PostgreSQL for leader/standby pairs), null = SQLite under dataDir
+ * @param allowedNodes      node key addresses allowed to heartbeat ({@code "*"} = any)
+ * @param leaseTtl          lease a CRN gets per answered heartbeat (default 5 s)
+ * @param driftMargin       extra wait before a lapsed lease's program moves (default 2 s)
+ * @param heartbeatInterval how often CRNs heartbeat (default 1 s); the leader row is renewed as often
+ * @param reconcileInterval how often statuses are re-checked at the CCN (default 5 s)
+ */
+public record SchedulerConfig(Path dataDir, String host, int port, URI ccnUrl, String jdbcUrl, Set<String> allowedNodes,
+                              Duration leaseTtl, Duration driftMargin, Duration heartbeatInterval,
+                              Duration reconcileInterval) {
+    public SchedulerConfig {
+        allowedNodes = allowedNodes == null ? Set.of() : Set.copyOf(allowedNodes);
+        host = host == null ? "127.0.0.1" : host;
+    }
+
+    /** Laptop defaults: 127.0.0.1, free port, SQLite, no allowed nodes yet, 5 s lease, 2 s drift, 1 s heartbeat. */
+    public static SchedulerConfig defaults(Path dataDir, URI ccnUrl) {
+        return new SchedulerConfig(dataDir, "127.0.0.1", 0, ccnUrl, null, Set.of(), Duration.ofSeconds(5),
+                Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(5));
+    }
+
+    public SchedulerConfig withAllowedNodes(Set<String> nodes) {
+        return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, nodes, leaseTtl, driftMargin, heartbeatInterval,
+                reconcileInterval);
+    }
+
+    public SchedulerConfig withPort(int p) {
+        return new SchedulerConfig(dataDir, host, p, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
+                reconcileInterval);
+    }
+
+    public SchedulerConfig withJdbcUrl(String url) {
+        return new SchedulerConfig(dataDir, host, port, ccnUrl, url, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
+                reconcileInterval);
+    }
+
+    public SchedulerConfig withLease(Duration ttl, Duration drift) {
+        return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, ttl, drift, heartbeatInterval,
+                reconcileInterval);
+    }
+
+    public SchedulerConfig withIntervals(Duration heartbeat, Duration reconcile) {
+        return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeat,
+                reconcile);
+    }
+}

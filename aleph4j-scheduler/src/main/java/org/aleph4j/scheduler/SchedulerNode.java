@@ -1,0 +1,202 @@
+package org.aleph4j.scheduler;
+
+import io.javalin.Javalin;
+import org.aleph4j.client.CcnClient;
+import org.aleph4j.client.scheduler.Ticker;
+import org.aleph4j.message.SignatureVerifier;
+import org.aleph4j.scheduler.api.RequestAuthenticator;
+import org.aleph4j.scheduler.api.SchedulerApi;
+import org.aleph4j.scheduler.engine.AllocationEngine;
+import org.aleph4j.scheduler.lease.LeasePolicy;
+import org.aleph4j.scheduler.leader.LeaderElection;
+import org.aleph4j.scheduler.store.SchedulerStore;
+import org.aleph4j.scheduler.watch.ProgramWatcher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The scheduler role, wired by hand: database, lease engine, leader election, CCN follower and HTTP
+ * API. Start with {@link #start()}, stop with {@link #close()} (which hands leadership over at once).
+ */
+public final class SchedulerNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SchedulerNode.class);
+    /** Requests whose time is further than this from the scheduler's clock are refused. */
+    static final Duration MAX_SKEW = Duration.ofSeconds(30);
+    private static final long TICK_MS = 100;
+
+    private final SchedulerConfig config;
+    private final Ticker ticker;
+    private final InstantSource wallClock;
+    private final String id = UUID.randomUUID().toString();
+    private SchedulerStore store;
+    private AllocationEngine engine;
+    private LeaderElection election;
+    private ProgramWatcher watcher;
+    private CcnClient ccn;
+    private Javalin http;
+    private ScheduledExecutorService loops;
+    private boolean closed;
+
+    public SchedulerNode(SchedulerConfig config) {
+        this(config, Ticker.system(), InstantSource.system());
+    }
+
+    /** With injected clocks (tests). */
+    public SchedulerNode(SchedulerConfig config, Ticker ticker, InstantSource wallClock) {
+        this.config = config;
+        this.ticker = ticker;
+        this.wallClock = wallClock;
+    }
+
+    public synchronized SchedulerNode start() {
+        if (http != null) return this;
+        try {
+            if (config.jdbcUrl() == null) Files.createDirectories(config.dataDir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create data dir " + config.dataDir(), e);
+        }
+        store = SchedulerStore.open(config.jdbcUrl(), config.dataDir());
+        LeasePolicy policy = new LeasePolicy(config.leaseTtl(), config.driftMargin());
+        engine = new AllocationEngine(store, policy, config.heartbeatInterval(), ticker, wallClock,
+                () -> election != null && election.valid());
+        RequestAuthenticator auth = new RequestAuthenticator(config.allowedNodes(), SignatureVerifier.best(), wallClock,
+                ticker, MAX_SKEW);
+        http = new SchedulerApi(store, engine, auth, wallClock).create(config.host(), config.port());
+        http.start();
+        if (config.ccnUrl() != null) {
+            ccn = new CcnClient(config.ccnUrl(), Duration.ofSeconds(10));
+            watcher = new ProgramWatcher(ccn, engine, store);
+        }
+        // The leader row lives as long as a lease, renewed every heartbeat interval; the margin makes a
+        // frozen leader stop granting well before a standby's wall clock says the row expired.
+        Duration leaderTtl = config.leaseTtl();
+        Duration margin = Duration.ofMillis(Math.min(config.leaseTtl().toMillis() / 2,
+                Math.max(1000, config.heartbeatInterval().toMillis())));
+        election = new LeaderElection(store, id, url().toString(), leaderTtl, margin, ticker, wallClock,
+                new LeaderElection.Listener() {
+                    @Override
+                    public void leading() {
+                        engine.becomeLeader();
+                        if (watcher != null) watcher.start();
+                    }
+
+                    @Override
+                    public void standby() {
+                        engine.stopLeading();
+                        if (watcher != null) watcher.close();
+                    }
+                });
+        loops = Executors.newScheduledThreadPool(3, Thread.ofPlatform().daemon().name("scheduler-loop-", 0).factory());
+        election.round();
+        loops.scheduleWithFixedDelay(this::electionRound, config.heartbeatInterval().toMillis(),
+                config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+        loops.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        // Reconcile on its own thread: a slow CCN must not delay lease expiry and placement.
+        loops.scheduleWithFixedDelay(this::reconcile, config.reconcileInterval().toMillis(),
+                config.reconcileInterval().toMillis(), TimeUnit.MILLISECONDS);
+        log.info("scheduler {} listening on {} ({}, {})", id, url(), config.jdbcUrl() == null ? "SQLite" : "JDBC",
+                election.isLeader() ? "leader" : "standby");
+        return this;
+    }
+
+    private void electionRound() {
+        try {
+            election.round();
+        } catch (RuntimeException e) {
+            log.warn("leader election round failed: {}", e.toString());
+        }
+    }
+
+    private void tick() {
+        try {
+            if (!election.isLeader()) return;
+            engine.tick();
+        } catch (RuntimeException e) {
+            log.warn("scheduler tick failed: {}", e.toString());
+        }
+    }
+
+    private void reconcile() {
+        try {
+            if (watcher != null && election.isLeader()) watcher.reconcile();
+        } catch (RuntimeException e) {
+            log.warn("reconcile failed: {}", e.toString());
+        }
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    public URI url() {
+        return URI.create("http://" + config.host() + ":" + port());
+    }
+
+    public boolean isLeader() {
+        return election != null && election.valid();
+    }
+
+    public SchedulerConfig config() {
+        return config;
+    }
+
+    /**
+     * Stops like a crash: no resignation, the leader row is left to expire, so a standby takes over
+     * only after the leader lease runs out. For fault tests; {@link #close()} is the clean path.
+     */
+    public synchronized void halt() {
+        shutdown(false);
+    }
+
+    @Override
+    public synchronized void close() {
+        shutdown(true);
+    }
+
+    private void shutdown(boolean handOver) {
+        if (closed) return;
+        closed = true;
+        // Stop granting first, then stop answering, then the loops; resign last so no loop re-takes the row.
+        if (engine != null) engine.stopLeading();
+        long t0 = System.nanoTime();
+        if (http != null) http.stop();
+        if (loops != null) {
+            loops.shutdownNow();
+            try {
+                if (!loops.awaitTermination(5, TimeUnit.SECONDS)) {
+                    Thread.getAllStackTraces().forEach((t, st) -> {
+                        if (t.getName().startsWith("scheduler-loop")) log.warn("stuck {}: {}", t.getName(), java.util.Arrays.toString(st));
+                    });
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (watcher != null) {
+            // The CCN client's stream close can take seconds to join its worker; the engine no longer
+            // leads, so late callbacks change nothing that matters. Bound the wait.
+            Thread closing = Thread.ofVirtual().start(watcher::close);
+            try {
+                closing.join(Duration.ofSeconds(1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (election != null && handOver) election.resign();
+        if (ccn != null) ccn.close();
+        if (store != null) store.close();
+        http = null;
+        log.info("scheduler {} stopped in {} ms", id, (System.nanoTime() - t0) / 1_000_000);
+    }
+}

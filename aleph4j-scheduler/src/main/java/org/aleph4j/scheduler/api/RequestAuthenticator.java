@@ -1,0 +1,105 @@
+package org.aleph4j.scheduler.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.aleph4j.client.scheduler.Ticker;
+import org.aleph4j.message.Json;
+import org.aleph4j.message.SignatureVerifier;
+import org.aleph4j.message.Signatures;
+import org.aleph4j.scheduler.engine.SchedulerError;
+
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * Checks a signed CRN request: EIP-191 signature over the exact body bytes by the address in the body,
+ * that address in the allowed list ({@code *} allows any), {@code time} within the allowed skew of the
+ * scheduler's wall clock, and a nonce not seen within the skew window (replays are refused).
+ */
+public final class RequestAuthenticator {
+    private static final int MAX_NONCES = 200_000;
+    private final Set<String> allowed;
+    private final SignatureVerifier verifier;
+    private final InstantSource wallClock;
+    private final Ticker ticker;
+    private final Duration maxSkew;
+    private final Map<String, Long> seenNonces = new ConcurrentHashMap<>();
+
+    public RequestAuthenticator(Set<String> allowedAddresses, SignatureVerifier verifier, InstantSource wallClock,
+                                Ticker ticker, Duration maxSkew) {
+        this.allowed = allowedAddresses.stream().map(String::toLowerCase).collect(Collectors.toUnmodifiableSet());
+        this.verifier = verifier;
+        this.wallClock = wallClock;
+        this.ticker = ticker;
+        this.maxSkew = maxSkew;
+    }
+
+    /** Verifies and parses a signed body into {@code type}; throws {@link SchedulerError} on any failure. */
+    public <T> T verify(byte[] body, String signature, Class<T> type) {
+        if (signature == null || signature.isBlank()) {
+            throw new SchedulerError(401, SchedulerError.INVALID_SIGNATURE, "missing signature header", Map.of());
+        }
+        JsonNode tree;
+        try {
+            tree = Json.MAPPER.readTree(body);
+        } catch (Exception e) {
+            throw SchedulerError.badRequest("body is not JSON");
+        }
+        if (tree == null || !tree.isObject()) throw SchedulerError.badRequest("body must be a JSON object");
+        String address = tree.path("node_address").asText(null);
+        String nonce = tree.path("nonce").asText(null);
+        if (address == null || !address.matches("0x[0-9a-fA-F]{40}")) {
+            throw SchedulerError.badRequest("node_address must be a 0x address");
+        }
+        if (nonce == null || nonce.length() < 8 || nonce.length() > 128) {
+            throw SchedulerError.badRequest("nonce must be 8 to 128 characters");
+        }
+        if (!tree.path("time").isNumber()) throw SchedulerError.badRequest("time must be a number of seconds");
+        byte[] sig = Signatures.parse(signature);
+        String signer = sig == null ? null : verifier.recover(Signatures.eip191Hash(body), sig);
+        if (signer == null || !signer.equalsIgnoreCase(address)) {
+            throw new SchedulerError(401, SchedulerError.INVALID_SIGNATURE,
+                    "signature does not match node_address " + address, Map.of("signer", String.valueOf(signer)));
+        }
+        if (!allowed.contains("*") && !allowed.contains(address.toLowerCase())) {
+            throw new SchedulerError(403, SchedulerError.NODE_NOT_ALLOWED, "node " + address + " is not in the allowed list",
+                    Map.of("node_address", address));
+        }
+        double skew = Math.abs(wallClock.millis() / 1000.0 - tree.get("time").asDouble());
+        if (skew > maxSkew.toMillis() / 1000.0) {
+            throw new SchedulerError(400, SchedulerError.STALE_REQUEST,
+                    "request time is " + Math.round(skew) + " s away from the scheduler's clock (max " + maxSkew.toSeconds() + " s)",
+                    Map.of("skew_seconds", skew));
+        }
+        long now = ticker.nanos();
+        purge(now);
+        if (seenNonces.putIfAbsent(address.toLowerCase() + "/" + nonce, now) != null) {
+            throw new SchedulerError(409, SchedulerError.REPLAYED_REQUEST, "request replayed (nonce already used)",
+                    Map.of("nonce", nonce));
+        }
+        try {
+            return Json.MAPPER.treeToValue(tree, type);
+        } catch (Exception e) {
+            throw SchedulerError.badRequest("invalid body: " + firstLine(e.getMessage()));
+        }
+    }
+
+    private void purge(long now) {
+        // A nonce only needs remembering while its time is still within the skew window (2x covers both sides).
+        long keep = maxSkew.toNanos() * 2;
+        if (seenNonces.size() < 1000 && seenNonces.size() < MAX_NONCES) return;
+        for (Iterator<Long> it = seenNonces.values().iterator(); it.hasNext(); ) {
+            if (now - it.next() > keep) it.remove();
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

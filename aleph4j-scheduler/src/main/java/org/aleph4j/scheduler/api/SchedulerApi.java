@@ -1,0 +1,250 @@
+package org.aleph4j.scheduler.api;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import org.aleph4j.client.scheduler.Allocation;
+import org.aleph4j.client.scheduler.Capacity;
+import org.aleph4j.client.scheduler.ExecutionReport;
+import org.aleph4j.client.scheduler.Heartbeat;
+import org.aleph4j.client.scheduler.MoveRecord;
+import org.aleph4j.client.scheduler.NodeInfo;
+import org.aleph4j.client.scheduler.Page;
+import org.aleph4j.client.scheduler.Release;
+import org.aleph4j.client.scheduler.SchedulerClient;
+import org.aleph4j.client.scheduler.VmInfo;
+import org.aleph4j.message.Json;
+import org.aleph4j.scheduler.engine.AllocationEngine;
+import org.aleph4j.scheduler.engine.SchedulerError;
+import org.aleph4j.scheduler.store.Records.AllocationRow;
+import org.aleph4j.scheduler.store.Records.NodeRow;
+import org.aleph4j.scheduler.store.Records.ProgramRow;
+import org.aleph4j.scheduler.store.SchedulerStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Routes of the scheduler. Reads come from the database, so a standby answers them too. */
+public final class SchedulerApi {
+    private static final Logger log = LoggerFactory.getLogger(SchedulerApi.class);
+    private final SchedulerStore store;
+    private final AllocationEngine engine;
+    private final RequestAuthenticator auth;
+    private final InstantSource wallClock;
+
+    public SchedulerApi(SchedulerStore store, AllocationEngine engine, RequestAuthenticator auth, InstantSource wallClock) {
+        this.wallClock = wallClock;
+        this.store = store;
+        this.engine = engine;
+        this.auth = auth;
+    }
+
+    /** A configured (not started) Javalin server with every route and the exception mapper. */
+    public Javalin create(String host, int port) {
+        return Javalin.create(cfg -> {
+            cfg.jetty.host = host;
+            cfg.jetty.port = port;
+            cfg.concurrency.useVirtualThreads = true;
+            cfg.http.maxRequestSize = 1 << 20;
+            cfg.startup.showJavalinBanner = false;
+            var r = cfg.routes;
+            r.post("/api/v1/heartbeat", ctx -> json(ctx, 200,
+                    engine.heartbeat(auth.verify(ctx.bodyAsBytes(), ctx.header(SchedulerClient.SIGNATURE_HEADER), Heartbeat.class))));
+            r.post("/api/v1/release", ctx -> json(ctx, 200,
+                    engine.release(auth.verify(ctx.bodyAsBytes(), ctx.header(SchedulerClient.SIGNATURE_HEADER), Release.class))));
+            r.get("/api/v0/allocation/{hash}", ctx -> json(ctx, 200, allocation(ctx.pathParam("hash"))
+                    .orElseThrow(() -> SchedulerError.notFound("VM not allocated: " + ctx.pathParam("hash")))));
+            r.get("/api/v0/plan", ctx -> json(ctx, 200, plan()));
+            r.get("/api/v0/nodes", ctx -> json(ctx, 200, Map.of("nodes", nodesV0())));
+            r.get("/api/v1/vms", this::vms);
+            r.get("/api/v1/vms/{hash}", ctx -> json(ctx, 200, vm(ctx.pathParam("hash"))
+                    .orElseThrow(() -> SchedulerError.notFound("unknown VM: " + ctx.pathParam("hash")))));
+            r.get("/api/v1/nodes", this::nodes);
+            r.get("/api/v1/nodes/{hash}", ctx -> json(ctx, 200, node(ctx.pathParam("hash"))
+                    .orElseThrow(() -> SchedulerError.notFound("unknown node: " + ctx.pathParam("hash")))));
+            r.get("/api/v1/leader", ctx -> {
+                var leader = store.leader();
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("leading", engine.leading());
+                body.put("leader_url", leader.url());
+                json(ctx, 200, body);
+            });
+            r.exception(SchedulerError.class, (e, ctx) -> error(ctx, e.httpStatus(), e.errorCode(), e.getMessage(), e.details()));
+            r.exception(Exception.class, (e, ctx) -> {
+                log.error("unexpected error on {} {}", ctx.method(), ctx.path(), e);
+                error(ctx, 500, -1, "internal error: " + e.getClass().getSimpleName(), Map.of());
+            });
+            r.error(404, "*", ctx -> {
+                if (ctx.result() == null || ctx.result().isEmpty()) error(ctx, 404, SchedulerError.NOT_FOUND, "no such endpoint: " + ctx.path(), Map.of());
+            });
+        });
+    }
+
+    private static void error(Context ctx, int status, int code, String message, Map<String, Object> details) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", message);
+        body.put("error_code", code);
+        body.put("details", details);
+        json(ctx, status, body);
+    }
+
+    private static void json(Context ctx, int status, Object body) {
+        ctx.status(status).contentType("application/json").result(Json.write(body));
+    }
+
+    // ---------------------------------------------------------------- v0 (upstream shapes)
+
+    Optional<Allocation> allocation(String itemHash) {
+        Optional<AllocationRow> a = store.allocation(itemHash);
+        if (a.isEmpty()) return Optional.empty();
+        Optional<NodeRow> n = store.node(a.get().nodeAddress());
+        String url = n.map(NodeRow::url).orElse(null);
+        return Optional.of(new Allocation(itemHash, "program", null,
+                new Allocation.Period(a.get().sinceMs() / 1000.0, (int) engine.policy().leaseTtl().toSeconds()),
+                new Allocation.Node(AllocationEngine.nodeHash(a.get().nodeAddress()), url, null, false), a.get().epoch()));
+    }
+
+    private Map<String, Object> plan() {
+        Map<String, Object> byNode = new LinkedHashMap<>();
+        Map<String, List<String>> vms = new HashMap<>();
+        for (AllocationRow a : store.allocations()) {
+            vms.computeIfAbsent(a.nodeAddress(), k -> new ArrayList<>()).add(a.itemHash());
+        }
+        for (NodeRow n : store.nodes()) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("persistent_vms", vms.getOrDefault(n.address(), List.of()));
+            entry.put("instances", List.of());
+            entry.put("on_demand_vms", List.of());
+            entry.put("jobs", List.of());
+            byNode.put(n.nodeHash(), entry);
+        }
+        long now = wallClock.millis() / 1000;
+        return Map.of("period", Map.of("start_timestamp", (double) (now - now % 60), "duration_seconds", 60),
+                "plan", byNode);
+    }
+
+    private List<Map<String, Object>> nodesV0() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (NodeRow n : store.nodes()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("node_id", n.nodeHash());
+            m.put("url", n.url());
+            m.put("ipv6", null);
+            m.put("supports_ipv6", false);
+            out.add(m);
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- v1
+
+    private void vms(Context ctx) {
+        String owner = blankToNull(Optional.ofNullable(ctx.queryParam("owner")).orElse(ctx.queryParam("sender")));
+        String prefix = blankToNull(ctx.queryParam("vm_hash"));
+        int page = intParam(ctx, "page", 1, 1, Integer.MAX_VALUE);
+        int size = intParam(ctx, "page_size", 20, 1, 1000);
+        long total = store.countPrograms(owner, prefix);
+        List<VmInfo> items = new ArrayList<>();
+        for (ProgramRow p : store.programs(owner, prefix, (page - 1) * size, size)) items.add(vmInfo(p));
+        json(ctx, 200, new Page<>(items, new Page.Pagination(total, page, size)));
+    }
+
+    Optional<VmInfo> vm(String itemHash) {
+        return store.program(itemHash).map(this::vmInfo);
+    }
+
+    private VmInfo vmInfo(ProgramRow p) {
+        Optional<AllocationRow> a = store.allocation(p.itemHash());
+        Optional<NodeRow> n = a.flatMap(x -> store.node(x.nodeAddress()));
+        String status;
+        String scheduling;
+        String reason = null;
+        if ("removed".equals(p.status())) {
+            status = "removed";
+            scheduling = "removed";
+            reason = p.removedReason();
+        } else if (a.isPresent()) {
+            status = "allocated";
+            scheduling = "scheduled";
+        } else if (p.unschedulableReason() != null) {
+            status = "pending";
+            scheduling = "unschedulable";
+            reason = p.unschedulableReason();
+        } else {
+            status = "pending";
+            scheduling = "unscheduled";
+        }
+        List<MoveRecord> history = store.history(p.itemHash()).stream()
+                .map(h -> new MoveRecord(h.timeMs() / 1000.0, h.fromNode() == null ? null : AllocationEngine.nodeHash(h.fromNode()),
+                        h.toNode() == null ? null : AllocationEngine.nodeHash(h.toNode()), h.epoch(), h.reason()))
+                .toList();
+        return new VmInfo(p.itemHash(), "program", p.owner(), status, scheduling,
+                a.map(x -> AllocationEngine.nodeHash(x.nodeAddress())).orElse(null),
+                a.map(AllocationRow::nodeAddress).orElse(null), n.map(NodeRow::url).orElse(null),
+                a.map(AllocationRow::epoch).orElse(p.epoch() == 0 ? null : p.epoch()),
+                a.map(x -> x.sinceMs() / 1000.0).orElse(null), null, reason, history);
+    }
+
+    private void nodes(Context ctx) {
+        String hash = blankToNull(ctx.queryParam("hash"));
+        List<NodeInfo> items = new ArrayList<>();
+        for (NodeRow n : store.nodes()) {
+            if (hash != null && !n.nodeHash().startsWith(hash.toLowerCase()) && !n.nodeHash().endsWith(hash.toLowerCase())
+                    && !n.address().equalsIgnoreCase(hash)) {
+                continue;
+            }
+            items.add(nodeInfo(n));
+        }
+        int size = intParam(ctx, "page_size", 100, 1, 1000);
+        int page = intParam(ctx, "page", 1, 1, Integer.MAX_VALUE);
+        int from = Math.min(items.size(), (page - 1) * size);
+        json(ctx, 200, new Page<>(items.subList(from, Math.min(items.size(), from + size)),
+                new Page.Pagination(items.size(), page, size)));
+    }
+
+    Optional<NodeInfo> node(String hash) {
+        return store.nodeByHash(hash).map(this::nodeInfo);
+    }
+
+    private NodeInfo nodeInfo(NodeRow n) {
+        long allocated = store.allocations().stream().filter(a -> a.nodeAddress().equals(n.address())).count();
+        List<ExecutionReport> executions = List.of();
+        try {
+            if (n.executions() != null) executions = Json.MAPPER.readValue(n.executions(), new TypeReference<>() {});
+        } catch (Exception ignored) {
+            // a malformed stored report only hides the executions list
+        }
+        List<String> runtimes = List.of();
+        try {
+            runtimes = Json.MAPPER.readValue(n.runtimes(), new TypeReference<>() {});
+        } catch (Exception ignored) {
+            // idem
+        }
+        return new NodeInfo(n.nodeHash(), n.address(), n.url(), engine.nodeActive(n.address(), n.lastSeenMs()) ? "active" : "inactive",
+                new Capacity(n.vcpus(), n.memoryMib(), n.diskMib()), runtimes, n.version(), n.lastSeenMs() / 1000.0,
+                (int) allocated, executions);
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s.strip();
+    }
+
+    private static int intParam(Context ctx, String name, int dflt, int min, int max) {
+        String v = ctx.queryParam(name);
+        if (v == null || v.isBlank()) return dflt;
+        try {
+            int i = Integer.parseInt(v.strip());
+            if (i < min || i > max) throw SchedulerError.badRequest(name + " must be between " + min + " and " + max);
+            return i;
+        } catch (NumberFormatException e) {
+            throw SchedulerError.badRequest(name + " must be an integer");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+/**
+ * The scheduler's HTTP API: the signed CRN protocol (heartbeat, release) and the public read API in
+ * upstream's shapes, with one exception mapper.
+ */
+package org.aleph4j.scheduler.api;

@@ -1,0 +1,153 @@
+package org.aleph4j.scheduler.lease;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The leases the scheduler has granted, as pure state over monotonic times given by the caller (not
+ * thread-safe: the scheduler guards it with one lock). Invariants it enforces:
+ * <ul>
+ *   <li>a program is assigned to a new node only when no lease on it can still be believed:
+ *       the previous one lapsed ({@link LeasePolicy#lapsed}) or its holder released it;</li>
+ *   <li>epochs of a program strictly increase.</li>
+ * </ul>
+ */
+public final class LeaseBook {
+    private final LeasePolicy policy;
+    private final Map<String, Lease> leases = new HashMap<>();
+    /** Programs removed (unpersist/forget) while a holder may still believe it holds them: not assignable before this. */
+    private final Map<String, Long> quarantinedUntil = new HashMap<>();
+    private final Map<String, Long> highestEpoch = new HashMap<>();
+
+    public LeaseBook(LeasePolicy policy) {
+        this.policy = policy;
+    }
+
+    public LeasePolicy policy() {
+        return policy;
+    }
+
+    /**
+     * Takes over an allocation recorded before this scheduler started (restart or standby takeover):
+     * it is treated as granted NOW, since the previous scheduler may have renewed it just before.
+     */
+    public void adopt(String itemHash, String nodeAddress, long epoch, long nowNanos) {
+        leases.put(itemHash, new Lease(itemHash, nodeAddress.toLowerCase(), epoch, nowNanos, false));
+        highestEpoch.merge(itemHash, epoch, Math::max);
+    }
+
+    /** True when {@code itemHash} may be given to a node now. */
+    public boolean assignable(String itemHash, long nowNanos) {
+        if (leases.containsKey(itemHash)) return false;
+        Long until = quarantinedUntil.get(itemHash);
+        return until == null || nowNanos - until > 0;
+    }
+
+    /**
+     * Assigns a program to a node under a new epoch, granted at {@code nowNanos}.
+     *
+     * @throws IllegalStateException when the program is not {@link #assignable} or the epoch does not grow
+     */
+    public Lease assign(String itemHash, String nodeAddress, long epoch, long nowNanos) {
+        if (!assignable(itemHash, nowNanos)) {
+            throw new IllegalStateException("program " + itemHash + " may still be held by " + holder(itemHash));
+        }
+        long highest = highestEpoch.getOrDefault(itemHash, 0L);
+        if (epoch <= highest) {
+            throw new IllegalStateException("epoch " + epoch + " of " + itemHash + " does not exceed " + highest);
+        }
+        quarantinedUntil.remove(itemHash);
+        Lease lease = new Lease(itemHash, nodeAddress.toLowerCase(), epoch, nowNanos, false);
+        leases.put(itemHash, lease);
+        highestEpoch.put(itemHash, epoch);
+        return lease;
+    }
+
+    private String holder(String itemHash) {
+        Lease l = leases.get(itemHash);
+        return l == null ? "a node whose lease was removed less than lease_ttl + drift ago" : l.nodeAddress();
+    }
+
+    /** Renews every lease of {@code nodeAddress} that is not being revoked; returns them (the heartbeat reply). */
+    public List<Lease> renew(String nodeAddress, long nowNanos) {
+        String node = nodeAddress.toLowerCase();
+        List<Lease> out = new ArrayList<>();
+        for (Map.Entry<String, Lease> e : leases.entrySet()) {
+            Lease l = e.getValue();
+            if (l.nodeAddress().equals(node) && !l.revoking()) {
+                Lease renewed = l.renewed(nowNanos);
+                e.setValue(renewed);
+                out.add(renewed);
+            }
+        }
+        out.sort((a, b) -> a.itemHash().compareTo(b.itemHash()));
+        return out;
+    }
+
+    /** Stops renewing a lease; it lapses {@code lease_ttl + drift} after its last grant. */
+    public Optional<Lease> revoke(String itemHash) {
+        Lease l = leases.get(itemHash);
+        if (l == null) return Optional.empty();
+        Lease r = l.revoked();
+        leases.put(itemHash, r);
+        return Optional.of(r);
+    }
+
+    /**
+     * The holder says it stopped the program: the lease ends now and the program is assignable at
+     * once. Ignored (empty) unless {@code nodeAddress} holds it under {@code epoch}.
+     */
+    public Optional<Lease> release(String itemHash, String nodeAddress, long epoch) {
+        Lease l = leases.get(itemHash);
+        if (l == null || !l.nodeAddress().equalsIgnoreCase(nodeAddress) || l.epoch() != epoch) return Optional.empty();
+        leases.remove(itemHash);
+        return Optional.of(l);
+    }
+
+    /**
+     * The program is gone (unpersisted, forgotten, removed): stop renewing at once. It cannot be
+     * assigned again until its last lease lapsed, in case it comes back.
+     */
+    public Optional<Lease> remove(String itemHash) {
+        Lease l = leases.remove(itemHash);
+        if (l != null) quarantinedUntil.put(itemHash, l.lastGrantNanos() + policy.fenceNanos());
+        return Optional.ofNullable(l);
+    }
+
+    /** Removes and returns the leases that lapsed by {@code nowNanos}. */
+    public List<Lease> lapsed(long nowNanos) {
+        List<Lease> out = new ArrayList<>();
+        for (Iterator<Lease> it = leases.values().iterator(); it.hasNext(); ) {
+            Lease l = it.next();
+            if (policy.lapsed(l.lastGrantNanos(), nowNanos)) {
+                it.remove();
+                out.add(l);
+            }
+        }
+        quarantinedUntil.values().removeIf(until -> nowNanos - until > 0);
+        return out;
+    }
+
+    public Optional<Lease> get(String itemHash) {
+        return Optional.ofNullable(leases.get(itemHash));
+    }
+
+    public Collection<Lease> all() {
+        return List.copyOf(leases.values());
+    }
+
+    public long highestEpoch(String itemHash) {
+        return highestEpoch.getOrDefault(itemHash, 0L);
+    }
+
+    /** Forgets everything (this scheduler lost leadership). */
+    public void clear() {
+        leases.clear();
+        quarantinedUntil.clear();
+    }
+}

@@ -1,0 +1,24 @@
+package org.aleph4j.scheduler.store;
+
+/** Rows of the scheduler database. */
+public final class Records {
+    private Records() {}
+
+    /** A registered CRN. {@code runtimes} and {@code executions} are JSON text. */
+    public record NodeRow(String address, String nodeHash, String url, int vcpus, long memoryMib, long diskMib,
+                          String runtimes, String version, String executions, long lastSeenMs) {}
+
+    /** A persistent program. {@code status} is {@code active} or {@code removed}; {@code avoid} is a JSON list. */
+    public record ProgramRow(String itemHash, String owner, int vcpus, long memoryMib, String runtime,
+                             String requirements, String status, String removedReason, String unschedulableReason,
+                             String avoid, long epoch, long createdMs) {}
+
+    /** Program allocated to a node under an epoch, since when, and the last lease grant (wall ms, for display). */
+    public record AllocationRow(String itemHash, String nodeAddress, long epoch, long sinceMs, long lastGrantMs) {}
+
+    /** One scheduling event. */
+    public record HistoryRow(String itemHash, long timeMs, String fromNode, String toNode, Long epoch, String reason) {}
+
+    /** Who leads, until when (wall ms). */
+    public record LeaderRow(String holder, String url, long expiresMs) {}
+}

@@ -1,0 +1,355 @@
+package org.aleph4j.scheduler.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import org.aleph4j.scheduler.store.Records.AllocationRow;
+import org.aleph4j.scheduler.store.Records.HistoryRow;
+import org.aleph4j.scheduler.store.Records.LeaderRow;
+import org.aleph4j.scheduler.store.Records.NodeRow;
+import org.aleph4j.scheduler.store.Records.ProgramRow;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.mapper.RowMapper;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Typed access to the scheduler tables. Every multi-row change runs in one transaction. */
+public final class SchedulerStore implements AutoCloseable {
+    private static final Pattern CURRENT_SCHEMA = Pattern.compile("[?&]currentSchema=([A-Za-z0-9_]+)");
+
+    private final HikariDataSource dataSource;
+    private final Jdbi jdbi;
+    private final boolean postgres;
+    /**
+     * SQLite in WAL mode fails (SQLITE_BUSY, not retried by the busy timeout) when a transaction that
+     * read first tries to write after another writer committed; one writer at a time avoids that.
+     */
+    private final ReentrantLock sqliteWriter = new ReentrantLock();
+
+    private SchedulerStore(HikariDataSource dataSource, boolean postgres) {
+        this.dataSource = dataSource;
+        this.postgres = postgres;
+        this.jdbi = Jdbi.create(dataSource);
+    }
+
+    /** Opens and migrates the database at {@code jdbcUrl}, or SQLite at {@code dataDir/scheduler.sqlite} when null. */
+    public static SchedulerStore open(String jdbcUrl, Path dataDir) {
+        String url = jdbcUrl != null ? jdbcUrl : "jdbc:sqlite:" + dataDir.resolve("scheduler.sqlite").toAbsolutePath();
+        boolean postgres = url.startsWith("jdbc:postgresql:");
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setPoolName("scheduler-db");
+        hc.setConnectionTimeout(5_000);
+        if (postgres) {
+            hc.setMaximumPoolSize(6);
+            if (!url.contains("user=")) hc.setUsername("postgres");
+        } else {
+            // SQLite has one writer; WAL lets the read API proceed while the busy timeout queues writers.
+            hc.setMaximumPoolSize(4);
+            hc.setConnectionInitSql("PRAGMA busy_timeout=10000");
+            hc.addDataSourceProperty("journal_mode", "WAL");
+            hc.addDataSourceProperty("synchronous", "NORMAL");
+        }
+        HikariDataSource ds = new HikariDataSource(hc);
+        try {
+            // Own location and history table: the CCN may share the classpath and the database.
+            FluentConfiguration fc = Flyway.configure().dataSource(ds).locations("classpath:aleph4j/scheduler/db")
+                    .table("sched_schema_history");
+            Matcher m = CURRENT_SCHEMA.matcher(url);
+            if (postgres && m.find()) fc = fc.schemas(m.group(1)).createSchemas(true);
+            fc.load().migrate();
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
+        }
+        return new SchedulerStore(ds, postgres);
+    }
+
+    public boolean postgres() {
+        return postgres;
+    }
+
+    /** Runs a writing transaction, one at a time on SQLite. */
+    private <T> T write(Function<Handle, T> work) {
+        if (!postgres) sqliteWriter.lock();
+        try {
+            return jdbi.inTransaction(work::apply);
+        } finally {
+            if (!postgres) sqliteWriter.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- nodes
+
+    private static final RowMapper<NodeRow> NODE = (rs, ctx) -> new NodeRow(rs.getString("address"),
+            rs.getString("node_hash"), rs.getString("url"), rs.getInt("vcpus"), rs.getLong("memory_mib"),
+            rs.getLong("disk_mib"), rs.getString("runtimes"), rs.getString("version"), rs.getString("executions"),
+            rs.getLong("last_seen_ms"));
+
+    public void upsertNode(NodeRow n) {
+        write(h -> {
+            int updated = h.createUpdate("UPDATE sched_nodes SET url=:url, vcpus=:vcpus, memory_mib=:memoryMib, "
+                            + "disk_mib=:diskMib, runtimes=:runtimes, version=:version, executions=:executions, "
+                            + "last_seen_ms=:lastSeenMs WHERE address=:address")
+                    .bindMethods(n).execute();
+            if (updated == 0) {
+                h.createUpdate("INSERT INTO sched_nodes (address, node_hash, url, vcpus, memory_mib, disk_mib, runtimes, "
+                                + "version, executions, last_seen_ms) VALUES (:address, :nodeHash, :url, :vcpus, "
+                                + ":memoryMib, :diskMib, :runtimes, :version, :executions, :lastSeenMs)")
+                        .bindMethods(n).execute();
+            }
+            return null;
+        });
+    }
+
+    public List<NodeRow> nodes() {
+        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM sched_nodes ORDER BY address").map(NODE).list());
+    }
+
+    public Optional<NodeRow> node(String address) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM sched_nodes WHERE address = :a")
+                .bind("a", address.toLowerCase()).map(NODE).findOne());
+    }
+
+    public Optional<NodeRow> nodeByHash(String nodeHash) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM sched_nodes WHERE node_hash = :h OR address = :h")
+                .bind("h", nodeHash.toLowerCase()).map(NODE).findFirst());
+    }
+
+    // ---------------------------------------------------------------- programs
+
+    private static final RowMapper<ProgramRow> PROGRAM = (rs, ctx) -> new ProgramRow(rs.getString("item_hash"),
+            rs.getString("owner"), rs.getInt("vcpus"), rs.getLong("memory_mib"), rs.getString("runtime"),
+            rs.getString("requirements"), rs.getString("status"), rs.getString("removed_reason"),
+            rs.getString("unschedulable_reason"), rs.getString("avoid"), rs.getLong("epoch"), rs.getLong("created_ms"));
+
+    /** Inserts an active program unless it is known already; true when inserted. */
+    public boolean insertProgram(ProgramRow p) {
+        return write(h -> {
+            if (h.createQuery("SELECT COUNT(*) FROM sched_programs WHERE item_hash = :i").bind("i", p.itemHash())
+                    .mapTo(Integer.class).one() > 0) {
+                return false;
+            }
+            h.createUpdate("INSERT INTO sched_programs (item_hash, owner, vcpus, memory_mib, runtime, requirements, status, "
+                            + "removed_reason, unschedulable_reason, avoid, epoch, created_ms) VALUES (:itemHash, :owner, "
+                            + ":vcpus, :memoryMib, :runtime, :requirements, :status, :removedReason, "
+                            + ":unschedulableReason, :avoid, :epoch, :createdMs)")
+                    .bindMethods(p).execute();
+            history(h, p.itemHash(), p.createdMs(), null, null, null, "persistent program registered");
+            return true;
+        });
+    }
+
+    public Optional<ProgramRow> program(String itemHash) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM sched_programs WHERE item_hash = :i")
+                .bind("i", itemHash).map(PROGRAM).findOne());
+    }
+
+    public List<ProgramRow> activePrograms() {
+        return jdbi.withHandle(h -> h.createQuery(
+                "SELECT * FROM sched_programs WHERE status = 'active' ORDER BY created_ms, item_hash").map(PROGRAM).list());
+    }
+
+    /** A page of programs, newest first, filtered by owner and item-hash prefix (either may be null). */
+    public List<ProgramRow> programs(String owner, String hashPrefix, int offset, int limit) {
+        return jdbi.withHandle(h -> {
+            var q = h.createQuery("SELECT * FROM sched_programs" + where(owner, hashPrefix)
+                    + " ORDER BY created_ms DESC, item_hash LIMIT :l OFFSET :f");
+            bindFilters(q, owner, hashPrefix);
+            return q.bind("l", limit).bind("f", offset).map(PROGRAM).list();
+        });
+    }
+
+    public long countPrograms(String owner, String hashPrefix) {
+        return jdbi.withHandle(h -> {
+            var q = h.createQuery("SELECT COUNT(*) FROM sched_programs" + where(owner, hashPrefix));
+            bindFilters(q, owner, hashPrefix);
+            return q.mapTo(Long.class).one();
+        });
+    }
+
+    // Filters are added only when given: PostgreSQL cannot type a bare "NULL IS NULL" parameter.
+    private static String where(String owner, String hashPrefix) {
+        if (owner == null && hashPrefix == null) return "";
+        if (owner == null) return " WHERE item_hash LIKE :p";
+        if (hashPrefix == null) return " WHERE LOWER(owner) = :o";
+        return " WHERE LOWER(owner) = :o AND item_hash LIKE :p";
+    }
+
+    private static void bindFilters(org.jdbi.v3.core.statement.Query q, String owner, String hashPrefix) {
+        if (owner != null) q.bind("o", owner.toLowerCase());
+        if (hashPrefix != null) q.bind("p", hashPrefix.toLowerCase() + "%");
+    }
+
+    /** Marks a program removed and drops its allocation, with a history line; true when it was active. */
+    public boolean removeProgram(String itemHash, String reason, long nowMs) {
+        return write(h -> {
+            Optional<AllocationRow> a = allocation(h, itemHash);
+            int n = h.createUpdate("UPDATE sched_programs SET status = 'removed', removed_reason = :r "
+                    + "WHERE item_hash = :i AND status = 'active'").bind("r", reason).bind("i", itemHash).execute();
+            h.createUpdate("DELETE FROM sched_allocations WHERE item_hash = :i").bind("i", itemHash).execute();
+            if (n > 0) history(h, itemHash, nowMs, a.map(AllocationRow::nodeAddress).orElse(null), null,
+                    a.map(AllocationRow::epoch).orElse(null), "removed: " + reason);
+            return n > 0;
+        });
+    }
+
+    /** Brings a program removed for {@code reasonPrefix} (e.g. a balance problem) back; true when it did. */
+    public boolean reactivate(String itemHash, String reasonPrefix, long nowMs) {
+        return write(h -> {
+            int n = h.createUpdate("UPDATE sched_programs SET status = 'active', removed_reason = NULL "
+                            + "WHERE item_hash = :i AND status = 'removed' AND removed_reason LIKE :r")
+                    .bind("i", itemHash).bind("r", reasonPrefix + "%").execute();
+            if (n > 0) history(h, itemHash, nowMs, null, null, null, "active again: " + reasonPrefix + " cleared");
+            return n > 0;
+        });
+    }
+
+    public void setUnschedulable(String itemHash, String reason) {
+        write(h -> h.createUpdate("UPDATE sched_programs SET unschedulable_reason = :r WHERE item_hash = :i")
+                .bind("r", reason).bind("i", itemHash).execute());
+    }
+
+    public void setAvoid(String itemHash, String avoidJson) {
+        write(h -> h.createUpdate("UPDATE sched_programs SET avoid = :a WHERE item_hash = :i")
+                .bind("a", avoidJson).bind("i", itemHash).execute());
+    }
+
+    // ---------------------------------------------------------------- allocations
+
+    private static final RowMapper<AllocationRow> ALLOCATION = (rs, ctx) -> new AllocationRow(rs.getString("item_hash"),
+            rs.getString("node_address"), rs.getLong("epoch"), rs.getLong("since_ms"), rs.getLong("last_grant_ms"));
+
+    public List<AllocationRow> allocations() {
+        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM sched_allocations ORDER BY item_hash").map(ALLOCATION).list());
+    }
+
+    public Optional<AllocationRow> allocation(String itemHash) {
+        return jdbi.withHandle(h -> allocation(h, itemHash));
+    }
+
+    private static Optional<AllocationRow> allocation(Handle h, String itemHash) {
+        return h.createQuery("SELECT * FROM sched_allocations WHERE item_hash = :i").bind("i", itemHash)
+                .map(ALLOCATION).findOne();
+    }
+
+    /**
+     * Allocates a program to a node under the next epoch (read and bumped in the same transaction, so
+     * epochs strictly increase even across restarts and leaders); returns that epoch.
+     */
+    public long allocate(String itemHash, String nodeAddress, long nowMs, String fromNode, String reason) {
+        return write(h -> {
+            h.createUpdate("UPDATE sched_programs SET epoch = epoch + 1, unschedulable_reason = NULL WHERE item_hash = :i")
+                    .bind("i", itemHash).execute();
+            long epoch = h.createQuery("SELECT epoch FROM sched_programs WHERE item_hash = :i").bind("i", itemHash)
+                    .mapTo(Long.class).one();
+            h.createUpdate("DELETE FROM sched_allocations WHERE item_hash = :i").bind("i", itemHash).execute();
+            h.createUpdate("INSERT INTO sched_allocations (item_hash, node_address, epoch, since_ms, last_grant_ms) "
+                            + "VALUES (:i, :n, :e, :t, :t)")
+                    .bind("i", itemHash).bind("n", nodeAddress.toLowerCase()).bind("e", epoch).bind("t", nowMs).execute();
+            history(h, itemHash, nowMs, fromNode, nodeAddress.toLowerCase(), epoch, reason);
+            return epoch;
+        });
+    }
+
+    /** Drops an allocation with a history line; true when there was one. */
+    public boolean deallocate(String itemHash, long nowMs, String reason) {
+        return write(h -> {
+            Optional<AllocationRow> a = allocation(h, itemHash);
+            if (a.isEmpty()) return false;
+            h.createUpdate("DELETE FROM sched_allocations WHERE item_hash = :i").bind("i", itemHash).execute();
+            history(h, itemHash, nowMs, a.get().nodeAddress(), null, a.get().epoch(), reason);
+            return true;
+        });
+    }
+
+    /** Records the time of the latest lease grants of a node (display only: lease logic is monotonic and in memory). */
+    public void touchGrants(String nodeAddress, List<String> itemHashes, long nowMs) {
+        if (itemHashes.isEmpty()) return;
+        write(h -> h.createUpdate("UPDATE sched_allocations SET last_grant_ms = :t "
+                        + "WHERE node_address = :n AND item_hash IN (<items>)")
+                .bind("t", nowMs).bind("n", nodeAddress.toLowerCase()).bindList("items", itemHashes).execute());
+    }
+
+    // ---------------------------------------------------------------- history
+
+    private static void history(Handle h, String itemHash, long timeMs, String from, String to, Long epoch, String reason) {
+        h.createUpdate("INSERT INTO sched_history (item_hash, time_ms, from_node, to_node, epoch, reason) "
+                        + "VALUES (:i, :t, :f, :to, :e, :r)")
+                .bind("i", itemHash).bind("t", timeMs).bind("f", from).bind("to", to).bind("e", epoch)
+                .bind("r", reason.length() > 1000 ? reason.substring(0, 1000) : reason).execute();
+    }
+
+    public void addHistory(String itemHash, long timeMs, String from, String to, Long epoch, String reason) {
+        write(h -> {
+            history(h, itemHash, timeMs, from, to, epoch, reason);
+            return null;
+        });
+    }
+
+    public List<HistoryRow> history(String itemHash) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM sched_history WHERE item_hash = :i ORDER BY time_ms")
+                .bind("i", itemHash)
+                .map((rs, ctx) -> new HistoryRow(rs.getString("item_hash"), rs.getLong("time_ms"), rs.getString("from_node"),
+                        rs.getString("to_node"), rs.getObject("epoch") == null ? null : rs.getLong("epoch"),
+                        rs.getString("reason")))
+                .list());
+    }
+
+    // ---------------------------------------------------------------- stream cursor
+
+    public Optional<Double> cursor(String name) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT value FROM sched_cursor WHERE name = :n").bind("n", name)
+                .mapTo(Double.class).findOne());
+    }
+
+    public void saveCursor(String name, double value) {
+        write(h -> {
+            int n = h.createUpdate("UPDATE sched_cursor SET value = :v WHERE name = :n AND value < :v")
+                    .bind("n", name).bind("v", value).execute();
+            if (n == 0 && h.createQuery("SELECT COUNT(*) FROM sched_cursor WHERE name = :n").bind("n", name)
+                    .mapTo(Integer.class).one() == 0) {
+                h.createUpdate("INSERT INTO sched_cursor (name, value) VALUES (:n, :v)").bind("n", name).bind("v", value)
+                        .execute();
+            }
+            return null;
+        });
+    }
+
+    // ---------------------------------------------------------------- leader
+
+    /**
+     * Becomes or stays leader: succeeds when this holder already leads or the previous leader's
+     * lease expired. One conditional UPDATE, so two schedulers can never both succeed.
+     */
+    public boolean tryLead(String holder, String url, long nowMs, long ttlMs) {
+        return write(h -> h.createUpdate("UPDATE sched_leader SET holder = :h, url = :u, expires_ms = :x "
+                        + "WHERE id = 1 AND (holder = :h OR expires_ms < :now)")
+                .bind("h", holder).bind("u", url).bind("x", nowMs + ttlMs).bind("now", nowMs).execute() == 1);
+    }
+
+    /** Gives leadership up at once (clean shutdown), so a standby need not wait for expiry. */
+    public void resign(String holder) {
+        write(h -> h.createUpdate("UPDATE sched_leader SET expires_ms = 0 WHERE id = 1 AND holder = :h")
+                .bind("h", holder).execute());
+    }
+
+    public LeaderRow leader() {
+        return jdbi.withHandle(h -> h.createQuery("SELECT holder, url, expires_ms FROM sched_leader WHERE id = 1")
+                .map((rs, ctx) -> new LeaderRow(rs.getString("holder"), rs.getString("url"), rs.getLong("expires_ms")))
+                .one());
+    }
+
+    @Override
+    public void close() {
+        dataSource.close();
+    }
+}

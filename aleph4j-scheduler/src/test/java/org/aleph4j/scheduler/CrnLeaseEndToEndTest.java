@@ -1,0 +1,132 @@
+package org.aleph4j.scheduler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.aleph4j.client.scheduler.Capacity;
+import org.aleph4j.client.scheduler.SchedulerClient;
+import org.aleph4j.client.scheduler.Ticker;
+import org.aleph4j.crn.CrnConfig;
+import org.aleph4j.crn.CrnNode;
+import org.aleph4j.crn.lease.LeaseKeeper;
+import org.aleph4j.crn.lease.PersistentHost;
+import org.aleph4j.crn.lease.SchedulerLeaseDirectory;
+import org.aleph4j.message.EthAccount;
+import org.aleph4j.message.Json;
+import org.aleph4j.message.runtime.DefaultRuntime;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Scheduler + real CrnNode + LeaseKeeper in one process: a persistent program runs under its lease and dies with it. */
+class CrnLeaseEndToEndTest {
+    static final Duration TTL = Duration.ofMillis(2000);
+    static final Duration DRIFT = Duration.ofMillis(500);
+    static final Duration BEAT = Duration.ofMillis(300);
+    static final String SERVER = """
+            import http.server, json, os
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    body = json.dumps({"epoch": os.environ.get("ALEPH4J_EPOCH"), "pid": os.getpid()}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                def log_message(self, *a):
+                    pass
+            http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+            """;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anAllocatedProgramRunsWithItsEpochAndItsWatchdogKillsItAtTheLeaseDeadlineWhenTheSchedulerStops() throws Exception {
+        try (TestNetwork net = new TestNetwork(dir)) {
+            SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccn.url())
+                    .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))).start();
+            SchedulerClient client = new SchedulerClient(List.of(scheduler.url()), Duration.ofSeconds(1), InstantSource.system());
+            CrnNode crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), net.ccn.url()), new SchedulerLeaseDirectory(client));
+            LeaseKeeper keeper = null;
+            try {
+                crn.start();
+                EthAccount nodeKey = EthAccount.generate(TestNetwork.RANDOM);
+                keeper = new LeaseKeeper(client, crn.persistentHost(), nodeKey, crn.url(),
+                        () -> new LeaseKeeper.Offer(new Capacity(2, 4096, 10_000), List.of(DefaultRuntime.ref()), "test"),
+                        BEAT, Ticker.system()).start();
+                String code = net.storeZip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/server.py\"\n",
+                        "server.py", SERVER));
+                String program = net.persistentBinary(code, "run.sh");
+                PersistentHost host = crn.persistentHost();
+                await().atMost(Duration.ofSeconds(30)).until(() -> host.persistentExecutions().stream()
+                        .anyMatch(s -> s.itemHash().equals(program) && s.state().equals("RUNNING")));
+                HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(crn.url() + "/vm/" + program + "/")).timeout(Duration.ofSeconds(20)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+                JsonNode body = Json.MAPPER.readTree(r.body());
+                assertThat(body.path("epoch").asText()).isEqualTo("1");
+                assertThat(client.allocation(program).orElseThrow().node().url()).isEqualTo(crn.url().toString());
+                long pid = body.path("pid").asLong();
+                ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+
+                scheduler.halt(); // the scheduler dies: no more renewals
+                long lastSent = keeper.lastAnsweredSendNanos();
+                await().atMost(TTL.plusSeconds(5)).pollInterval(Duration.ofMillis(25)).until(() -> !process.isAlive());
+                long diedAfter = System.nanoTime() - lastSent;
+                // Killed at the deadline (lease counted from the last answered send), not before it.
+                assertThat(Duration.ofNanos(diedAfter)).isGreaterThanOrEqualTo(TTL.minusMillis(300));
+                assertThat(Duration.ofNanos(diedAfter)).isLessThan(TTL.plusSeconds(3));
+            } finally {
+                if (keeper != null) keeper.close();
+                crn.close();
+                scheduler.close();
+            }
+        }
+    }
+
+    @Test
+    void aDrainingNodeStopsItsProgramAndHandsItBackAtOnce() throws Exception {
+        try (TestNetwork net = new TestNetwork(dir)) {
+            SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccn.url())
+                    .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))).start();
+            SchedulerClient client = new SchedulerClient(List.of(scheduler.url()), Duration.ofSeconds(1), InstantSource.system());
+            CrnNode crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), net.ccn.url()), new SchedulerLeaseDirectory(client));
+            LeaseKeeper keeper = null;
+            try {
+                crn.start();
+                keeper = new LeaseKeeper(client, crn.persistentHost(), EthAccount.generate(TestNetwork.RANDOM), crn.url(),
+                        () -> new LeaseKeeper.Offer(new Capacity(2, 4096, 10_000), List.of(DefaultRuntime.ref()), "test"),
+                        BEAT, Ticker.system()).start();
+                String code = net.storeZip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/server.py\"\n",
+                        "server.py", SERVER));
+                String program = net.persistentBinary(code, "run.sh");
+                PersistentHost host = crn.persistentHost();
+                await().atMost(Duration.ofSeconds(30)).until(() -> host.persistentExecutions().stream()
+                        .anyMatch(s -> s.itemHash().equals(program) && s.state().equals("RUNNING")));
+                long drainStart = System.nanoTime();
+                keeper.drain();
+                assertThat(host.persistentExecutions()).noneMatch(s -> s.itemHash().equals(program) && s.state().equals("RUNNING"));
+                assertThat(client.allocation(program)).isEmpty(); // released: no waiting for the lease to lapse
+                assertThat(Duration.ofNanos(System.nanoTime() - drainStart)).isLessThan(TTL);
+                assertThat(client.vm(program).orElseThrow().history()).anyMatch(h -> h.reason().contains("released by"));
+            } finally {
+                if (keeper != null) keeper.close();
+                crn.close();
+                scheduler.close();
+            }
+        }
+    }
+}

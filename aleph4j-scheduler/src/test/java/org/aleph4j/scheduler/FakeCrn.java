@@ -1,0 +1,94 @@
+package org.aleph4j.scheduler;
+
+import org.aleph4j.client.scheduler.Capacity;
+import org.aleph4j.client.scheduler.ExecutionReport;
+import org.aleph4j.client.scheduler.HeartbeatReply;
+import org.aleph4j.client.scheduler.LeaseGrant;
+import org.aleph4j.client.scheduler.SchedulerClient;
+import org.aleph4j.message.EthAccount;
+import org.aleph4j.message.runtime.DefaultRuntime;
+
+import java.net.URI;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A CRN reduced to its heartbeat loop: real key, real signatures, real HTTP through SchedulerClient.
+ * Records, per program, the epoch it was last granted and when the answered heartbeat was SENT.
+ */
+final class FakeCrn implements AutoCloseable {
+    final EthAccount key = EthAccount.generate(TestNetwork.RANDOM);
+    final URI publicUrl;
+    final SchedulerClient client;
+    final Map<String, LeaseGrant> grants = new ConcurrentHashMap<>();
+    final Map<String, Long> lastSentNanos = new ConcurrentHashMap<>();
+    volatile HeartbeatReply lastReply;
+    /** Executions reported in each heartbeat (tests set it to simulate crashes). */
+    volatile List<ExecutionReport> executions = List.of();
+    volatile Exception lastError;
+    private final Duration interval;
+    private volatile Thread loop;
+
+    FakeCrn(List<URI> schedulers, Duration interval) {
+        this.publicUrl = URI.create("http://crn-" + key.address().substring(2, 10).toLowerCase() + ".test:4020");
+        this.client = new SchedulerClient(schedulers, Duration.ofSeconds(2), InstantSource.system());
+        this.interval = interval;
+    }
+
+    String address() {
+        return key.address().toLowerCase();
+    }
+
+    HeartbeatReply beat() {
+        long sent = System.nanoTime();
+        HeartbeatReply reply = client.heartbeat(key, publicUrl, new Capacity(4, 8192, 100_000),
+                List.of(DefaultRuntime.ref()), executions, "test");
+        lastReply = reply;
+        grants.keySet().retainAll(reply.allocations().stream().map(LeaseGrant::itemHash).toList());
+        for (LeaseGrant g : reply.allocations()) {
+            grants.put(g.itemHash(), g);
+            lastSentNanos.put(g.itemHash(), sent);
+        }
+        return reply;
+    }
+
+    FakeCrn start() {
+        loop = Thread.ofVirtual().name("fake-crn-" + address()).start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    beat();
+                    lastError = null;
+                } catch (RuntimeException e) {
+                    lastError = e;
+                }
+                try {
+                    Thread.sleep(interval); // the heartbeat period itself, not a wait for a condition
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        return this;
+    }
+
+    /** Stops heartbeating, like a node that died; returns when the loop has ended. */
+    void stop() throws InterruptedException {
+        Thread t = loop;
+        if (t != null) {
+            t.interrupt();
+            t.join(5_000);
+        }
+    }
+
+    boolean holds(String itemHash) {
+        return grants.containsKey(itemHash);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+}
