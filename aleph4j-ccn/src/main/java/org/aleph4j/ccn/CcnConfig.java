@@ -1,0 +1,60 @@
+package org.aleph4j.ccn;
+
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * Configuration of a CCN.
+ *
+ * @param dataDir                      directory holding the SQLite database (by default) and the file store
+ * @param host                         interface to listen on
+ * @param port                         TCP port, 0 for any free port
+ * @param jdbcUrl                      PostgreSQL (or SQLite) JDBC URL; null means SQLite under {@code dataDir}
+ * @param oracleAddresses              addresses whose {@code balances-update} POSTs set balances
+ * @param pricingOwner                 owner of the {@code pricing} aggregate
+ * @param maxFileBytes                 size limit of authenticated uploads (with a STORE message)
+ * @param maxUnauthenticatedFileBytes  size limit of uploads without a message (and of add_json)
+ */
+public record CcnConfig(Path dataDir, String host, int port, String jdbcUrl, Set<String> oracleAddresses,
+                        String pricingOwner, long maxFileBytes, long maxUnauthenticatedFileBytes) {
+    public static final String UPSTREAM_PRICING_OWNER = "0xFba561a84A537fCaa567bb7A2257e7142701ae2A";
+    public static final long MIB = 1024L * 1024L;
+
+    public CcnConfig {
+        if (dataDir == null) throw new IllegalArgumentException("dataDir is required");
+        host = host == null ? "127.0.0.1" : host;
+        oracleAddresses = oracleAddresses == null ? Set.of() : Set.copyOf(oracleAddresses);
+        pricingOwner = pricingOwner == null ? UPSTREAM_PRICING_OWNER : pricingOwner;
+        if (maxFileBytes <= 0) maxFileBytes = 100 * MIB;
+        if (maxUnauthenticatedFileBytes <= 0) maxUnauthenticatedFileBytes = 25 * MIB;
+    }
+
+    /** SQLite under {@code dataDir}, 127.0.0.1 on a free port, no oracle, upstream's pricing owner and size limits. */
+    public static CcnConfig defaults(Path dataDir) {
+        return new CcnConfig(dataDir, "127.0.0.1", 0, null, Set.of(), UPSTREAM_PRICING_OWNER, 100 * MIB, 25 * MIB);
+    }
+
+    public CcnConfig withPort(int p) {
+        return new CcnConfig(dataDir, host, p, jdbcUrl, oracleAddresses, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes);
+    }
+
+    public CcnConfig withHost(String h) {
+        return new CcnConfig(dataDir, h, port, jdbcUrl, oracleAddresses, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes);
+    }
+
+    public CcnConfig withJdbcUrl(String url) {
+        return new CcnConfig(dataDir, host, port, url, oracleAddresses, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes);
+    }
+
+    public CcnConfig withOracleAddresses(Set<String> oracles) {
+        return new CcnConfig(dataDir, host, port, jdbcUrl, oracles, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes);
+    }
+
+    public CcnConfig withPricingOwner(String owner) {
+        return new CcnConfig(dataDir, host, port, jdbcUrl, oracleAddresses, owner, maxFileBytes, maxUnauthenticatedFileBytes);
+    }
+
+    public CcnConfig withFileLimits(long authenticated, long unauthenticated) {
+        return new CcnConfig(dataDir, host, port, jdbcUrl, oracleAddresses, pricingOwner, authenticated, unauthenticated);
+    }
+}

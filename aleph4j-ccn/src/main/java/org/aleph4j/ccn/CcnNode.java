@@ -1,0 +1,110 @@
+package org.aleph4j.ccn;
+
+import io.javalin.Javalin;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.InstantSource;
+import org.aleph4j.ccn.api.CcnApi;
+import org.aleph4j.ccn.files.FileStore;
+import org.aleph4j.ccn.pipeline.Pipeline;
+import org.aleph4j.ccn.pipeline.Processor;
+import org.aleph4j.ccn.storage.Database;
+import org.aleph4j.ccn.storage.MessageStore;
+import org.aleph4j.ccn.stream.MessageStream;
+import org.aleph4j.message.SignatureVerifier;
+import org.aleph4j.message.MessageValidator;
+import org.aleph4j.message.runtime.DefaultRuntime;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A core channel node: wires database, file store, pipeline, processor, stream and HTTP API by hand.
+ * {@code new CcnNode(config).start()} serves on {@link #url()}; {@link #close()} stops everything.
+ * On start it also publishes aleph4j's default runtime (its descriptor file and deterministic STORE), so
+ * PROGRAMs using {@link DefaultRuntime#ref()} find their runtime on any node.
+ */
+public final class CcnNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CcnNode.class);
+
+    private final CcnConfig config;
+    private Database db;
+    private Processor processor;
+    private MessageStream stream;
+    private Javalin app;
+    private PrometheusMeterRegistry meters;
+
+    public CcnNode(CcnConfig config) {
+        this.config = config;
+    }
+
+    public synchronized CcnNode start() {
+        if (app != null) throw new IllegalStateException("already started");
+        try {
+            Files.createDirectories(config.dataDir());
+            FileStore files = new FileStore(config.dataDir().resolve("files"));
+            db = Database.open(config.jdbcUrl(), config.dataDir());
+            MessageStore store = new MessageStore();
+            meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            stream = new MessageStream();
+            meters.gauge("ccn_stream_subscribers", stream, MessageStream::subscriberCount);
+            Pipeline pipeline = new Pipeline(store, files, config.oracleAddresses(), config.pricingOwner());
+            processor = new Processor(db, store, pipeline, files, stream, InstantSource.system(), meters);
+            MessageValidator validator = new MessageValidator(SignatureVerifier.best());
+            CcnApi api = new CcnApi(config, db, store, files, pipeline, processor, stream, validator, meters);
+            processor.start();
+            publishDefaultRuntime(files);
+            app = Javalin.create(cfg -> {
+                cfg.startup.showJavalinBanner = false;
+                api.configure(cfg);
+            });
+            app.start(config.host(), config.port());
+            log.info("CCN listening on {} (data in {}, database {})", url(), config.dataDir(), db.dialect());
+            return this;
+        } catch (IOException e) {
+            close();
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void publishDefaultRuntime(FileStore files) throws IOException {
+        byte[] descriptor = DefaultRuntime.descriptor();
+        String hash = files.put(descriptor);
+        processor.fileArrived(hash, descriptor.length);
+        processor.submit(DefaultRuntime.storeMessage(), Duration.ZERO);
+    }
+
+    public int port() {
+        if (app == null) throw new IllegalStateException("not started");
+        return app.port();
+    }
+
+    public URI url() {
+        String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+        if ("0.0.0.0".equals(host)) host = "127.0.0.1";
+        return URI.create("http://" + host + ":" + port());
+    }
+
+    public CcnConfig config() {
+        return config;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (app != null) {
+            app.stop();
+            app = null;
+        }
+        if (stream != null) stream.close();
+        if (processor != null) processor.close();
+        if (db != null) db.close();
+        if (meters != null) meters.close();
+    }
+}

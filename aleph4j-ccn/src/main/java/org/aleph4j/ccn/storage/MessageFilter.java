@@ -1,0 +1,50 @@
+package org.aleph4j.ccn.storage;
+
+import java.util.List;
+
+/**
+ * Filters of {@code GET /api/v0/messages.json} and the websocket (reference §5.3). Empty lists mean
+ * "any". Addresses are compared case-insensitively.
+ */
+public record MessageFilter(List<String> types, List<String> statuses, List<String> senders, List<String> owners,
+                            List<String> refs, List<String> hashes, List<String> channels, List<String> contentTypes,
+                            List<String> contentKeys, List<String> contentHashes, List<String> chains, Double startDate,
+                            Double endDate) {
+    public static final List<String> DEFAULT_STATUSES = List.of("processed", "removing");
+
+    public MessageFilter {
+        types = nz(types);
+        statuses = statuses == null || statuses.isEmpty() ? DEFAULT_STATUSES : List.copyOf(statuses);
+        senders = nz(senders).stream().map(s -> s.toLowerCase(java.util.Locale.ROOT)).toList();
+        owners = nz(owners).stream().map(s -> s.toLowerCase(java.util.Locale.ROOT)).toList();
+        refs = nz(refs);
+        hashes = nz(hashes);
+        channels = nz(channels);
+        contentTypes = nz(contentTypes);
+        contentKeys = nz(contentKeys);
+        contentHashes = nz(contentHashes);
+        chains = nz(chains);
+    }
+
+    private static List<String> nz(List<String> l) {
+        return l == null ? List.of() : List.copyOf(l);
+    }
+
+    /** True when a stored row passes every filter except the date range (used by the live stream). */
+    public boolean matches(MessageRow r) {
+        return (types.isEmpty() || types.contains(r.type()))
+                && (senders.isEmpty() || senders.contains(lc(r.sender())))
+                && (owners.isEmpty() || owners.contains(lc(r.owner())))
+                && (refs.isEmpty() || refs.contains(r.contentRef()))
+                && (hashes.isEmpty() || hashes.contains(r.itemHash()))
+                && (channels.isEmpty() || channels.contains(r.channel()))
+                && (contentTypes.isEmpty() || contentTypes.contains(r.contentType()))
+                && (contentKeys.isEmpty() || contentKeys.contains(r.contentKey()))
+                && (contentHashes.isEmpty() || contentHashes.contains(r.contentItemHash()))
+                && (chains.isEmpty() || chains.contains(r.chain()));
+    }
+
+    private static String lc(String s) {
+        return s == null ? null : s.toLowerCase(java.util.Locale.ROOT);
+    }
+}

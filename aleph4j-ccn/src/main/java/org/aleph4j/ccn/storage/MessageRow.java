@@ -1,0 +1,10 @@
+package org.aleph4j.ccn.storage;
+
+/** One message as stored: envelope, parsed content (JSON text), status and processing bookkeeping. */
+public record MessageRow(long seq, String itemHash, String status, String type, String chain, String sender, String owner,
+                         String channel, String itemType, String envelope, String content, String contentType,
+                         String contentKey, String contentRef, String contentItemHash, String paymentType, Long size,
+                         double time, double receptionTime, Double processedAt, Integer errorCode, String details,
+                         int retries, double nextAttempt, String waitingFor, String forgottenBy, String costHold,
+                         String reason) {
+}

@@ -1,0 +1,295 @@
+package org.aleph4j.ccn.storage;
+
+import java.math.BigDecimal;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.Query;
+import org.jdbi.v3.core.statement.StatementContext;
+
+/** SQL access to messages, balances, files and file tags. Every method runs on the caller's handle (transaction). */
+public final class MessageStore {
+    private static final String COLS = "seq, item_hash, status, type, chain, sender, owner, channel, item_type, envelope, "
+            + "content, content_type, content_key, content_ref, content_item_hash, payment_type, size, time, reception_time, "
+            + "processed_at, error_code, details, retries, next_attempt, waiting_for, forgotten_by, cost_hold, reason";
+
+    private static final RowMapper<MessageRow> ROW = MessageStore::map;
+
+    /** A message to enter the log as pending. */
+    public record NewMessage(String itemHash, String type, String chain, String sender, String channel, String itemType,
+                             String envelope, double time, double receptionTime) {}
+
+    /** A page of query results and the total count. */
+    public record Page(List<MessageRow> rows, long total) {}
+
+    /** Derived content fields set when a message is processed. */
+    public record ContentFields(String owner, String content, String contentType, String contentKey, String contentRef,
+                                String contentItemHash, String paymentType, Long size, String costHold) {}
+
+    public record FileTag(String tag, String owner, String fileHash, String storeHash, double time) {}
+
+    private static MessageRow map(ResultSet rs, StatementContext ctx) throws SQLException {
+        return new MessageRow(rs.getLong("seq"), rs.getString("item_hash"), rs.getString("status"), rs.getString("type"),
+                rs.getString("chain"), rs.getString("sender"), rs.getString("owner"), rs.getString("channel"),
+                rs.getString("item_type"), rs.getString("envelope"), rs.getString("content"), rs.getString("content_type"),
+                rs.getString("content_key"), rs.getString("content_ref"), rs.getString("content_item_hash"),
+                rs.getString("payment_type"), (Long) nullable(rs, rs.getLong("size")), rs.getDouble("time"),
+                rs.getDouble("reception_time"), (Double) nullable(rs, rs.getDouble("processed_at")),
+                (Integer) nullable(rs, rs.getInt("error_code")), rs.getString("details"), rs.getInt("retries"),
+                rs.getDouble("next_attempt"), rs.getString("waiting_for"), rs.getString("forgotten_by"),
+                rs.getString("cost_hold"), rs.getString("reason"));
+    }
+
+    private static Object nullable(ResultSet rs, Object v) throws SQLException {
+        return rs.wasNull() ? null : v;
+    }
+
+    private static String lc(String s) {
+        return s == null ? null : s.toLowerCase(Locale.ROOT);
+    }
+
+    /** Inserts a pending message; false when a message with this hash is already known. */
+    public boolean insertPending(Handle h, NewMessage m) {
+        return h.createUpdate("INSERT INTO messages (item_hash, status, type, chain, sender, sender_lc, channel, item_type, "
+                        + "envelope, time, reception_time, retries, next_attempt) VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0) "
+                        + "ON CONFLICT (item_hash) DO NOTHING")
+                .bind(0, m.itemHash()).bind(1, m.type()).bind(2, m.chain()).bind(3, m.sender()).bind(4, lc(m.sender()))
+                .bind(5, m.channel()).bind(6, m.itemType()).bind(7, m.envelope()).bind(8, m.time())
+                .bind(9, m.receptionTime()).execute() == 1;
+    }
+
+    public Optional<MessageRow> find(Handle h, String hash) {
+        return h.createQuery("SELECT " + COLS + " FROM messages WHERE item_hash = ?").bind(0, hash).map(ROW).findOne();
+    }
+
+    public List<MessageRow> duePending(Handle h, double now, int limit) {
+        return h.createQuery("SELECT " + COLS + " FROM messages WHERE status = 'pending' AND next_attempt <= ? ORDER BY next_attempt, seq LIMIT ?")
+                .bind(0, now).bind(1, limit).map(ROW).list();
+    }
+
+    public Optional<Double> nextPendingAttempt(Handle h) {
+        return h.createQuery("SELECT MIN(next_attempt) FROM messages WHERE status = 'pending'").mapTo(Double.class).findOne();
+    }
+
+    public void markProcessed(Handle h, String hash, ContentFields f, double now) {
+        h.createUpdate("UPDATE messages SET status = 'processed', owner = ?, owner_lc = ?, content = ?, content_type = ?, "
+                        + "content_key = ?, content_ref = ?, content_item_hash = ?, payment_type = ?, size = ?, cost_hold = ?, "
+                        + "processed_at = ?, error_code = NULL, details = NULL, waiting_for = NULL WHERE item_hash = ?")
+                .bind(0, f.owner()).bind(1, lc(f.owner())).bind(2, f.content()).bind(3, f.contentType())
+                .bind(4, f.contentKey()).bind(5, f.contentRef()).bind(6, f.contentItemHash()).bind(7, f.paymentType())
+                .bind(8, f.size()).bind(9, f.costHold()).bind(10, now).bind(11, hash).execute();
+    }
+
+    public void markRejected(Handle h, String hash, int code, String details, String owner, double now) {
+        h.createUpdate("UPDATE messages SET status = 'rejected', error_code = ?, details = ?, owner = ?, owner_lc = ?, "
+                        + "processed_at = ?, waiting_for = NULL WHERE item_hash = ?")
+                .bind(0, code).bind(1, details).bind(2, owner).bind(3, lc(owner)).bind(4, now).bind(5, hash).execute();
+    }
+
+    public void markRetry(Handle h, String hash, int retries, double nextAttempt, String waitingFor, int code, String details) {
+        h.createUpdate("UPDATE messages SET retries = ?, next_attempt = ?, waiting_for = ?, error_code = ?, details = ? "
+                        + "WHERE item_hash = ? AND status = 'pending'")
+                .bind(0, retries).bind(1, nextAttempt).bind(2, waitingFor).bind(3, code).bind(4, details).bind(5, hash).execute();
+    }
+
+    /** Makes pending messages waiting for any of {@code keys} due now; returns how many. */
+    public int wake(Handle h, Collection<String> keys) {
+        List<String> ks = keys.stream().filter(k -> k != null).distinct().toList();
+        if (ks.isEmpty()) return 0;
+        StringBuilder sb = new StringBuilder("UPDATE messages SET next_attempt = 0 WHERE status = 'pending'");
+        List<Object> args = new ArrayList<>();
+        in(sb, args, "waiting_for", ks);
+        var u = h.createUpdate(sb.toString());
+        for (int i = 0; i < args.size(); i++) u.bind(i, args.get(i));
+        return u.execute();
+    }
+
+    public void setStatus(Handle h, String hash, String status, String reason) {
+        h.createUpdate("UPDATE messages SET status = ?, reason = ? WHERE item_hash = ?")
+                .bind(0, status).bind(1, reason).bind(2, hash).execute();
+    }
+
+    public void markForgotten(Handle h, String hash, String forgottenByJson) {
+        h.createUpdate("UPDATE messages SET status = 'forgotten', forgotten_by = ?, reason = NULL WHERE item_hash = ?")
+                .bind(0, forgottenByJson).bind(1, hash).execute();
+    }
+
+    /** Deletes a message that never became visible (a rejected upload's STORE, for instance). */
+    public void delete(Handle h, String hash) {
+        h.createUpdate("DELETE FROM messages WHERE item_hash = ?").bind(0, hash).execute();
+    }
+
+    // ---- queries
+
+    private record Where(String sql, List<Object> args) {}
+
+    private static Where where(MessageFilter f, boolean dates) {
+        StringBuilder sb = new StringBuilder(" WHERE 1=1");
+        List<Object> args = new ArrayList<>();
+        in(sb, args, "status", f.statuses());
+        in(sb, args, "type", f.types());
+        in(sb, args, "sender_lc", f.senders());
+        in(sb, args, "owner_lc", f.owners());
+        in(sb, args, "content_ref", f.refs());
+        in(sb, args, "item_hash", f.hashes());
+        in(sb, args, "channel", f.channels());
+        in(sb, args, "content_type", f.contentTypes());
+        in(sb, args, "content_key", f.contentKeys());
+        in(sb, args, "content_item_hash", f.contentHashes());
+        in(sb, args, "chain", f.chains());
+        if (dates && f.startDate() != null) {
+            sb.append(" AND time >= ?");
+            args.add(f.startDate());
+        }
+        if (dates && f.endDate() != null) {
+            sb.append(" AND time < ?");
+            args.add(f.endDate());
+        }
+        return new Where(sb.toString(), args);
+    }
+
+    private static void in(StringBuilder sb, List<Object> args, String col, List<String> values) {
+        if (values.isEmpty()) return;
+        sb.append(" AND ").append(col).append(" IN (");
+        for (int i = 0; i < values.size(); i++) {
+            sb.append(i == 0 ? "?" : ", ?");
+            args.add(values.get(i));
+        }
+        sb.append(')');
+    }
+
+    private static Query bindAll(Query q, List<Object> args) {
+        for (int i = 0; i < args.size(); i++) q.bind(i, args.get(i));
+        return q;
+    }
+
+    /** A page of matching messages; {@code perPage == 0} means no limit. */
+    public Page query(Handle h, MessageFilter f, int perPage, int page, int sortOrder) {
+        Where w = where(f, true);
+        long total = bindAll(h.createQuery("SELECT COUNT(*) FROM messages" + w.sql()), w.args()).mapTo(Long.class).one();
+        String order = sortOrder >= 0 ? " ORDER BY time ASC, seq ASC" : " ORDER BY time DESC, seq DESC";
+        String limit = perPage > 0 ? " LIMIT " + perPage + " OFFSET " + (long) perPage * (page - 1) : "";
+        List<MessageRow> rows = bindAll(h.createQuery("SELECT " + COLS + " FROM messages" + w.sql() + order + limit), w.args())
+                .map(ROW).list();
+        return new Page(rows, total);
+    }
+
+    /**
+     * Messages for a stream subscriber: processed (or removing) messages received or processed at or after
+     * {@code since}, oldest first. When {@code since} is null, the newest {@code limit} ones.
+     */
+    public List<MessageRow> history(Handle h, MessageFilter f, Double since, int limit) {
+        Where w = where(f, false);
+        if (since != null) {
+            List<Object> args = new ArrayList<>(w.args());
+            args.add(since);
+            args.add(since);
+            return bindAll(h.createQuery("SELECT " + COLS + " FROM messages" + w.sql()
+                    + " AND (reception_time >= ? OR processed_at >= ?) ORDER BY processed_at ASC, seq ASC"), args).map(ROW).list();
+        }
+        if (limit <= 0) return List.of();
+        List<MessageRow> rows = new ArrayList<>(bindAll(h.createQuery("SELECT " + COLS + " FROM messages" + w.sql()
+                + " ORDER BY processed_at DESC, seq DESC LIMIT " + limit), w.args()).map(ROW).list());
+        java.util.Collections.reverse(rows);
+        return rows;
+    }
+
+    /** Processed AGGREGATE messages of an owner (and keys), in content time order. */
+    public List<MessageRow> aggregateMessages(Handle h, String owner, List<String> keys) {
+        StringBuilder sb = new StringBuilder("SELECT " + COLS + " FROM messages WHERE type = 'AGGREGATE' AND status = 'processed' AND owner_lc = ?");
+        List<Object> args = new ArrayList<>(List.of(lc(owner)));
+        in(sb, args, "content_key", keys);
+        sb.append(" ORDER BY time ASC, seq ASC");
+        return bindAll(h.createQuery(sb.toString()), args).map(ROW).list();
+    }
+
+    /** Live messages (processed or removing) of an owner that hold tokens, oldest first. */
+    public List<MessageRow> liveHolds(Handle h, String owner) {
+        return h.createQuery("SELECT " + COLS + " FROM messages WHERE owner_lc = ? AND status IN ('processed', 'removing') "
+                        + "AND cost_hold IS NOT NULL ORDER BY time ASC, seq ASC")
+                .bind(0, lc(owner)).map(ROW).list();
+    }
+
+    /** Processed messages of the given types that refer to {@code ref} in their content (for FORGET checks). */
+    public List<MessageRow> liveOfTypes(Handle h, List<String> types) {
+        StringBuilder sb = new StringBuilder("SELECT " + COLS + " FROM messages WHERE status IN ('processed', 'removing')");
+        List<Object> args = new ArrayList<>();
+        in(sb, args, "type", types);
+        return bindAll(h.createQuery(sb.toString()), args).map(ROW).list();
+    }
+
+    public boolean fileStillPinned(Handle h, String fileHash) {
+        return h.createQuery("SELECT COUNT(*) FROM messages WHERE type = 'STORE' AND status IN ('processed', 'removing', 'pending') "
+                + "AND content_item_hash = ?").bind(0, fileHash).mapTo(Long.class).one() > 0;
+    }
+
+    // ---- balances
+
+    public Optional<BigDecimal> balance(Handle h, String address) {
+        return h.createQuery("SELECT balance FROM balances WHERE address_lc = ?").bind(0, lc(address))
+                .mapTo(String.class).findOne().map(BigDecimal::new);
+    }
+
+    public void setBalance(Handle h, String address, String chain, BigDecimal amount, Long height) {
+        int n = h.createUpdate("UPDATE balances SET balance = ?, chain = ?, height = ?, address = ? WHERE address_lc = ?")
+                .bind(0, amount.toPlainString()).bind(1, chain).bind(2, height).bind(3, address).bind(4, lc(address)).execute();
+        if (n == 0) {
+            h.createUpdate("INSERT INTO balances (address_lc, address, chain, balance, height) VALUES (?, ?, ?, ?, ?)")
+                    .bind(0, lc(address)).bind(1, address).bind(2, chain).bind(3, amount.toPlainString()).bind(4, height).execute();
+        }
+    }
+
+    // ---- files and tags
+
+    public void upsertFile(Handle h, String hash, long size, double created, Double graceUntil) {
+        int n = h.createUpdate("UPDATE files SET grace_until = CASE WHEN grace_until IS NULL THEN NULL ELSE ? END WHERE hash = ?")
+                .bind(0, graceUntil).bind(1, hash).execute();
+        if (n == 0) {
+            h.createUpdate("INSERT INTO files (hash, size, created, grace_until) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING")
+                    .bind(0, hash).bind(1, size).bind(2, created).bind(3, graceUntil).execute();
+        }
+    }
+
+    public Optional<Long> fileSize(Handle h, String hash) {
+        return h.createQuery("SELECT size FROM files WHERE hash = ?").bind(0, hash).mapTo(Long.class).findOne();
+    }
+
+    public void pinFile(Handle h, String hash) {
+        h.createUpdate("UPDATE files SET grace_until = NULL WHERE hash = ?").bind(0, hash).execute();
+    }
+
+    public void deleteFile(Handle h, String hash) {
+        h.createUpdate("DELETE FROM files WHERE hash = ?").bind(0, hash).execute();
+    }
+
+    /** Files whose grace period ended and that no STORE pins. */
+    public List<String> expiredFiles(Handle h, double now) {
+        return h.createQuery("SELECT hash FROM files WHERE grace_until IS NOT NULL AND grace_until < ?").bind(0, now)
+                .mapTo(String.class).list();
+    }
+
+    public Optional<FileTag> tag(Handle h, String tag) {
+        return h.createQuery("SELECT tag, owner, file_hash, store_hash, time FROM file_tags WHERE tag = ?").bind(0, tag)
+                .map((rs, ctx) -> new FileTag(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getDouble(5)))
+                .findOne();
+    }
+
+    public void upsertTag(Handle h, FileTag t) {
+        int n = h.createUpdate("UPDATE file_tags SET owner = ?, file_hash = ?, store_hash = ?, time = ? WHERE tag = ?")
+                .bind(0, t.owner()).bind(1, t.fileHash()).bind(2, t.storeHash()).bind(3, t.time()).bind(4, t.tag()).execute();
+        if (n == 0) {
+            h.createUpdate("INSERT INTO file_tags (tag, owner, file_hash, store_hash, time) VALUES (?, ?, ?, ?, ?)")
+                    .bind(0, t.tag()).bind(1, t.owner()).bind(2, t.fileHash()).bind(3, t.storeHash()).bind(4, t.time()).execute();
+        }
+    }
+
+    public void deleteTagsOfStore(Handle h, String storeHash) {
+        h.createUpdate("DELETE FROM file_tags WHERE store_hash = ?").bind(0, storeHash).execute();
+    }
+}
