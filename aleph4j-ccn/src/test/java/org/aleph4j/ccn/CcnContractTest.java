@@ -247,7 +247,8 @@ abstract class CcnContractTest {
         AlephMessage later = post(a, "note", "{\"later\":true}");
         AlephMessage f2 = forget(a, later.itemHash());
         assertThat(post(url(), f2, false).status()).isEqualTo(202);
-        assertThat(post(url(), later, true).status()).isEqualTo(200);
+        // The waiting forget may already have hidden it when the sync answer is written: 200 or 410.
+        assertThat(post(url(), later, true).status()).isIn(200, 410);
         await().atMost(Duration.ofSeconds(20)).until(() -> status(url(), later.itemHash()).equals("forgotten"));
     }
 

@@ -248,7 +248,7 @@ public final class Pipeline {
         boolean charged = c.payment() == null || c.payment().isHold();
         Cost held = charged && size > CostCalculator.FREE_STORE_BYTES ? cost : null;
         if (held != null) {
-            Outcome.Rejected r = checkBalance(h, c.address(), held);
+            Outcome.Rejected r = checkBalance(h, c.address(), held, null);
             if (r != null) return r;
         }
         store.pinFile(h, c.itemHash());
@@ -308,7 +308,9 @@ public final class Pipeline {
         boolean free = !c.isPersistent() && c.time() < FREE_ON_DEMAND_BEFORE;
         Cost held = !"hold".equals(c.paymentType()) ? null : free ? Cost.free(cost.product()) : cost;
         if (held != null) {
-            Outcome.Rejected r = checkBalance(h, c.address(), held);
+            // A replacement supersedes its target (persist/unpersist forget the target right after),
+            // so the target's hold is not counted twice against the owner.
+            Outcome.Rejected r = checkBalance(h, c.address(), held, c.replaces());
             if (r != null) return r;
         }
         return processed(p, null, c.replaces(), null, c.paymentType(), null, held);
@@ -328,7 +330,7 @@ public final class Pipeline {
         Cost cost = CostCalculator.instance(c, pricing(h), ref -> fileBytesOfRef(h, ref));
         Cost held = "hold".equals(paymentType) ? cost : null;
         if (held != null) {
-            Outcome.Rejected r = checkBalance(h, c.address(), held);
+            Outcome.Rejected r = checkBalance(h, c.address(), held, c.replaces());
             if (r != null) return r;
         }
         return processed(p, null, c.replaces(), null, paymentType, null, held);
@@ -336,15 +338,17 @@ public final class Pipeline {
 
     /** The error-5 outcome when {@code owner}'s balance does not cover its live holds plus {@code cost}, else null. */
     public Outcome.Rejected balanceShortfall(Handle h, String owner, Cost cost) {
-        return checkBalance(h, owner, cost);
+        return checkBalance(h, owner, cost, null);
     }
 
-    /** Error 5 unless the owner's balance covers its live holds plus {@code cost}. */
-    private Outcome.Rejected checkBalance(Handle h, String owner, Cost cost) {
+    /** Error 5 unless the owner's balance covers its live holds (but {@code superseded}'s) plus {@code cost}. */
+    private Outcome.Rejected checkBalance(Handle h, String owner, Cost cost, String superseded) {
         if (cost.hold().signum() == 0) return null;
         BigDecimal balance = store.balance(h, owner).orElse(BigDecimal.ZERO);
         BigDecimal required = cost.hold();
-        for (MessageRow r : store.liveHolds(h, owner)) required = required.add(new BigDecimal(r.costHold()));
+        for (MessageRow r : store.liveHolds(h, owner)) {
+            if (!r.itemHash().equals(superseded)) required = required.add(new BigDecimal(r.costHold()));
+        }
         if (balance.compareTo(required) >= 0) return null;
         return new Outcome.Rejected(ErrorCode.BALANCE_INSUFFICIENT,
                 "insufficient balance: " + required.stripTrailingZeros().toPlainString() + " required, "

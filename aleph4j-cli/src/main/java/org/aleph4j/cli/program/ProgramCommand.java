@@ -372,22 +372,11 @@ public final class ProgramCommand extends GroupCommand {
             }
             ProgramContent next = p.content().withPersistence(target, hash);
             AlephMessage msg = sign(account, MessageType.PROGRAM, next, p.message().channel(), ctx.now());
-            boolean forgetFirst = !keepPrev && mustReleaseOldHoldFirst(msg, account.address());
+            requireFundsForReplacement(msg, account.address());
+            PostResult r = postOrFail(msg, "the new program");
             boolean deleted = false;
             String forgetNote = null;
-            if (forgetFirst) {
-                // The account cannot hold both programs at once (e.g. exactly 2000 ALEPH for a persistent
-                // program): release the old one first so the replacement fits, as the user asked for it anyway.
-                AlephMessage f = forget(account, List.of(hash), target ? "Program persisted" : "Program unpersisted",
-                        p.message().channel());
-                MessageRecord fr = ccn().message(f.itemHash()).orElse(null);
-                if (fr == null || fr.rejected()) {
-                    throw new CliException("the CCN rejected the FORGET of " + hash + (fr == null ? "" : " (error_code " + fr.errorCode() + ")"));
-                }
-                deleted = true;
-            }
-            PostResult r = postOrFail(msg, "the new program");
-            if (!keepPrev && !forgetFirst) {
+            if (!keepPrev) {
                 AlephMessage f = forget(account, List.of(hash), target ? "Program persisted" : "Program unpersisted",
                         p.message().channel());
                 MessageRecord fr = ccn().message(f.itemHash()).orElse(null);
@@ -413,10 +402,11 @@ public final class ProgramCommand extends GroupCommand {
         }
 
     /**
-     * True when the balance covers the replacement only once the old program's hold is released;
-     * throws upstream's insufficient-funds error when it is not covered even then.
+     * Fails with upstream's insufficient-funds error, before anything is posted, unless the balance
+     * covers the replacement. The CCN does not count the replaced program's hold against its
+     * replacement, so that hold is available to it.
      */
-    private boolean mustReleaseOldHoldFirst(AlephMessage replacement, String address) throws CcnException {
+    private void requireFundsForReplacement(AlephMessage replacement, String address) throws CcnException {
         BigDecimal need;
         BigDecimal oldCost;
         try {
@@ -426,12 +416,10 @@ public final class ProgramCommand extends GroupCommand {
             oldCost = old.requiredTokens().signum() > 0 ? old.requiredTokens() : old.cost();
         } catch (CcnException e) {
             if (e.isUnreachable()) throw e;
-            return false; // No estimate: keep upstream's order and let the CCN decide.
+            return; // No estimate: let the CCN decide.
         }
-        BigDecimal available = ccn().balance(address).available();
-        if (available.compareTo(need) >= 0) return false;
-        if (available.add(oldCost).compareTo(need) >= 0) return true;
-        throw insufficient(address, plain(available), plain(need));
+        BigDecimal available = ccn().balance(address).available().add(oldCost);
+        if (available.compareTo(need) < 0) throw insufficient(address, plain(available), plain(need));
     }
 }
 
