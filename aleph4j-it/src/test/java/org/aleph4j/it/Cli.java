@@ -29,6 +29,15 @@ final class Cli {
             return m.group();
         }
 
+        /** The item hash printed after {@code label} (e.g. "New program:"). */
+        String hashAfter(String label) {
+            int at = out.indexOf(label);
+            if (at < 0) throw new AssertionError("no '" + label + "' in output:\n" + out);
+            Matcher m = HASH.matcher(out.substring(at));
+            if (!m.find()) throw new AssertionError("no item hash after '" + label + "' in output:\n" + out);
+            return m.group();
+        }
+
         @Override
         public String toString() {
             return "exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err;

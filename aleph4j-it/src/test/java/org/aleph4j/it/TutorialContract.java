@@ -67,7 +67,7 @@ abstract class TutorialContract {
     void unpersistStopsItEverywhere() throws Exception {
         Cli.Result r = cli.run("unpersist " + persistentHash);
         assertThat(r.exit()).as(r.toString()).isZero();
-        String newHash = r.firstHash();
+        String newHash = r.hashAfter("New program:");
         assertThat(newHash).isNotEqualTo(persistentHash);
         await("no CRN runs it").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500))
                 .untilAsserted(() -> assertThat(runningOn(persistentHash)).isEmpty());

@@ -21,6 +21,7 @@ import org.aleph4j.client.crn.CrnClient;
 import org.aleph4j.client.crn.OwnerAuth;
 import org.aleph4j.message.AlephMessage;
 import org.aleph4j.message.EthAccount;
+import org.aleph4j.message.HostLabels;
 import org.aleph4j.message.ItemType;
 import org.aleph4j.message.MessageBuilder;
 import org.aleph4j.message.MessageType;
@@ -88,7 +89,7 @@ public final class ProgramCommand extends GroupCommand {
 
         String hostUrl(String hash) {
             URI c = crn();
-            return c.getScheme() + "://" + base32(hash) + "." + domain() + (c.getPort() < 0 ? "" : ":" + c.getPort());
+            return c.getScheme() + "://" + HostLabels.label(hash) + "." + domain() + (c.getPort() < 0 ? "" : ":" + c.getPort());
         }
 
         void printUrls(String hash) {
@@ -697,25 +698,6 @@ public final class ProgramCommand extends GroupCommand {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** RFC 4648 base32 of the 32 raw hash bytes, lowercase, without padding (upstream's host form). */
-    public static String base32(String hexHash) {
-        byte[] bytes = HexFormat.of().parseHex(hexHash);
-        String alphabet = "abcdefghijklmnopqrstuvwxyz234567";
-        StringBuilder sb = new StringBuilder();
-        int buffer = 0;
-        int bits = 0;
-        for (byte b : bytes) {
-            buffer = (buffer << 8) | (b & 0xff);
-            bits += 8;
-            while (bits >= 5) {
-                sb.append(alphabet.charAt((buffer >> (bits - 5)) & 31));
-                bits -= 5;
-            }
-        }
-        if (bits > 0) sb.append(alphabet.charAt((buffer << (5 - bits)) & 31));
-        return sb.toString();
     }
 
     static String stripSlash(String s) {
