@@ -41,8 +41,11 @@ final class NodeProcess implements AutoCloseable {
     /** Waits until the log contains {@code line}; fails with the log's tail if the process died first. */
     NodeProcess awaitLog(String line, Duration timeout) {
         await(name + " to print '" + line + "'").atMost(timeout).pollInterval(Duration.ofMillis(200)).until(() -> {
-            if (!process.isAlive()) throw new AssertionError(name + " exited with " + process.exitValue() + ":\n" + tail());
-            return logText().contains(line);
+            if (logText().contains(line)) return true;
+            if (!process.isAlive() && !logText().contains(line)) {
+                throw new AssertionError(name + " exited with " + process.exitValue() + ":\n" + tail());
+            }
+            return false;
         });
         return this;
     }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs a benchmark and prints its figures (benchmarks are never part of the tests).
+#   scripts/bench.sh message     JMH: signature verification (native, pure Java) and envelope validation
+#   scripts/bench.sh ccn         signed messages accepted per second over HTTP (SQLite, PostgreSQL if reachable)
+#   scripts/bench.sh crn         cold start and warm latency through a CRN versus direct
+#   scripts/bench.sh placement   100,000 programs onto 10,000 simulated nodes
+#   scripts/bench.sh failover    kill -9 of the CRN holding a persistent program, 10 runs, multi-process
+set -euo pipefail
+ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+cd "$ROOT"
+source scripts/java-home.sh
+which=${1:-}
+[ -n "$which" ] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+shift
+mvn -q -B -ntp install -DskipTests -pl aleph4j-bench -am >&2
+mvn -q -B -ntp -pl aleph4j-bench dependency:build-classpath -Dmdep.outputFile=target/cp.txt >&2
+CP="aleph4j-bench/target/classes:$(cat aleph4j-bench/target/cp.txt)"
+export ALEPH4J_LOG_LEVEL=${ALEPH4J_LOG_LEVEL:-WARN}
+run() { exec java --enable-native-access=ALL-UNNAMED -cp "$CP" "$@"; }
+case "$which" in
+  message) run org.openjdk.jmh.Main 'org.aleph4j.bench.message.*' -f 1 -wi 2 -w 2s -i 3 -r 2s "$@" ;;
+  ccn) run org.aleph4j.bench.ccn.CcnThroughput "$@" ;;
+  crn) run org.aleph4j.bench.crn.CrnLatency "$@" ;;
+  placement) run org.aleph4j.bench.scheduler.PlacementBench "$@" ;;
+  failover) scripts/build.sh; run org.aleph4j.bench.scheduler.FailoverBench "${1:-10}" "$ROOT" ;;
+  *) echo "unknown benchmark $which (message, ccn, crn, placement, failover)" >&2; exit 2 ;;
+esac
