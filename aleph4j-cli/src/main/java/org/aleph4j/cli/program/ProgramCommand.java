@@ -19,7 +19,13 @@ import org.aleph4j.client.UploadProgress;
 import org.aleph4j.client.UploadResult;
 import org.aleph4j.client.crn.CrnClient;
 import org.aleph4j.client.crn.OwnerAuth;
+import org.aleph4j.client.scheduler.Allocation;
+import org.aleph4j.client.scheduler.MoveRecord;
+import org.aleph4j.client.scheduler.SchedulerClient;
+import org.aleph4j.client.scheduler.SchedulerException;
+import org.aleph4j.client.scheduler.VmInfo;
 import org.aleph4j.message.AlephMessage;
+import org.aleph4j.message.Json;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.HostLabels;
 import org.aleph4j.message.ItemType;
@@ -36,10 +42,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigDecimal;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
@@ -50,6 +52,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.time.InstantSource;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -604,20 +608,30 @@ public final class ProgramCommand extends GroupCommand {
             JsonNode content = rec.message() == null ? null : rec.message().content();
             boolean persistent = content != null && content.path("on").path("persistent").asBoolean(false);
             URI sched = settings().schedulerUrl(schedulerUrl);
-            JsonNode vm = null;
-            JsonNode allocation = null;
+            Optional<VmInfo> vm = Optional.empty();
+            Optional<Allocation> allocation = Optional.empty();
+            Map<String, String> nodeUrls = new HashMap<>();
             if (persistent && rec.processed()) {
-                // The scheduler's public read API (reference §7); small direct calls keep the CLI independent of its Java client.
-                vm = schedulerGet(sched, "/api/v1/vms/" + hash);
-                allocation = schedulerGet(sched, "/api/v0/allocation/" + hash);
+                SchedulerClient scheduler = new SchedulerClient(List.of(sched), Duration.ofSeconds(timeoutSeconds), InstantSource.system());
+                try {
+                    vm = scheduler.vm(hash);
+                    allocation = scheduler.allocation(hash);
+                    if (vm.isPresent() && !vm.get().history().isEmpty()) {
+                        scheduler.nodes().forEach(n -> nodeUrls.put(n.nodeHash(), n.url()));
+                    }
+                } catch (SchedulerException e) {
+                    throw new CliException(e.httpStatus() == 0
+                            ? "cannot reach the scheduler at " + sched + " — start a devnet with `bin/aleph-node devnet` or pass --scheduler-url"
+                            : "the scheduler at " + sched + " answered HTTP " + e.httpStatus() + ": " + e.getMessage());
+                }
             }
             if (json) {
                 ObjectNode o = JsonNodeFactory.instance.objectNode();
                 o.put("item_hash", hash);
                 o.put("message_status", rec.status());
                 o.put("persistent", persistent);
-                if (vm != null) o.set("vm", vm);
-                if (allocation != null) o.set("allocation", allocation);
+                vm.ifPresent(v -> o.set("vm", Json.MAPPER.valueToTree(v)));
+                allocation.ifPresent(a -> o.set("allocation", Json.MAPPER.valueToTree(a)));
                 if (!persistent) o.put("vm_url", vmUrl(hash));
                 printJson(o);
                 return 0;
@@ -631,54 +645,35 @@ public final class ProgramCommand extends GroupCommand {
                 return 0;
             }
             ctx.out().println("Execution: persistent");
-            if (vm == null && allocation == null) {
+            if (vm.isEmpty() && allocation.isEmpty()) {
                 ctx.out().println("State:     not allocated yet (the scheduler at " + sched + " does not know it)");
                 return 0;
             }
-            JsonNode node = allocation == null ? null : allocation.path("node");
-            ctx.out().println("State:     " + (vm == null ? "allocated" : vm.path("status").asText("?")
-                    + (vm.hasNonNull("scheduling_status") ? " (" + vm.path("scheduling_status").asText() + ")" : "")));
-            String nodeId = vm != null && vm.hasNonNull("allocated_node") ? vm.path("allocated_node").asText()
-                    : node == null ? null : node.path("node_id").asText(null);
-            String url = vm != null && vm.hasNonNull("node_url") ? vm.path("node_url").asText()
-                    : node == null ? null : node.path("url").asText(null);
-            ctx.out().println("Node:      " + (nodeId == null ? "-" : nodeId));
+            VmInfo v = vm.orElse(null);
+            Allocation.Node node = allocation.map(Allocation::node).orElse(null);
+            ctx.out().println("State:     " + (v == null ? "allocated"
+                    : v.status() + (v.schedulingStatus() == null ? "" : " (" + v.schedulingStatus() + ")")));
+            String url = v != null && v.nodeUrl() != null ? v.nodeUrl() : node == null ? null : node.url();
+            String nodeName = v != null && v.nodeAddress() != null ? v.nodeAddress() : node == null ? null : node.nodeId();
+            ctx.out().println("Node:      " + (nodeName == null ? "-" : nodeName));
             ctx.out().println("URL:       " + (url == null ? "-" : stripSlash(url) + "/vm/" + hash));
-            JsonNode epoch = vm != null && vm.hasNonNull("epoch") ? vm.get("epoch") : allocation == null ? null : allocation.get("epoch");
-            ctx.out().println("Epoch:     " + (epoch == null || epoch.isNull() ? "-" : epoch.asText()));
-            double since = vm != null && vm.hasNonNull("since") ? vm.path("since").asDouble()
-                    : allocation == null ? 0 : allocation.path("period").path("start_timestamp").asDouble(0);
+            Long epoch = v != null && v.epoch() != null ? v.epoch() : allocation.map(Allocation::epoch).orElse(null);
+            ctx.out().println("Epoch:     " + (epoch == null ? "-" : epoch));
+            double since = v != null && v.since() != null ? v.since()
+                    : allocation.map(a -> a.period().startTimestamp()).orElse(0.0);
             ctx.out().println("Since:     " + (since > 0 ? Instant.ofEpochMilli((long) (since * 1000)).toString() : "-"));
-            if (vm != null && vm.path("history").isArray() && !vm.path("history").isEmpty()) {
+            if (v != null && !v.history().isEmpty()) {
                 ctx.out().println("History:");
-                for (JsonNode h : vm.path("history")) {
-                    ctx.out().println("  " + Instant.ofEpochMilli((long) (h.path("time").asDouble() * 1000)) + "  "
-                            + h.path("from_node").asText("-") + " -> " + h.path("to_node").asText("-")
-                            + "  epoch " + h.path("epoch").asText("-") + "  " + h.path("reason").asText(""));
+                for (MoveRecord h : v.history()) {
+                    ctx.out().println("  " + Instant.ofEpochMilli((long) (h.time() * 1000)) + "  "
+                            + (h.epoch() == null ? "" : "epoch " + h.epoch() + "  ")
+                            + (h.toNode() == null ? "" : "on " + nodeUrls.getOrDefault(h.toNode(), h.toNode()) + "  ")
+                            + (h.reason() == null ? "" : h.reason()));
                 }
             }
             return 0;
         }
 
-        private JsonNode schedulerGet(URI base, String path) throws IOException {
-            HttpRequest req = HttpRequest.newBuilder(URI.create(stripSlash(base.toString()) + path))
-                    .timeout(Duration.ofSeconds(timeoutSeconds)).GET().build();
-            try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(timeoutSeconds)).build()) {
-                HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-                if (resp.statusCode() == 404) return null;
-                if (resp.statusCode() >= 300) {
-                    throw new CliException("the scheduler at " + base + " answered HTTP " + resp.statusCode() + " for " + path);
-                }
-                return org.aleph4j.message.Json.MAPPER.readTree(resp.body());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CliException("interrupted");
-            } catch (java.net.ConnectException | java.net.http.HttpTimeoutException e) {
-                throw new CliException("cannot reach the scheduler at " + base + ": "
-                        + (e instanceof java.net.ConnectException ? "connection refused" : "timed out")
-                        + " — start a devnet with `bin/aleph-node devnet` or pass --scheduler-url");
-            }
-        }
     }
 
     // ---------------------------------------------------------------- helpers
