@@ -57,6 +57,10 @@ abstract class TutorialContract {
         assertThat(status.exit()).as(status.toString()).isZero();
         assertThat(status.out()).contains(runningOn(persistentHash).get(0));
 
+        Cli.Result logs = cli.run("program logs " + persistentHash + " --crn " + runningOn(persistentHash).get(0));
+        assertThat(logs.exit()).as(logs.toString()).isZero();
+        assertThat(logs.out()).contains("Received logs").containsIgnoringCase("uvicorn running");
+
         JsonNode content = Http.get(ccn + "/api/v0/messages/" + persistentHash).json().path("message").path("content");
         assertThat(content.path("on").path("persistent").asBoolean()).isTrue();
         assertThat(content.path("on").path("http").asBoolean()).isTrue();
