@@ -330,7 +330,8 @@ public final class CcnClient implements AutoCloseable {
 
     @Override
     public void close() {
-        http.close();
+        // close() would wait for every exchange in flight (an open websocket never ends by itself).
+        http.shutdownNow();
     }
 
     // ---------------------------------------------------------------- helpers

@@ -21,10 +21,27 @@ import java.time.Duration;
  * @param startTimeout   bound on a started program answering on its port
  * @param capacity       what the node offers (reported in /about and heartbeats)
  * @param cgroupParent   name of the cgroup under which executions get their own child cgroup
+ * @param executor       {@code auto} (sandbox when the host supports it, else process), {@code process} or {@code sandbox};
+ *                       null: the system property {@code aleph4j.crn.executor}, else auto
  */
 public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI ccnUrl, String domain, Path python,
                         Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, Capacity capacity,
-                        String cgroupParent) {
+                        String cgroupParent, ExecutorKind executor) {
+
+    /** Which executor runs programs (config key {@code executor} = auto|process|sandbox). */
+    public enum ExecutorKind {
+        AUTO, PROCESS, SANDBOX;
+
+        /** Parses {@code auto}, {@code process} or {@code sandbox} (case-insensitive); null or blank is auto. */
+        public static ExecutorKind parse(String s) {
+            if (s == null || s.isBlank()) return AUTO;
+            try {
+                return valueOf(s.strip().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("executor must be auto, process or sandbox, not " + s);
+            }
+        }
+    }
 
     /** vCPUs, memory and disk the node offers to programs. */
     public record Capacity(int vcpus, long memoryMiB, long diskMiB) {
@@ -47,6 +64,8 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
     }
 
     public static final String DEFAULT_DOMAIN = "aleph.localhost";
+    /** System property giving the executor when the configuration leaves it unset. */
+    public static final String EXECUTOR_PROPERTY = "aleph4j.crn.executor";
 
     public CrnConfig {
         if (dataDir == null) throw new IllegalArgumentException("dataDir is required");
@@ -59,6 +78,16 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
         startTimeout = startTimeout == null ? Duration.ofSeconds(30) : startTimeout;
         capacity = capacity == null ? Capacity.ofHost(dataDir) : capacity;
         cgroupParent = cgroupParent == null ? "aleph4j" : cgroupParent;
+        // unset: the operator's -Daleph4j.crn.executor=auto|process|sandbox, else auto
+        executor = executor == null ? ExecutorKind.parse(System.getProperty(EXECUTOR_PROPERTY)) : executor;
+    }
+
+    /** The configuration without an explicit executor ({@code auto}); kept for callers written before executors. */
+    public CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI ccnUrl, String domain, Path python,
+                     Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, Capacity capacity,
+                     String cgroupParent) {
+        this(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout, startTimeout, capacity,
+                cgroupParent, null);
     }
 
     /** Laptop defaults: 127.0.0.1 on a free port, domain aleph.localhost, /usr/bin/python3, 60 s idle timeout. */
@@ -68,26 +97,32 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
 
     public CrnConfig withPort(int newPort) {
         return new CrnConfig(dataDir, host, newPort, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent);
+                startTimeout, capacity, cgroupParent, executor);
     }
 
     public CrnConfig withIdleTimeout(Duration d) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, d, prepareTimeout, startTimeout,
-                capacity, cgroupParent);
+                capacity, cgroupParent, executor);
     }
 
     public CrnConfig withDomain(String d) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, d, python, idleTimeout, prepareTimeout, startTimeout,
-                capacity, cgroupParent);
+                capacity, cgroupParent, executor);
     }
 
     public CrnConfig withPublicUrl(URI u) {
         return new CrnConfig(dataDir, host, port, u, ccnUrl, domain, python, idleTimeout, prepareTimeout, startTimeout,
-                capacity, cgroupParent);
+                capacity, cgroupParent, executor);
+    }
+
+    /** The executor to use: {@code AUTO}, {@code PROCESS} or {@code SANDBOX}. */
+    public CrnConfig withExecutor(ExecutorKind kind) {
+        return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
+                startTimeout, capacity, cgroupParent, kind);
     }
 
     public CrnConfig withCgroupParent(String parent) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, parent);
+                startTimeout, capacity, parent, executor);
     }
 }

@@ -14,7 +14,9 @@ import org.aleph4j.crn.api.OwnerAuth;
 import org.aleph4j.crn.api.SelfCheck;
 import org.aleph4j.crn.execution.Cgroups;
 import org.aleph4j.crn.execution.ExecutionSupervisor;
+import org.aleph4j.crn.execution.Executor;
 import org.aleph4j.crn.execution.ProcessExecutor;
+import org.aleph4j.crn.execution.SandboxExecutor;
 import org.aleph4j.crn.execution.Ticker;
 import org.aleph4j.crn.gateway.Gateway;
 import org.aleph4j.crn.lease.LeaseDirectory;
@@ -35,7 +37,7 @@ public final class CrnNode implements AutoCloseable {
     private final Preparer preparer;
     private final ExecutionSupervisor supervisor;
     private final Cgroups cgroups;
-    private final ProcessExecutor executor;
+    private final Executor executor;
     private final ProgramLogs logs;
     private final RuntimeRegistry runtimes;
     private Gateway gateway;
@@ -56,11 +58,31 @@ public final class CrnNode implements AutoCloseable {
         this.runtimes = RuntimeRegistry.defaultFor(config.python());
         this.preparer = new Preparer(ccn, runtimes, config.dataDir(), config.prepareTimeout());
         this.cgroups = new Cgroups(Path.of("/sys/fs/cgroup"), config.cgroupParent());
-        this.executor = new ProcessExecutor(config.python(), config.dataDir().resolve("run"), cgroups);
+        this.executor = chooseExecutor(config, cgroups);
         this.logs = new ProgramLogs(config.dataDir());
         this.supervisor = new ExecutionSupervisor(
                 new ExecutionSupervisor.Settings(config.idleTimeout(), config.prepareTimeout(), config.startTimeout()),
                 preparer, executor, logs, config.dataDir(), InstantSource.system(), Ticker.SYSTEM);
+    }
+
+    private static Executor chooseExecutor(CrnConfig config, Cgroups cgroups) {
+        ProcessExecutor process = new ProcessExecutor(config.python(), config.dataDir().resolve("run"), cgroups);
+        if (config.executor() == CrnConfig.ExecutorKind.PROCESS) return process;
+        SandboxExecutor.Support support = SandboxExecutor.probe(cgroups);
+        if (support.usable()) {
+            log.info("executor: sandbox ({})", support.reason());
+            return new SandboxExecutor(process, support, config.dataDir());
+        }
+        if (config.executor() == CrnConfig.ExecutorKind.SANDBOX) {
+            throw new IllegalStateException("the sandbox executor was configured but this host cannot run it: " + support.reason());
+        }
+        log.info("executor: process (sandbox unavailable: {})", support.reason());
+        return process;
+    }
+
+    /** The executor programs run in: {@code process} or {@code sandbox}. */
+    public String executorName() {
+        return executor.name();
     }
 
     /** Kills leftovers of a previous run, binds the HTTP server and subscribes to the CCN stream. */
@@ -70,7 +92,7 @@ public final class CrnNode implements AutoCloseable {
         gateway = new Gateway(supervisor, preparer, directory, config.domain(), this::url);
         Set<String> domains = java.util.concurrent.ConcurrentHashMap.newKeySet();
         domains.add(config.domain());
-        NodeApi api = new NodeApi(config, supervisor, preparer, logs, runtimes, cgroups,
+        NodeApi api = new NodeApi(config, supervisor, preparer, logs, runtimes, executor,
                 new SelfCheck(executor, config.dataDir(), config.python()), new OwnerAuth(domains, InstantSource.system()),
                 InstantSource.system());
         app = Javalin.create(cfg -> {
@@ -129,6 +151,12 @@ public final class CrnNode implements AutoCloseable {
         if (app != null) app.stop();
         if (gateway != null) gateway.close();
         supervisor.close();
-        ccn.close();
+        // HttpClient.close() waits for every in-flight exchange (e.g. a stream still being torn down): bounded
+        Thread closer = Thread.ofVirtual().start(ccn::close);
+        try {
+            if (!closer.join(java.time.Duration.ofSeconds(5))) log.warn("CCN client did not close within 5 s; leaving it");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

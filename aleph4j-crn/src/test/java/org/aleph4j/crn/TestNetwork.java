@@ -149,6 +149,7 @@ final class TestNetwork implements AutoCloseable {
             import os, sys, time, json
             from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
             VERSION = os.environ.get("VERSION_TAG", "v1")
+            BOOT = os.urandom(8).hex()  # pids are namespace-local in a sandbox: this names one start
             class H(BaseHTTPRequestHandler):
                 def reply(self, code, body):
                     data = json.dumps(body).encode()
@@ -166,7 +167,7 @@ final class TestNetwork implements AutoCloseable {
                         hog = bytearray(400 * 1024 * 1024)
                         for i in range(0, len(hog), 4096): hog[i] = 1
                     print("served " + self.path, flush=True)
-                    self.reply(200, {"path": self.path, "port": os.environ.get("PORT"), "pid": os.getpid(),
+                    self.reply(200, {"path": self.path, "port": os.environ.get("PORT"), "pid": os.getpid(), "boot": BOOT,
                                      "epoch": os.environ.get("ALEPH4J_EPOCH"), "hash": os.environ.get("ALEPH4J_ITEM_HASH"),
                                      "version": VERSION, "cwd": os.getcwd()})
                 def do_POST(self):
@@ -175,12 +176,32 @@ final class TestNetwork implements AutoCloseable {
                     self.reply(201, {"method": "POST", "length": len(body), "path": self.path})
                 def log_message(self, *a):
                     pass
-            ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+            # in a sandbox the node reaches the program through its veth; as a plain process, loopback only
+            HOST = "0.0.0.0" if os.environ.get("ALEPH4J_EXECUTOR") == "sandbox" else "127.0.0.1"
+            ThreadingHTTPServer((HOST, int(os.environ["PORT"])), H).serve_forever()
             """;
 
     static byte[] binaryZip(String version) throws IOException {
         return zip(Map.of("run.sh", "#!/bin/sh\nexport VERSION_TAG=" + version + "\nexec python3 \"$(dirname \"$0\")/server.py\"\n",
                 "server.py", SERVER_PY));
+    }
+
+    /** Host pids of every process (any executor, sandboxed or not) running program {@code hash}, found by its environment. */
+    static java.util.List<Long> programProcesses(String hash) {
+        java.util.List<Long> pids = new java.util.ArrayList<>();
+        try (var ds = java.nio.file.Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
+            for (Path p : ds) {
+                try {
+                    String env = new String(java.nio.file.Files.readAllBytes(p.resolve("environ")), StandardCharsets.ISO_8859_1);
+                    if (env.contains("ALEPH4J_ITEM_HASH=" + hash + "\0")) pids.add(Long.parseLong(p.getFileName().toString()));
+                } catch (IOException | RuntimeException ignored) {
+                    // exited meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return pids;
     }
 
     @Override

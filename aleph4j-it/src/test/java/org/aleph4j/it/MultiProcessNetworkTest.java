@@ -61,7 +61,10 @@ class MultiProcessNetworkTest extends TutorialContract {
                 "--allowed-nodes", String.join(",", crnAddresses));
         for (int i = 0; i < 3; i++) {
             crnArgs.add(new String[] {"crn", "--data", dir.resolve("crn-" + i).toString(), "--port", String.valueOf(base + 2 + i),
-                    "--ccn-url", ccn, "--scheduler-url", scheduler, "--key-file", dir.resolve("crn-" + i + ".key").toString()});
+                    "--ccn-url", ccn, "--scheduler-url", scheduler, "--key-file", dir.resolve("crn-" + i + ".key").toString(),
+                    // The failover tests' program records its epochs in a file of this test: the process
+                    // executor lets it write there (the devnet test runs the tutorial under the default executor).
+                    "--executor", "process"});
             crnNodes[i] = startCrn(i);
         }
         schedulerNode.awaitLog("aleph4j scheduler ready", Duration.ofSeconds(120));

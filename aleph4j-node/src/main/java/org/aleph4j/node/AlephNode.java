@@ -137,6 +137,7 @@ public final class AlephNode {
         @Option(names = "--public-url", description = "URL other nodes reach this one at") String publicUrl;
         @Option(names = "--domain", description = "host-routing domain (default aleph.localhost)") String domain;
         @Option(names = "--key-file", description = "node key (created if missing; default <data>/node.key)") Path keyFile;
+        @Option(names = "--executor", description = "auto (sandbox when the host supports it), process or sandbox") String executor;
 
         @Override
         public Integer call() throws Exception {
@@ -146,12 +147,14 @@ public final class AlephNode {
             f.put("public-url", publicUrl);
             f.put("domain", domain);
             f.put("key-file", keyFile == null ? null : keyFile.toString());
+            f.put("executor", executor);
             Settings s = Settings.resolve(common.config, System.getenv(), f);
             var config = Roles.crn(s, defaultData("crn"));
             Path key = s.path("key-file", config.dataDir().resolve("node.key"));
             ComputeNode node = ComputeNode.start(config, s.uri("scheduler-url", null), Roles.nodeKey(key),
                     s.duration("heartbeat", java.time.Duration.ofSeconds(1)));
             System.out.println("aleph4j crn ready at " + node.url() + " node address " + node.nodeAddress()
+                    + " executor " + node.executor()
                     + (node.leased() ? " (persistent programs through " + s.string("scheduler-url", "") + ")" : " (on demand only)"));
             List<AutoCloseable> resources = new ArrayList<>();
             resources.add(node);

@@ -58,6 +58,11 @@ public final class ComputeNode implements AutoCloseable {
         return nodeKey.address();
     }
 
+    /** The executor running programs here: {@code process} or {@code sandbox}. */
+    public String executor() {
+        return crn.executorName();
+    }
+
     public boolean leased() {
         return keeper != null;
     }

@@ -46,7 +46,8 @@ public final class Roles {
         return new CrnConfig(data, s.string("host", d.host()), s.integer("port", CRN_PORT), s.uri("public-url", null),
                 d.ccnUrl(), s.string("domain", d.domain()), s.path("python", d.python()),
                 s.duration("idle-timeout", d.idleTimeout()), s.duration("prepare-timeout", d.prepareTimeout()),
-                s.duration("start-timeout", d.startTimeout()), d.capacity(), s.string("cgroup-parent", d.cgroupParent()));
+                s.duration("start-timeout", d.startTimeout()), d.capacity(), s.string("cgroup-parent", d.cgroupParent()),
+                CrnConfig.ExecutorKind.parse(s.string("executor", null)));
     }
 
     /** The node key at {@code file}, created (0600) on first use. */

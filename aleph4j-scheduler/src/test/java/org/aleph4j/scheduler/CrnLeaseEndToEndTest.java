@@ -58,7 +58,7 @@ class CrnLeaseEndToEndTest {
             SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccn.url())
                     .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))).start();
             SchedulerClient client = new SchedulerClient(List.of(scheduler.url()), Duration.ofSeconds(1), InstantSource.system());
-            CrnNode crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), net.ccn.url()), new SchedulerLeaseDirectory(client));
+            CrnNode crn = new CrnNode(processExecutor(dir, net.ccn.url()), new SchedulerLeaseDirectory(client));
             LeaseKeeper keeper = null;
             try {
                 crn.start();
@@ -103,7 +103,7 @@ class CrnLeaseEndToEndTest {
             SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccn.url())
                     .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))).start();
             SchedulerClient client = new SchedulerClient(List.of(scheduler.url()), Duration.ofSeconds(1), InstantSource.system());
-            CrnNode crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), net.ccn.url()), new SchedulerLeaseDirectory(client));
+            CrnNode crn = new CrnNode(processExecutor(dir, net.ccn.url()), new SchedulerLeaseDirectory(client));
             LeaseKeeper keeper = null;
             try {
                 crn.start();
@@ -128,5 +128,13 @@ class CrnLeaseEndToEndTest {
                 scheduler.close();
             }
         }
+    }
+
+    /**
+     * The process executor, explicitly: these tests check lease fencing from the host (the program's
+     * pid, 127.0.0.1); the sandbox's own fencing is covered by aleph4j-crn's tests.
+     */
+    private static CrnConfig processExecutor(java.nio.file.Path dir, URI ccnUrl) {
+        return CrnConfig.defaults(dir.resolve("crn"), ccnUrl).withExecutor(CrnConfig.ExecutorKind.PROCESS);
     }
 }

@@ -54,7 +54,7 @@ import org.aleph4j.message.runtime.DefaultRuntime;
  */
 public final class CrnLatency {
     static final String MAIN = "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get(\"/\")\nasync def root():\n    return {\"message\": \"Hello World\"}\n";
-    static final String BIN = "#!/bin/sh\nexec python3 -c 'import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nclass H(BaseHTTPRequestHandler):\n    def do_GET(self):\n        self.send_response(200); self.send_header(\"Content-Length\", \"2\"); self.end_headers(); self.wfile.write(b\"ok\")\n    def log_message(self, *a): pass\nHTTPServer((\"127.0.0.1\", int(os.environ[\"PORT\"])), H).serve_forever()'\n";
+    static final String BIN = "#!/bin/sh\nexec python3 -c 'import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nclass H(BaseHTTPRequestHandler):\n    def do_GET(self):\n        self.send_response(200); self.send_header(\"Content-Length\", \"2\"); self.end_headers(); self.wfile.write(b\"ok\")\n    def log_message(self, *a): pass\nHTTPServer((\"0.0.0.0\" if os.environ.get(\"ALEPH4J_EXECUTOR\") == \"sandbox\" else \"127.0.0.1\", int(os.environ[\"PORT\"])), H).serve_forever()'\n";
 
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 20;

@@ -18,6 +18,7 @@ import java.util.Map;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnException;
 import org.aleph4j.crn.execution.Cgroups;
+import org.aleph4j.crn.execution.Executor;
 import org.aleph4j.crn.execution.Execution;
 import org.aleph4j.crn.execution.ExecutionState;
 import org.aleph4j.crn.execution.ExecutionSupervisor;
@@ -38,18 +39,20 @@ public final class NodeApi {
     private final ProgramLogs logs;
     private final RuntimeRegistry runtimes;
     private final Cgroups cgroups;
+    private final Executor executor;
     private final SelfCheck selfCheck;
     private final OwnerAuth auth;
     private final InstantSource clock;
 
     public NodeApi(CrnConfig config, ExecutionSupervisor supervisor, Preparer preparer, ProgramLogs logs,
-                   RuntimeRegistry runtimes, Cgroups cgroups, SelfCheck selfCheck, OwnerAuth auth, InstantSource clock) {
+                   RuntimeRegistry runtimes, Executor executor, SelfCheck selfCheck, OwnerAuth auth, InstantSource clock) {
         this.config = config;
         this.supervisor = supervisor;
         this.preparer = preparer;
         this.logs = logs;
         this.runtimes = runtimes;
-        this.cgroups = cgroups;
+        this.cgroups = executor.cgroups();
+        this.executor = executor;
         this.selfCheck = selfCheck;
         this.auth = auth;
         this.clock = clock;
@@ -93,7 +96,8 @@ public final class NodeApi {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("node", "aleph4j-crn");
         m.put("version", VERSION);
-        m.put("executor", "process");
+        m.put("executor", executor.name());
+        m.put("executor_details", executor.describe());
         List<Map<String, Object>> rts = new ArrayList<>();
         for (LocalRuntime r : runtimes.all()) {
             rts.add(Map.of("ref", r.ref(), "name", r.name(), "interfaces", List.of("asgi", "binary"), "python", r.python().toString()));
@@ -114,10 +118,10 @@ public final class NodeApi {
             if (e.state() != ExecutionState.RUNNING) continue;
             Map<String, Object> v = new LinkedHashMap<>();
             Map<String, Object> net = new LinkedHashMap<>();
-            net.put("ipv4", "127.0.0.1");
+            net.put("ipv4", e.address() == null ? "127.0.0.1" : e.address());
             net.put("ipv6", null);
             v.put("networking", net);
-            v.put("vm_type", "process");
+            v.put("vm_type", executor.name());
             v.put("awaiting_confidential_init", false);
             out.put(e.itemHash(), v);
         }
@@ -134,7 +138,7 @@ public final class NodeApi {
             net.put("host_ipv4", "127.0.0.1");
             net.put("ipv6_network", null);
             net.put("ipv6_ip", null);
-            net.put("ipv4_ip", "127.0.0.1");
+            net.put("ipv4_ip", e.address() == null ? "127.0.0.1" : e.address());
             net.put("mapped_ports", Map.of());
             v.put("networking", net);
             Map<ExecutionState, Instant> t = e.times();
@@ -149,7 +153,7 @@ public final class NodeApi {
             v.put("status", status);
             v.put("running", e.state() == ExecutionState.RUNNING);
             v.put("awaiting_confidential_init", false);
-            v.put("vm_type", "process");
+            v.put("vm_type", executor.name());
             v.put("state", e.state().name());
             v.put("persistent", e.persistent());
             if (e.persistent()) v.put("epoch", e.epoch());

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.aleph4j.crn.execution.Executor;
 import org.aleph4j.crn.execution.ProcessExecutor;
 import org.aleph4j.crn.execution.WatchedProcess;
 
@@ -23,12 +24,14 @@ import org.aleph4j.crn.execution.WatchedProcess;
 public final class SelfCheck {
     /** Checks that must pass for 200 (upstream's list without dns/internet, which depend on the host, not the node). */
     static final List<String> REQUIRED = List.of("index", "environ", "ipv4", "error_handling", "lifespan");
-    private final ProcessExecutor executor;
+    private final Executor executor;
     private final Path dir;
     private final Path python;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    // HTTP/1.1: the default HTTP/2 client sends an h2c upgrade that uvicorn answers with 400
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
 
-    public SelfCheck(ProcessExecutor executor, Path dataDir, Path python) {
+    public SelfCheck(Executor executor, Path dataDir, Path python) {
         this.executor = executor;
         this.dir = dataDir.resolve("selfcheck");
         this.python = python;
@@ -44,16 +47,20 @@ public final class SelfCheck {
                 "error_handling", "get_a_message", "lifespan")) {
             result.put(k, false);
         }
-        int port = ProcessExecutor.freePort();
-        Map<String, String> env = Map.of("PATH", "/usr/local/bin:/usr/bin:/bin", "HOME", dir.toString(), "LANG", "C.UTF-8",
-                "ALEPH4J_ITEM_HASH", "selfcheck", "ALEPH4J_EXECUTION", "selfcheck");
-        WatchedProcess p = executor.spawn(new ProcessExecutor.Spec("selfcheck-" + port,
-                List.of(python.toString(), "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", Integer.toString(port),
-                        "--app-dir", dir.resolve("code").toString(), "--no-access-log"),
-                dir, env, dir.resolve("stdout.log"), dir.resolve("stderr.log"), port, 256, 1, null));
+        Path work = dir.resolve("work");
+        Files.createDirectories(work);
+        Executor.View view = executor.view(dir.resolve("code"), work);
+        int port = view.port();
+        String id = "selfcheck-" + System.nanoTime();
+        Map<String, String> env = Map.of("PATH", "/usr/local/bin:/usr/bin:/bin", "HOME", view.workDir().toString(), "LANG", "C.UTF-8",
+                "ALEPH4J_ITEM_HASH", "selfcheck", "ALEPH4J_EXECUTION", id, "ALEPH4J_EXECUTOR", executor.name());
+        WatchedProcess p = executor.spawn(new Executor.Spec(id,
+                List.of(python.toString(), "-m", "uvicorn", "main:app", "--host", view.bindHost(), "--port", Integer.toString(port),
+                        "--app-dir", view.codeDir().toString(), "--no-access-log"),
+                work, env, dir.resolve("stdout.log"), dir.resolve("stderr.log"), port, 256, 1, null, dir.resolve("code"), false));
         try {
             if (!ProcessExecutor.awaitReady(p, Duration.ofSeconds(30))) return result;
-            String base = "http://127.0.0.1:" + port;
+            String base = "http://" + p.address() + ":" + port;
             result.put("ipv4", true);
             result.put("index", get(base + "/").statusCode() == 200);
             HttpResponse<String> environ = get(base + "/environ");
@@ -71,7 +78,7 @@ public final class SelfCheck {
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
         } finally {
             p.kill();
-            executor.cgroups().remove("selfcheck-" + port);
+            executor.release(id);
         }
         return result;
     }

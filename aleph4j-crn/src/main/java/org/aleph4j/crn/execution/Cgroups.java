@@ -56,6 +56,14 @@ public final class Cgroups {
         log.info("resource limits: {}", why);
     }
 
+    public Path root() {
+        return root;
+    }
+
+    public String parent() {
+        return parent;
+    }
+
     public Mode mode() {
         return mode;
     }
@@ -141,15 +149,55 @@ public final class Cgroups {
         return false;
     }
 
-    /** Removes the execution's cgroups (they must be empty: the program is dead). */
-    public void remove(String executionId) {
-        List<Path> dirs = switch (mode) {
+    private List<Path> dirs(String executionId) {
+        return switch (mode) {
             case V2 -> List.of(root.resolve(parent).resolve(executionId));
             case V1 -> List.of(root.resolve("memory").resolve(parent).resolve(executionId),
                     root.resolve("cpu").resolve(parent).resolve(executionId),
                     root.resolve("pids").resolve(parent).resolve(executionId));
             case NONE -> List.of();
         };
+    }
+
+    /** Pids still in the execution's cgroups (a program's descendants that escaped its process group). */
+    public java.util.Set<Long> pids(String executionId) {
+        java.util.Set<Long> pids = new java.util.TreeSet<>();
+        for (Path d : dirs(executionId)) {
+            Path procs = d.resolve("cgroup.procs");
+            try {
+                if (!Files.exists(procs)) continue;
+                for (String l : Files.readAllLines(procs)) {
+                    if (!l.isBlank()) pids.add(Long.parseLong(l.strip()));
+                }
+            } catch (IOException | NumberFormatException ignored) {
+                // gone meanwhile
+            }
+        }
+        return pids;
+    }
+
+    /**
+     * SIGKILLs every process left in the execution's cgroups and removes them, retrying briefly
+     * while the kernel finishes the kills (bounded to about 2 s).
+     */
+    public void killAndRemove(String executionId) {
+        long end = System.nanoTime() + 2_000_000_000L;
+        while (true) {
+            java.util.Set<Long> pids = pids(executionId);
+            for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            remove(executionId);
+            boolean left = dirs(executionId).stream().anyMatch(Files::exists);
+            if (!left || System.nanoTime() > end) {
+                if (left) log.warn("cgroups of {} could not be removed (processes {} remain)", executionId, pids(executionId));
+                return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+        }
+    }
+
+    /** Removes the execution's cgroups (they must be empty: the program is dead). */
+    public void remove(String executionId) {
+        List<Path> dirs = dirs(executionId);
         for (Path d : dirs) {
             try {
                 Files.deleteIfExists(d); // rmdir of a cgroup; its control files go with it

@@ -94,6 +94,12 @@ public final class Execution {
         return p == null ? -1 : p.port();
     }
 
+    /** The address the program is reached at (127.0.0.1, or its sandbox's IP), or null. */
+    public String address() {
+        WatchedProcess p = process;
+        return p == null ? null : p.address();
+    }
+
     public WatchedProcess process() {
         return process;
     }

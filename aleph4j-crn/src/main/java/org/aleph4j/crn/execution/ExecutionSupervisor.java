@@ -47,7 +47,7 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
 
     private final Settings settings;
     private final Preparer preparer;
-    private final ProcessExecutor executor;
+    private final Executor executor;
     private final ProgramLogs logs;
     private final Path executionsDir;
     private final Path runDir;
@@ -60,7 +60,7 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
     private final ScheduledExecutorService timer;
     private volatile boolean closed;
 
-    public ExecutionSupervisor(Settings settings, Preparer preparer, ProcessExecutor executor, ProgramLogs logs,
+    public ExecutionSupervisor(Settings settings, Preparer preparer, Executor executor, ProgramLogs logs,
                                Path dataDir, InstantSource clock, Ticker ticker) {
         this.settings = settings;
         this.preparer = preparer;
@@ -106,11 +106,12 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
                     log.debug("unreadable pid file {}: {}", f, e.toString());
                 }
                 Files.deleteIfExists(f);
-                executor.cgroups().remove(id);
+                executor.release(id);
             }
         } catch (IOException e) {
             log.warn("cannot scan {} for leftovers: {}", runDir, e.toString());
         }
+        executor.cleanLeftovers();
         return killed;
     }
 
@@ -240,12 +241,15 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
             transition(e, ExecutionState.STARTING, null);
             Path work = executionsDir.resolve(e.id);
             Files.createDirectories(work.resolve("tmp"));
-            int port = ProcessExecutor.freePort();
+            Executor.View view = executor.view(prepared.codeDir(), work);
+            int port = view.port();
             Path stderr = logs.stderr(e.itemHash);
             long errOffset = logs.size(stderr);
             var res = program.content().resources();
-            proc = executor.spawn(new ProcessExecutor.Spec(e.id, command(prepared, port), work, environment(e, prepared, port, work),
-                    logs.stdout(e.itemHash), stderr, port, res.memory(), res.vcpus(), deadline));
+            var env = program.content().environment();
+            boolean internet = env != null && Boolean.TRUE.equals(env.internet());
+            proc = executor.spawn(new Executor.Spec(e.id, command(prepared, view), work, environment(e, prepared, view),
+                    logs.stdout(e.itemHash), stderr, port, res.memory(), res.vcpus(), deadline, prepared.codeDir(), internet));
             Files.writeString(runDir.resolve(e.id + ".pid"), Long.toString(proc.programPgid()));
             e.process = proc;
             if (!ProcessExecutor.awaitReady(proc, settings.startTimeout())) {
@@ -269,8 +273,9 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
             transition(e, ExecutionState.RUNNING, null);
             WatchedProcess running = proc;
             running.watchdog().onExit().thenRun(() -> Thread.ofVirtual().start(() -> onExit(e, running)));
-            log.info("started {} ({}, {}) on port {} in {}", e.itemHash, prepared.program().content().code().effectiveInterface().value(),
-                    e.persistent ? "persistent, epoch " + e.epoch : "on demand", port, e.id);
+            log.info("started {} ({}, {}) at {}:{} in {} ({} executor)", e.itemHash,
+                    prepared.program().content().code().effectiveInterface().value(),
+                    e.persistent ? "persistent, epoch " + e.epoch : "on demand", proc.address(), port, e.id, executor.name());
         } catch (CrnException ex) {
             failStart(e, proc, ex);
             throw ex;
@@ -315,11 +320,11 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
         }
     }
 
-    private static List<String> command(PreparedProgram p, int port) {
+    private static List<String> command(PreparedProgram p, Executor.View view) {
         var code = p.program().content().code();
         if (code.effectiveInterface() == Interface.ASGI) {
-            return List.of(p.runtime().python().toString(), "-m", "uvicorn", code.entrypoint(), "--host", "127.0.0.1",
-                    "--port", Integer.toString(port), "--app-dir", p.codeDir().toString(), "--no-access-log");
+            return List.of(p.runtime().python().toString(), "-m", "uvicorn", code.entrypoint(), "--host", view.bindHost(),
+                    "--port", Integer.toString(view.port()), "--app-dir", view.codeDir().toString(), "--no-access-log");
         }
         Path exe = p.codeDir().resolve(code.entrypoint()).normalize();
         if (!exe.startsWith(p.codeDir()) || !Files.isRegularFile(exe)) {
@@ -328,25 +333,26 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
         }
         exe.toFile().setExecutable(true, false);
         List<String> cmd = new ArrayList<>();
-        cmd.add(exe.toString());
+        cmd.add(view.codeDir().resolve(p.codeDir().relativize(exe)).toString());
         if (code.args() != null) cmd.addAll(code.args());
         return cmd;
     }
 
-    private static Map<String, String> environment(Execution e, PreparedProgram p, int port, Path work) {
+    private Map<String, String> environment(Execution e, PreparedProgram p, Executor.View view) {
         Map<String, String> env = new HashMap<>();
         Map<String, String> vars = p.program().content().variables();
         if (vars != null) env.putAll(vars);
         env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
-        env.put("HOME", work.toString());
-        env.put("TMPDIR", work.resolve("tmp").toString());
+        env.put("HOME", view.workDir().toString());
+        env.put("TMPDIR", view.tmpDir().toString());
         env.put("LANG", "C.UTF-8");
         env.put("PYTHONUNBUFFERED", "1");
         env.put("PYTHONDONTWRITEBYTECODE", "1");
-        env.put("PORT", Integer.toString(port));
+        env.put("PORT", Integer.toString(view.port()));
+        env.put("ALEPH4J_EXECUTOR", executor.name());
         env.put("ALEPH4J_ITEM_HASH", e.itemHash);
         env.put("ALEPH4J_CODE_REF", p.codeRef());
-        env.put("ALEPH4J_CODE_DIR", p.codeDir().toString());
+        env.put("ALEPH4J_CODE_DIR", view.codeDir().toString());
         env.put("ALEPH4J_EXECUTION", e.id);
         if (e.persistent) env.put("ALEPH4J_EPOCH", Long.toString(e.epoch));
         return env;
@@ -408,7 +414,7 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
     }
 
     private void cleanup(Execution e) {
-        executor.cgroups().remove(e.id);
+        executor.release(e.id);
         try {
             Files.deleteIfExists(runDir.resolve(e.id + ".pid"));
         } catch (IOException ignored) {

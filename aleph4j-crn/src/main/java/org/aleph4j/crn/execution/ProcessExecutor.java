@@ -28,15 +28,11 @@ import org.slf4j.LoggerFactory;
  * memory/cpu/pids limits. It only spawns and waits for readiness; lifecycle decisions are the
  * supervisor's.
  */
-public final class ProcessExecutor {
+public final class ProcessExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(ProcessExecutor.class);
     private final Path python;
     private final Path watchdogScript;
     private final Cgroups cgroups;
-
-    /** What to run: the command, its directory and environment, where its output goes, and its limits. */
-    public record Spec(String executionId, List<String> command, Path workDir, Map<String, String> env, Path stdout,
-                       Path stderr, int port, int memoryMiB, int vcpus, Duration initialDeadline) {}
 
     public ProcessExecutor(Path python, Path runDir, Cgroups cgroups) {
         this.python = python;
@@ -53,8 +49,34 @@ public final class ProcessExecutor {
         }
     }
 
+    @Override
+    public String name() {
+        return "process";
+    }
+
+    @Override
     public Cgroups cgroups() {
         return cgroups;
+    }
+
+    @Override
+    public View view(Path codeDir, Path workDir) {
+        return new View(codeDir, workDir, workDir.resolve("tmp"), "127.0.0.1", freePort());
+    }
+
+    @Override
+    public void release(String executionId) {
+        cgroups.remove(executionId);
+    }
+
+    @Override
+    public int cleanLeftovers() {
+        return 0; // pid files are handled by the supervisor, cgroups by release()
+    }
+
+    @Override
+    public Map<String, Object> describe() {
+        return Map.of("name", name(), "isolation", "none (child processes of the node's user)", "internet", true);
     }
 
     public Path python() {
@@ -72,11 +94,21 @@ public final class ProcessExecutor {
         }
     }
 
-    /** Spawns the watchdog and the program; returns once the watchdog reported the program's pid. */
+    @Override
     public WatchedProcess spawn(Spec spec) {
+        return launch(spec, spec.command(), List.of(), "127.0.0.1", spec.workDir());
+    }
+
+    /**
+     * Starts the watchdog running {@code command} in the execution's cgroups; {@code watchdogArgs}
+     * are extra watchdog flags (e.g. the network namespace to enter), {@code address} where the CRN
+     * reaches the program.
+     */
+    WatchedProcess launch(Spec spec, List<String> command, List<String> watchdogArgs, String address, Path dir) {
         List<Path> procs = cgroups.create(spec.executionId(), spec.memoryMiB(), spec.vcpus());
         List<String> cmd = new ArrayList<>(List.of(python.toString(), "-u", watchdogScript.toString(),
                 "--stdout", spec.stdout().toString(), "--stderr", spec.stderr().toString()));
+        cmd.addAll(watchdogArgs);
         if (spec.initialDeadline() != null) {
             cmd.add("--deadline-ms");
             cmd.add(Long.toString(spec.initialDeadline().toMillis()));
@@ -86,8 +118,8 @@ public final class ProcessExecutor {
             cmd.add(p.toString());
         }
         cmd.add("--");
-        cmd.addAll(spec.command());
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(spec.workDir().toFile())
+        cmd.addAll(command);
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
                 .redirectError(ProcessBuilder.Redirect.appendTo(spec.stderr().toFile()));
         pb.environment().clear();
         pb.environment().putAll(spec.env());
@@ -118,7 +150,7 @@ public final class ProcessExecutor {
             throw new CrnException(502, "the program could not be started (watchdog did not report a pid)",
                     Map.of("command", String.join(" ", spec.command())));
         }
-        return new WatchedProcess(wd, Long.parseLong(line.strip()), spec.port(), procs);
+        return new WatchedProcess(wd, Long.parseLong(line.strip()), address, spec.port(), procs);
     }
 
     /**
@@ -131,7 +163,7 @@ public final class ProcessExecutor {
         while (System.nanoTime() < end) {
             if (!p.alive()) return false;
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", p.port()), 200);
+                s.connect(new InetSocketAddress(p.address(), p.port()), 200);
                 return true;
             } catch (IOException e) {
                 // not listening yet

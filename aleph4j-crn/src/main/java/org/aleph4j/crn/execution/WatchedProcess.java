@@ -20,16 +20,23 @@ public final class WatchedProcess {
 
     private final Process watchdog;
     private final long programPgid;
+    private final String address;
     private final int port;
     private final List<Path> cgroupProcs;
     private final OutputStream control;
 
-    WatchedProcess(Process watchdog, long programPgid, int port, List<Path> cgroupProcs) {
+    WatchedProcess(Process watchdog, long programPgid, String address, int port, List<Path> cgroupProcs) {
         this.watchdog = watchdog;
+        this.address = address;
         this.programPgid = programPgid;
         this.port = port;
         this.cgroupProcs = cgroupProcs;
         this.control = watchdog.getOutputStream();
+    }
+
+    /** The IP address the CRN reaches the program at (127.0.0.1, or its sandbox's veth address). */
+    public String address() {
+        return address;
     }
 
     public int port() {

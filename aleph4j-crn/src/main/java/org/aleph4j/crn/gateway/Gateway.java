@@ -165,7 +165,7 @@ public final class Gateway implements AutoCloseable {
                 ? Map.of("Aleph-Program-ItemHash", e.itemHash(), "Aleph-Program-Code-Ref", prepared.codeRef(),
                         "Aleph-Program-Epoch", Long.toString(e.epoch()))
                 : Map.of("Aleph-Program-ItemHash", e.itemHash(), "Aleph-Program-Code-Ref", prepared.codeRef());
-        URI uri = URI.create("http://127.0.0.1:" + e.port() + target);
+        URI uri = URI.create("http://" + e.address() + ":" + e.port() + target);
         int seconds = prepared.program().content().resources().seconds();
         forward(ctx, uri, seconds, Map.of("X-Forwarded-Host", String.valueOf(ctx.req().getHeader("Host"))), extra, e);
     }

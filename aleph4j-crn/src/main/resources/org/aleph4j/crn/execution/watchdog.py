@@ -1,7 +1,8 @@
 """aleph4j execution watchdog: runs one program in its own session and kills its whole process
 group when the lease deadline passes without renewal or when stdin closes (the CRN is gone).
 
-usage: watchdog.py --stdout FILE --stderr FILE [--deadline-ms N] [--cgroup-procs FILE]... -- CMD ARGS...
+usage: watchdog.py --stdout FILE --stderr FILE [--deadline-ms N] [--cgroup-procs FILE]... [--netns FILE] -- CMD ARGS...
+--netns: the program starts inside that network namespace (a /run/netns file; the sandbox executor).
 stdin protocol, one line each: "<ms>" renews the deadline to now+ms; "none" clears it;
 "stop <grace_ms>" terminates the group (SIGTERM, then SIGKILL after grace).
 Lines written to the log files are "<unix micros> <text>" so the CRN can serve timestamps.
@@ -14,12 +15,14 @@ def main():
     out_path = err_path = None
     deadline = None
     procs_files = []
+    netns = None
     while args and args[0] != "--":
         flag, value, args = args[0], args[1], args[2:]
         if flag == "--stdout": out_path = value
         elif flag == "--stderr": err_path = value
         elif flag == "--deadline-ms": deadline = time.monotonic() + int(value) / 1000.0
         elif flag == "--cgroup-procs": procs_files.append(value)
+        elif flag == "--netns": netns = value
     cmd = args[1:]
 
     try:
@@ -27,6 +30,9 @@ def main():
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
     except Exception:
         libc = None
+
+    # opened here (close-on-exec) so the child only has to call setns
+    netns_fd = os.open(netns, os.O_RDONLY) if netns else None
 
     def before_exec():
         # Runs in the child before exec: the program dies with its watchdog even if the watchdog
@@ -36,6 +42,9 @@ def main():
         for f in procs_files:
             with open(f, "w") as fh:
                 fh.write(str(os.getpid()))
+        if netns_fd is not None:
+            if libc is None or libc.setns(netns_fd, 0x40000000) != 0:  # CLONE_NEWNET
+                raise OSError("cannot enter network namespace " + netns)
 
     child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              start_new_session=True, preexec_fn=before_exec)

@@ -18,7 +18,7 @@ class WatchdogTest {
     WatchedProcess spawn(Duration deadline) {
         ProcessExecutor ex = new ProcessExecutor(Path.of("/usr/bin/python3"), dir.resolve("run"), new Cgroups(dir.resolve("nocg"), "x"));
         // a program with a child of its own: the whole group must die, not only the leader
-        return ex.spawn(new ProcessExecutor.Spec("wd-" + System.nanoTime(), List.of("/bin/sh", "-c", "sleep 300 & sleep 300"), dir,
+        return ex.spawn(new Executor.Spec("wd-" + System.nanoTime(), List.of("/bin/sh", "-c", "sleep 300 & sleep 300"), dir,
                 Map.of("PATH", "/usr/bin:/bin"), dir.resolve("out.log"), dir.resolve("err.log"), 0, 64, 1, deadline));
     }
 

@@ -42,7 +42,7 @@ public final class Devnet implements AutoCloseable {
 
     /** What to start, where. */
     public record Options(Path data, int crns, int ccnPort, int schedulerPort, int crnPort, Path alephHome,
-                          List<String> fund, double fundAmount, Duration heartbeat) {}
+                          List<String> fund, double fundAmount, Duration heartbeat, CrnConfig.ExecutorKind executor) {}
 
     private final Options options;
     private final List<AutoCloseable> started = new ArrayList<>();
@@ -85,7 +85,8 @@ public final class Devnet implements AutoCloseable {
             started.add(scheduler);
 
             for (int i = 1; i <= options.crns(); i++) {
-                CrnConfig config = CrnConfig.defaults(crnDir(i), ccn.url()).withPort(options.crnPort() + i - 1);
+                CrnConfig config = CrnConfig.defaults(crnDir(i), ccn.url()).withPort(options.crnPort() + i - 1)
+                        .withExecutor(options.executor());
                 ComputeNode crn = ComputeNode.start(config, scheduler.url(), crnKeys.get(i - 1), options.heartbeat());
                 crns.add(crn);
                 started.add(crn);
@@ -126,7 +127,8 @@ public final class Devnet implements AutoCloseable {
         out.println("  CCN        " + ccn.url());
         out.println("  scheduler  " + scheduler.url());
         for (int i = 0; i < crns.size(); i++) {
-            out.println("  CRN " + (i + 1) + "      " + crns.get(i).url() + "  (node " + crns.get(i).nodeAddress() + ")");
+            out.println("  CRN " + (i + 1) + "      " + crns.get(i).url() + "  (node " + crns.get(i).nodeAddress() + ", executor "
+                    + crns.get(i).executor() + ")");
         }
         out.println("  funded     " + cliAccount.address() + " with " + (long) options.fundAmount() + " ALEPH (key "
                 + new AccountStore(options.alephHome()).defaultKeyFile() + ")");
@@ -159,6 +161,9 @@ public final class Devnet implements AutoCloseable {
         @Option(names = "--fund", description = "another address to fund (repeatable)") List<String> fund = new ArrayList<>();
         @Option(names = "--fund-amount", defaultValue = "1000000", description = "ALEPH given to each funded address (default ${DEFAULT-VALUE})") double amount;
         @Option(names = "--heartbeat", defaultValue = "1s", description = "CRN heartbeat interval (default ${DEFAULT-VALUE})") String heartbeat;
+        @Option(names = "--executor", defaultValue = "auto",
+                description = "how CRNs run programs: auto (sandbox when the host supports it), process or sandbox (default ${DEFAULT-VALUE})")
+        String executor;
 
         @Override
         public Integer call() throws Exception {
@@ -166,7 +171,8 @@ public final class Devnet implements AutoCloseable {
             Path dir = data != null ? data : Path.of(System.getProperty("user.home"), ".aleph4j", "devnet");
             Path home = AccountStore.defaultHome(System.getenv());
             Duration hb = org.aleph4j.node.Settings.of(Map.of("heartbeat", heartbeat)).duration("heartbeat", Duration.ofSeconds(1));
-            Devnet devnet = new Devnet(new Options(dir.toAbsolutePath(), crns, ccnPort, schedulerPort, crnPort, home, fund, amount, hb));
+            Devnet devnet = new Devnet(new Options(dir.toAbsolutePath(), crns, ccnPort, schedulerPort, crnPort, home, fund, amount, hb,
+                    CrnConfig.ExecutorKind.parse(executor)));
             devnet.start();
             devnet.printSummary(System.out);
             java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);

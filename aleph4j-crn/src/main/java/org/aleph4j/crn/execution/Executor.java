@@ -1,0 +1,50 @@
+package org.aleph4j.crn.execution;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How programs are run: {@link ProcessExecutor} (plain child processes) or {@link SandboxExecutor}
+ * (namespaces via bubblewrap, own network namespace). Both keep the out-of-JVM watchdog as the
+ * program's parent, so lease fencing and the pipe-close kill work the same way.
+ */
+public sealed interface Executor permits ProcessExecutor, SandboxExecutor {
+
+    /** What to run: the command (as the program sees its paths), its directory and environment, where its output goes, and its limits. */
+    record Spec(String executionId, List<String> command, Path workDir, Map<String, String> env, Path stdout,
+                Path stderr, int port, int memoryMiB, int vcpus, Duration initialDeadline, Path codeDir, boolean internet) {
+        /** A spec without code directory and without internet (tests, tools). */
+        public Spec(String executionId, List<String> command, Path workDir, Map<String, String> env, Path stdout,
+                    Path stderr, int port, int memoryMiB, int vcpus, Duration initialDeadline) {
+            this(executionId, command, workDir, env, stdout, stderr, port, memoryMiB, vcpus, initialDeadline, null, false);
+        }
+    }
+
+    /**
+     * The program's view of its world: where its code, data and temporary directories are, which
+     * address it must listen on and the port (given in {@code PORT}).
+     */
+    record View(Path codeDir, Path workDir, Path tmpDir, String bindHost, int port) {}
+
+    /** {@code process} or {@code sandbox}, as reported in /about. */
+    String name();
+
+    Cgroups cgroups();
+
+    /** Chooses how the program sees its code directory and work directory, and its port. */
+    View view(Path codeDir, Path workDir);
+
+    /** Spawns the watchdog and the program; returns once the watchdog reported the program's pid. */
+    WatchedProcess spawn(Spec spec);
+
+    /** Releases what an execution held (cgroups, network); the program is dead or being killed. */
+    void release(String executionId);
+
+    /** Removes what a previous run of the node left behind (recorded under the data dir); returns how many. */
+    int cleanLeftovers();
+
+    /** Properties for /about. */
+    Map<String, Object> describe();
+}

@@ -1,0 +1,338 @@
+package org.aleph4j.crn.execution;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.aleph4j.crn.CrnException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code sandbox} executor: the watchdog enters the execution's own network namespace and
+ * starts bubblewrap, which gives the program new mount, PID, IPC, UTS and cgroup namespaces with a
+ * read-only view of /usr (and the /bin, /lib* links), a minimal generated /etc, its code read-only
+ * at /code, its private work directory at /data and /tmp, and nothing else of the host. bwrap runs
+ * as root to build the mounts; the program itself runs through {@code setpriv} as uid/gid 65534 with
+ * no capabilities and no_new_privs. No user namespace: bwrap would map the sandbox user to root
+ * outside, which is weaker than a real unprivileged uid.
+ *
+ * <p>Chain: watchdog (host, in the cgroups) → bwrap (--die-with-parent) → pid-1 reaper → program. When
+ * the watchdog kills bwrap's process group, the namespace's init dies and the kernel kills every
+ * process of the sandbox; {@link #release} also kills whatever is left in the cgroups.
+ *
+ * <p>Every execution's namespace and veth are recorded in {@code <run>/<id>.sandbox} until released,
+ * so a restarted node removes what a crashed one left behind.
+ */
+public final class SandboxExecutor implements Executor {
+    private static final Logger log = LoggerFactory.getLogger(SandboxExecutor.class);
+    public static final int SANDBOX_UID = 65534;
+    private static final Path CODE = Path.of("/code");
+    private static final Path DATA = Path.of("/data");
+    private static final Path TMP = Path.of("/tmp");
+    private static final List<String> ETC_FROM_HOST = List.of("ssl", "ca-certificates", "alternatives", "ld.so.cache",
+            "ld.so.conf", "ld.so.conf.d", "localtime", "mime.types", "protocols", "services");
+
+    /** Whether this host can run the sandbox, and why not. */
+    public record Support(boolean usable, String reason, String bwrap, String ip, String setpriv, String iptables) {}
+
+    private final ProcessExecutor launcher;
+    private final Cgroups cgroups;
+    private final SandboxNetwork network;
+    private final Support support;
+    private final Path runDir;
+    private final Path boxesDir;
+    private final Set<Path> readableCode = ConcurrentHashMap.newKeySet();
+    /**
+     * Host-wide registry of live sandboxes (tmpfs, like /run/netns): one file per namespace naming its
+     * owner process, so any node starting on this host removes sandboxes of nodes that died without
+     * restarting on their data dir (a test JVM killed, a node moved).
+     */
+    private final Path registry = Path.of("/run/aleph4j-sandbox");
+    private final String owner = ownerTag(ProcessHandle.current());
+
+    public SandboxExecutor(ProcessExecutor launcher, Support support, Path dataDir) {
+        if (!support.usable()) throw new IllegalStateException("sandbox executor unavailable: " + support.reason());
+        this.launcher = launcher;
+        this.cgroups = launcher.cgroups();
+        this.support = support;
+        this.network = new SandboxNetwork(support.ip(), support.iptables());
+        this.runDir = dataDir.resolve("run");
+        this.boxesDir = dataDir.resolve("sandbox");
+        try {
+            Files.createDirectories(runDir);
+            Files.createDirectories(boxesDir);
+            Files.createDirectories(registry);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        network.prepareHost();
+    }
+
+    /** Checks what the sandbox needs: root, bwrap, setpriv, ip with usable network namespaces, writable cgroups. */
+    public static Support probe(Cgroups cgroups) {
+        String bwrap = which("bwrap");
+        String ip = which("ip");
+        String setpriv = which("setpriv");
+        String iptables = which("iptables");
+        String why = null;
+        if (!isRoot()) why = "the node does not run as root";
+        else if (bwrap == null) why = "bubblewrap (bwrap) is not installed";
+        else if (setpriv == null) why = "setpriv is not installed";
+        else if (ip == null) why = "iproute2 (ip) is not installed";
+        else if (!cgroups.enforced()) why = "cgroups are not writable: " + cgroups.description();
+        else {
+            String probe = "a4j-probe-" + ProcessHandle.current().pid();
+            SandboxNetwork n = new SandboxNetwork(ip, null);
+            if (n.exitCode(List.of(ip, "netns", "add", probe)) != 0) why = "network namespaces are not usable (ip netns add failed)";
+            n.exitCode(List.of(ip, "netns", "del", probe));
+        }
+        return new Support(why == null, why == null ? "root, bwrap, netns and cgroups available" : why, bwrap, ip, setpriv, iptables);
+    }
+
+    private static boolean isRoot() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (l.startsWith("Uid:")) return l.split("\\s+")[1].equals("0");
+            }
+        } catch (IOException ignored) {
+            // not Linux
+        }
+        return false;
+    }
+
+    private static String which(String tool) {
+        for (String d : List.of("/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin", "/usr/local/sbin")) {
+            Path p = Path.of(d, tool);
+            if (Files.isExecutable(p)) return p.toString();
+        }
+        return null;
+    }
+
+    @Override
+    public String name() {
+        return "sandbox";
+    }
+
+    @Override
+    public Cgroups cgroups() {
+        return cgroups;
+    }
+
+    @Override
+    public View view(Path codeDir, Path workDir) {
+        return new View(CODE, DATA, TMP, "0.0.0.0", SandboxNetwork.PROGRAM_PORT);
+    }
+
+    @Override
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", name());
+        m.put("isolation", "bubblewrap: mount, pid, ipc, uts, cgroup and network namespaces; uid " + SANDBOX_UID
+                + ", no capabilities; code read-only at /code, private /data and /tmp");
+        m.put("network", "own network namespace per execution, veth 10.213.0.0/16 (/30 each), program port "
+                + SandboxNetwork.PROGRAM_PORT);
+        m.put("internet", network.natAvailable());
+        if (!network.natAvailable()) m.put("internet_unavailable_reason", "no NAT tool (iptables) on this node");
+        return m;
+    }
+
+    @Override
+    public WatchedProcess spawn(Spec spec) {
+        String id = spec.executionId();
+        if (spec.codeDir() == null) throw new IllegalArgumentException("the sandbox needs the program's code directory");
+        SandboxNetwork.Lease lease = network.allocate(spec.internet(), registry, String.join(" ", owner, id, "{hostIf}",
+                cgroups.root().toString(), cgroups.parent()) + "\n");
+        try {
+            Files.writeString(runDir.resolve(id + ".sandbox"), lease.netns() + " " + lease.hostIf() + "\n");
+            network.configure(lease);
+            Path etc = writeEtc(boxesDir.resolve(id).resolve("etc"), lease);
+            Path tmp = spec.workDir().resolve("tmp");
+            Files.createDirectories(tmp);
+            chownTree(spec.workDir());
+            makeReadable(spec.codeDir());
+            List<String> cmd = bwrapCommand(spec, etc, tmp);
+            return launcher.launch(spec, cmd, List.of("--netns", Path.of("/run/netns", lease.netns()).toString()),
+                    lease.programIp(), spec.workDir());
+        } catch (IOException | RuntimeException e) {
+            release(id);
+            if (e instanceof CrnException c) throw c;
+            throw new CrnException(500, "cannot set up the sandbox: " + e.getMessage());
+        }
+    }
+
+    private List<String> bwrapCommand(Spec spec, Path etc, Path tmp) throws IOException {
+        List<String> c = new ArrayList<>(List.of(support.bwrap(), "--die-with-parent", "--unshare-pid", "--unshare-ipc",
+                "--unshare-uts", "--unshare-cgroup-try", "--hostname", "aleph", "--ro-bind", "/usr", "/usr"));
+        for (String d : List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32")) {
+            Path p = Path.of("/", d);
+            if (Files.isSymbolicLink(p)) c.addAll(List.of("--symlink", Files.readSymbolicLink(p).toString(), p.toString()));
+            else if (Files.isDirectory(p)) c.addAll(List.of("--ro-bind", p.toString(), p.toString()));
+        }
+        c.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--dir", "/etc"));
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(etc)) {
+            for (Path f : ds) c.addAll(List.of("--ro-bind", f.toString(), "/etc/" + f.getFileName()));
+        }
+        List<String> fromHost = new ArrayList<>(ETC_FROM_HOST);
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(Path.of("/etc"), "python3*")) {
+            for (Path f : ds) fromHost.add(f.getFileName().toString());
+        }
+        for (String name : fromHost) c.addAll(List.of("--ro-bind-try", "/etc/" + name, "/etc/" + name));
+        c.addAll(List.of("--ro-bind", spec.codeDir().toString(), CODE.toString(),
+                "--bind", spec.workDir().toString(), DATA.toString(),
+                "--bind", tmp.toString(), TMP.toString(),
+                "--chdir", DATA.toString(), "--",
+                support.setpriv(), "--reuid=" + SANDBOX_UID, "--regid=" + SANDBOX_UID, "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"));
+        c.addAll(spec.command());
+        return c;
+    }
+
+    /** A minimal /etc of the execution: users, name resolution; no secrets of the host. */
+    private static Path writeEtc(Path etc, SandboxNetwork.Lease lease) throws IOException {
+        Files.createDirectories(etc);
+        Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+                + "nobody:x:" + SANDBOX_UID + ":" + SANDBOX_UID + ":nobody:/data:/usr/sbin/nologin\n");
+        Files.writeString(etc.resolve("group"), "root:x:0:\nnogroup:x:" + SANDBOX_UID + ":\n");
+        Files.writeString(etc.resolve("hostname"), "aleph\n");
+        Files.writeString(etc.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost\n" + lease.programIp() + "\taleph\n");
+        Files.writeString(etc.resolve("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
+        String resolv = "# no internet access for this program\n";
+        if (lease.internet()) {
+            StringBuilder sb = new StringBuilder();
+            try {
+                for (String l : Files.readAllLines(Path.of("/etc/resolv.conf"))) {
+                    // a resolver on the host's loopback is not reachable from the program's namespace
+                    if (l.startsWith("nameserver") && !l.contains(" 127.")) sb.append(l).append('\n');
+                }
+            } catch (IOException ignored) {
+                // public resolvers below
+            }
+            resolv = sb.isEmpty() ? "nameserver 9.9.9.9\nnameserver 1.1.1.1\n" : sb.toString();
+        }
+        Files.writeString(etc.resolve("resolv.conf"), resolv);
+        return etc;
+    }
+
+    private static void chownTree(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Files.setAttribute(p, "unix:uid", SANDBOX_UID, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(p, "unix:gid", SANDBOX_UID, LinkOption.NOFOLLOW_LINKS);
+            }
+        }
+    }
+
+    /** The code is unpacked by the node (root, possibly 0700 temp dirs): the sandbox user must read it. */
+    private void makeReadable(Path code) throws IOException {
+        if (readableCode.contains(code)) return;
+        try (var walk = Files.walk(code)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                if (Files.isSymbolicLink(p)) continue;
+                Set<PosixFilePermission> perms = new java.util.HashSet<>(Files.getPosixFilePermissions(p));
+                perms.add(PosixFilePermission.OTHERS_READ);
+                perms.add(PosixFilePermission.GROUP_READ);
+                if (Files.isDirectory(p) || perms.contains(PosixFilePermission.OWNER_EXECUTE)) {
+                    perms.add(PosixFilePermission.OTHERS_EXECUTE);
+                    perms.add(PosixFilePermission.GROUP_EXECUTE);
+                }
+                Files.setPosixFilePermissions(p, perms);
+            }
+        }
+        readableCode.add(code);
+    }
+
+    @Override
+    public void release(String executionId) {
+        cgroups.killAndRemove(executionId);
+        Path record = runDir.resolve(executionId + ".sandbox");
+        try {
+            if (Files.exists(record)) {
+                String[] parts = Files.readString(record).strip().split("\\s+");
+                if (parts.length >= 2) {
+                    network.free(parts[0], parts[1]);
+                    Files.deleteIfExists(registry.resolve(parts[0]));
+                }
+            }
+            deleteTree(boxesDir.resolve(executionId));
+            Files.deleteIfExists(record);
+        } catch (IOException e) {
+            log.warn("sandbox of {} not fully released: {}", executionId, e.toString());
+        }
+    }
+
+    @Override
+    public int cleanLeftovers() {
+        int n = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir, "*.sandbox")) {
+            for (Path f : ds) {
+                String id = f.getFileName().toString().replaceFirst("\\.sandbox$", "");
+                log.info("removing sandbox leftovers of execution {} (previous run)", id);
+                release(id);
+                n++;
+            }
+        } catch (IOException e) {
+            log.warn("cannot scan {} for sandbox leftovers: {}", runDir, e.toString());
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(boxesDir)) {
+            for (Path d : ds) deleteTree(d);
+        } catch (IOException ignored) {
+            // best effort
+        }
+        return n + cleanOrphans();
+    }
+
+    /** "pid:startMillis" of a process: a pid alone may be reused. */
+    private static String ownerTag(ProcessHandle p) {
+        return p.pid() + ":" + p.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+    }
+
+    /** Releases sandboxes in the host registry whose owning node process is gone. */
+    private int cleanOrphans() {
+        int n = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(registry, "a4j-*")) {
+            for (Path f : ds) {
+                try {
+                    String[] p = Files.readString(f).strip().split("\\s+");
+                    if (p.length < 5) continue;
+                    long pid = Long.parseLong(p[0].substring(0, p[0].indexOf(':')));
+                    boolean alive = ProcessHandle.of(pid).map(h -> ownerTag(h).equals(p[0])).orElse(false);
+                    if (alive) continue;
+                    log.info("removing orphaned sandbox {} of execution {} (its node {} is gone)", f.getFileName(), p[1], p[0]);
+                    Path root = Path.of(p[3]);
+                    // constructing Cgroups creates the parent: only when it still exists
+                    if (Files.isDirectory(root.resolve(p[4])) || Files.isDirectory(root.resolve("memory").resolve(p[4]))) {
+                        new Cgroups(root, p[4]).killAndRemove(p[1]);
+                    }
+                    network.free(f.getFileName().toString(), p[2]);
+                    Files.deleteIfExists(f);
+                    n++;
+                } catch (IOException | RuntimeException e) {
+                    log.warn("cannot clean orphaned sandbox {}: {}", f, e.toString());
+                }
+            }
+        } catch (IOException e) {
+            log.warn("cannot scan {}: {}", registry, e.toString());
+        }
+        return n;
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort
+        }
+    }
+}
