@@ -16,7 +16,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
 import org.aleph4j.client.crn.OwnerAuth;
-import org.aleph4j.crn.gateway.HostNames;
+import org.aleph4j.message.HostLabels;
 import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.crn.lease.PersistentHost;
 import org.aleph4j.message.EthAccount;
@@ -67,7 +67,7 @@ class CrnEndToEndTest {
         assertThat(r.headers().firstValue("Aleph-Program-ItemHash")).contains(hash);
         assertThat(r.headers().firstValue("Aleph-Program-Code-Ref")).contains(code);
 
-        String raw = rawGet(HostNames.label(hash) + ".aleph.localhost", "/");
+        String raw = rawGet(HostLabels.label(hash) + ".aleph.localhost", "/");
         assertThat(raw).startsWith("HTTP/1.1 200").contains("{\"message\":\"Hello World\"}");
         assertThat(running().has(hash)).isTrue();
     }

@@ -26,11 +26,8 @@ abstract class TutorialContract {
     static List<String> crns;
     static String persistentHash;
 
-    @Test
-    @Order(1)
-    void tutorialPersistentUploadAnswersFromEveryCrnAndStatusNamesTheNode() throws Exception {
-        Path src = Files.createDirectories(dir.resolve("work/src"));
-        Files.writeString(src.resolve("main.py"), """
+    /** {@code src/main.py}, verbatim from the user's tutorial. */
+    static final String TUTORIAL_MAIN_PY = """
                 from fastapi import FastAPI
 
                 app = FastAPI()
@@ -39,7 +36,13 @@ abstract class TutorialContract {
                 @app.get("/")
                 async def root():
                     return {"message": "Hello World"}
-                """);
+                """;
+
+    @Test
+    @Order(1)
+    void tutorialPersistentUploadAnswersFromEveryCrnAndStatusNamesTheNode() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("work/src"));
+        Files.writeString(src.resolve("main.py"), TUTORIAL_MAIN_PY);
         Cli.Result upload = cli.run("program upload --persistent ./src/ main:app");
         assertThat(upload.exit()).as(upload.toString()).isZero();
         persistentHash = upload.firstHash();
@@ -83,16 +86,7 @@ abstract class TutorialContract {
     @Order(3)
     void onDemandProgramStartsOnTheFirstRequest() throws Exception {
         Path src = Files.createDirectories(dir.resolve("work/ondemand"));
-        Files.writeString(src.resolve("main.py"), """
-                from fastapi import FastAPI
-
-                app = FastAPI()
-
-
-                @app.get("/")
-                async def root():
-                    return {"message": "Hello World"}
-                """);
+        Files.writeString(src.resolve("main.py"), TUTORIAL_MAIN_PY);
         Cli.Result upload = cli.run("program upload ./ondemand/ main:app");
         assertThat(upload.exit()).as(upload.toString()).isZero();
         String hash = upload.firstHash();

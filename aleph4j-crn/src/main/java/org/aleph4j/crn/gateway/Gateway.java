@@ -21,6 +21,7 @@ import org.aleph4j.crn.execution.ExecutionSupervisor;
 import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.crn.prepare.Preparer;
 import org.aleph4j.crn.prepare.ProgramInfo;
+import org.aleph4j.message.HostLabels;
 import org.aleph4j.message.ItemHashes;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
@@ -95,7 +96,7 @@ public final class Gateway implements AutoCloseable {
         if (host != null && host.endsWith(domainSuffix)) {
             String label = host.substring(0, host.length() - domainSuffix.length());
             if (label.contains(".")) return false;
-            String hash = HostNames.itemHash(label);
+            String hash = HostLabels.itemHash(label);
             if (hash == null) throw new CrnException(404, "Invalid message reference: " + label, Map.of("host", host));
             serve(ctx, hash, path);
             return true;
