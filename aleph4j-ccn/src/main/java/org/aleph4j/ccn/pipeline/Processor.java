@@ -162,6 +162,8 @@ public final class Processor implements AutoCloseable {
         if (inserted) {
             accepted.increment();
             signal();
+            // A fresh message is pending by definition: no read back for callers that do not wait.
+            if (done == null) return new Result("pending", null, null, null);
         }
         if (done != null) {
             Optional<MessageRow> current = find(m.itemHash());
