@@ -5,9 +5,13 @@ ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 cd "$ROOT"
 source scripts/java-home.sh
 JAR=aleph4j-node/target/aleph4j-node-0.1.0-SNAPSHOT.jar
-if [ -f "$JAR" ] && [ -d aleph4j-node/target/lib ] && \
-   [ -z "$(find . -path ./aleph4j-it -prune -o -path ./aleph4j-bench -prune -o \( -path '*/src/main/*' -o -name pom.xml \) -newer "$JAR" -print -quit)" ]; then
+STAMP=aleph4j-node/target/.built
+if [ -f "$JAR" ] && [ -f "$STAMP" ] && [ -d aleph4j-node/target/lib ] && \
+   [ -z "$(find . -path ./aleph4j-it -prune -o -path ./aleph4j-bench -prune -o \( -path '*/src/main/*' -o -name pom.xml \) -newer "$STAMP" -print -quit)" ]; then
   exit 0
 fi
 echo "aleph4j: building (mvn package, about a minute the first time)..." >&2
-mvn -q -B -ntp package -DskipTests -pl aleph4j-node -am >&2
+# Maven's own JDK warnings are noise here; real errors still fail the build (pipefail).
+mvn -q -B -ntp -Dstyle.color=never package -DskipTests -pl aleph4j-node -am 2>&1 | grep -v 'WARNING: ' >&2 || { [ "${PIPESTATUS[0]}" = 0 ] || exit 1; }
+# Maven leaves the jar untouched when the node module itself did not change: stamp the build instead.
+touch "$STAMP"
