@@ -54,6 +54,12 @@ public final class Processor implements AutoCloseable {
     private final MeterRegistry meters;
     private double lastGc;
     private final Intake intake = new Intake();
+    /** Rows inserted since the worker last refreshed the planner statistics (PostgreSQL only). */
+    private final java.util.concurrent.atomic.AtomicLong insertedSinceAnalyze = new java.util.concurrent.atomic.AtomicLong();
+    private double lastAnalyze;
+    /** A backlog of this many new rows makes stale planner statistics costly enough to refresh them. */
+    static final int ANALYZE_AFTER_ROWS = 2_000;
+    private static final double ANALYZE_MIN_INTERVAL_S = 5;
 
     /**
      * Group commit of incoming messages: concurrent submitters queue their rows and one thread inserts
@@ -96,6 +102,7 @@ public final class Processor implements AutoCloseable {
                         return r;
                     });
                     for (int i = 0; i < batch.size(); i++) batch.get(i).done().complete(results.get(i));
+                    insertedSinceAnalyze.addAndGet(results.stream().filter(b -> b).count());
                     signal();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -202,7 +209,8 @@ public final class Processor implements AutoCloseable {
     private void loop() {
         while (running) {
             try {
-                List<MessageRow> due = db.jdbi().withHandle(h -> store.duePending(h, now(), 256));
+                List<MessageRow> due = db.jdbi().withHandle(h -> store.duePending(h, now(), DUE_PAGE));
+                if (due.size() == DUE_PAGE) refreshStatisticsIfBacklogGrew();
                 for (int i = 0; i < due.size() && running; i += BATCH) {
                     processBatch(due.subList(i, Math.min(due.size(), i + BATCH)));
                 }
@@ -212,6 +220,27 @@ public final class Processor implements AutoCloseable {
                 log.error("processing loop error; retrying in 1 s", e);
                 idleFor(1000);
             }
+        }
+    }
+
+    private static final int DUE_PAGE = 256;
+
+    /**
+     * On PostgreSQL, runs ANALYZE when a backlog built up from many new rows since the last one: statistics
+     * taken while few rows were pending make the planner pick plans whose cost grows with the backlog
+     * (see {@link MessageStore#refreshStatistics}). SQLite plans do not depend on such statistics here.
+     */
+    private void refreshStatisticsIfBacklogGrew() {
+        if (db.dialect() != Database.Dialect.POSTGRESQL) return;
+        if (insertedSinceAnalyze.get() < ANALYZE_AFTER_ROWS || now() - lastAnalyze < ANALYZE_MIN_INTERVAL_S) return;
+        long t0 = System.nanoTime();
+        insertedSinceAnalyze.set(0);
+        lastAnalyze = now();
+        try {
+            db.jdbi().useHandle(store::refreshStatistics);
+            log.debug("refreshed planner statistics of messages in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        } catch (RuntimeException e) {
+            log.warn("ANALYZE messages failed: {}", e.toString());
         }
     }
 

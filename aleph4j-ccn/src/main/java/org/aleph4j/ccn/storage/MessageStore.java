@@ -73,6 +73,17 @@ public final class MessageStore {
                 .bind(0, now).bind(1, limit).map(ROW).list();
     }
 
+    /**
+     * Refreshes PostgreSQL's planner statistics of the messages table. A table that grew from empty (or whose
+     * last ANALYZE saw almost no pending rows) has statistics saying {@code status = 'pending'} is rare, so the
+     * planner answers the per-message {@link #wake} by walking every pending entry of the status index instead of
+     * the {@code waiting_for} index: the cost of processing one message grows with the backlog. Autovacuum
+     * catches up only after its next nap (a minute or more), long after a burst arrived.
+     */
+    public void refreshStatistics(Handle h) {
+        h.execute("ANALYZE messages");
+    }
+
     public Optional<Double> nextPendingAttempt(Handle h) {
         return h.createQuery("SELECT MIN(next_attempt) FROM messages WHERE status = 'pending'").mapTo(Double.class).findOne();
     }
