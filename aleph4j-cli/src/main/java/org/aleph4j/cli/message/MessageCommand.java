@@ -9,6 +9,7 @@ import org.aleph4j.cli.GroupCommand;
 import org.aleph4j.client.MessageQuery;
 import org.aleph4j.client.MessageRecord;
 import org.aleph4j.message.AlephMessage;
+import org.aleph4j.message.ErrorCode;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.MessageBuilder;
 import picocli.CommandLine.Command;
@@ -136,6 +137,12 @@ public final class MessageCommand extends GroupCommand {
             }
             AlephMessage f = forget(account, targets, reason, channel);
             MessageRecord rec = ccn().message(f.itemHash()).orElse(null);
+            if (rec != null && rec.rejected() && Integer.valueOf(ErrorCode.PERMISSION_DENIED.code()).equals(rec.errorCode())) {
+                // Ownership (delegation through the security aggregate included) is the CCN's call: say plainly what it decided.
+                throw new CliException("permission denied: the CCN refused to forget " + String.join(", ", targets)
+                        + " — you can only forget messages sent by or owned by your account " + account.address()
+                        + " (FORGET " + f.itemHash() + " rejected with error_code " + rec.errorCode() + ")");
+            }
             if (rec == null || rec.rejected()) {
                 throw new CliException("the CCN rejected the FORGET " + f.itemHash() + (rec == null ? "" : " (error_code "
                         + rec.errorCode() + (rec.details() == null ? "" : ", " + rec.details()) + ")"));
