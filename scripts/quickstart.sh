@@ -34,7 +34,8 @@ stop_devnet() {
   trap - EXIT INT TERM
   if kill -0 "$DEVNET" 2>/dev/null; then
     echo "==> stopping the devnet"
-    kill -INT "$DEVNET" 2>/dev/null || true
+    # SIGTERM: a background job of a non-interactive shell ignores SIGINT, so the JVM would never see it.
+    kill -TERM "$DEVNET" 2>/dev/null || true
     for _ in $(seq 1 60); do kill -0 "$DEVNET" 2>/dev/null || break; sleep 0.5; done
     kill -KILL "$DEVNET" 2>/dev/null || true
   fi

@@ -38,6 +38,8 @@ class QuickstartScriptTest {
         assertThat(out).contains("aleph4j devnet ready").contains("{\"message\":\"Hello World\"}")
                 .containsPattern("runs persistently: http://127.0.0.1:4041/vm/[0-9a-f]{64}/");
         assertThat(out).containsPattern("http://127\\.0\\.0\\.1:404[123]");
+        // The network shut down cleanly (its CRNs tore their executions down), not killed at the end of the wait.
+        assertThat(Files.readString(home.resolve(".aleph4j/devnet/devnet.log"))).contains("devnet stopped");
 
         // Watchdogs exit a moment after the node that fed them; allow a few seconds, no more.
         await("no process left after quickstart --exit").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
