@@ -15,7 +15,8 @@ for arg in "$@"; do
 done
 
 source scripts/setup.sh
-aleph4j_setup || exit 1
+# as root the devnet runs programs in the sandbox: install what it needs, as the test command does
+if [ "$(id -u)" = 0 ]; then ALEPH4J_WITH_SANDBOX=1 aleph4j_setup || exit 1; else aleph4j_setup || exit 1; fi
 source scripts/java-home.sh
 scripts/build.sh
 

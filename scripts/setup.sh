@@ -1,13 +1,19 @@
 # Sourced by scripts: checks what aleph4j needs on this machine and installs what is missing when it
 # can (root with apt-get); otherwise says how. Needs: JDK 21+, Maven, Python 3 with FastAPI and
-# uvicorn (ASGI programs), squashfs-tools (squashfs code), curl.
+# uvicorn (ASGI programs), squashfs-tools (squashfs code), curl; with ALEPH4J_WITH_SANDBOX=1 (as root)
+# also what the sandbox executor needs.
 aleph4j_missing_packages() {
   local need=()
   command -v mvn >/dev/null 2>&1 || need+=(maven)
   command -v curl >/dev/null 2>&1 || need+=(curl)
   /usr/bin/python3 -c 'import fastapi, uvicorn' >/dev/null 2>&1 || need+=(python3-fastapi python3-uvicorn)
   { command -v mksquashfs && command -v unsquashfs; } >/dev/null 2>&1 || need+=(squashfs-tools)
-  if [ "${ALEPH4J_WITH_SANDBOX:-0}" = 1 ]; then command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap); fi
+  if [ "${ALEPH4J_WITH_SANDBOX:-0}" = 1 ]; then
+    # the sandbox executor: bubblewrap, libseccomp's Python binding (its seccomp filter), nftables (egress rules)
+    command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+    /usr/bin/python3 -I -c 'import seccomp' >/dev/null 2>&1 || need+=(python3-seccomp)
+    command -v nft >/dev/null 2>&1 || need+=(nftables)
+  fi
   echo "${need[@]:-}"
 }
 

@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
 /** Wires a CRN by hand: CCN client, preparer, executor, supervisor, gateway, node API and stream watcher. */
 public final class CrnNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CrnNode.class);
+    /** vCPUs are shares of CPU time (cgroup cpu.max): on-demand admission lets them be sold this many times over; memory never. */
+    static final int VCPU_OVERCOMMIT = 4;
     private final CrnConfig config;
     private final LeaseDirectory directory;
     private final CcnClient ccn;
@@ -61,7 +63,9 @@ public final class CrnNode implements AutoCloseable {
         this.executor = chooseExecutor(config, cgroups);
         this.logs = new ProgramLogs(config.dataDir());
         this.supervisor = new ExecutionSupervisor(
-                new ExecutionSupervisor.Settings(config.idleTimeout(), config.prepareTimeout(), config.startTimeout()),
+                new ExecutionSupervisor.Settings(config.idleTimeout(), config.prepareTimeout(), config.startTimeout(),
+                        config.capacity().vcpus() * VCPU_OVERCOMMIT, config.capacity().memoryMiB(),
+                        ExecutionSupervisor.Settings.DEFAULT_WORK_DIR_MIB),
                 preparer, executor, logs, config.dataDir(), InstantSource.system(), Ticker.SYSTEM);
     }
 

@@ -42,6 +42,7 @@ public final class Cgroups {
                 reason = "cgroup v2 under " + p;
             } else if (Files.isDirectory(root.resolve("memory"))) {
                 for (String c : List.of("memory", "cpu", "pids")) Files.createDirectories(root.resolve(c).resolve(parent));
+                if (Files.isDirectory(root.resolve("freezer"))) Files.createDirectories(root.resolve("freezer").resolve(parent));
                 m = Mode.V1;
                 reason = "cgroup v1 under " + root + "/{memory,cpu,pids}/" + parent;
             } else {
@@ -77,12 +78,23 @@ public final class Cgroups {
     }
 
     /**
-     * Creates the cgroups of one execution with its limits and returns the cgroup.procs files the
-     * program must join (empty when limits cannot be enforced).
+     * The cgroups of one execution: the cgroup.procs files the program joins, and how the watchdog
+     * kills everything in them (v2 {@code cgroup.kill} directories, or a v1 freezer directory).
      */
-    public List<Path> create(String executionId, int memoryMiB, int vcpus) {
+    public record Placement(List<Path> procs, List<Path> killDirs, Path freezer) {
+        static final Placement NONE = new Placement(List.of(), List.of(), null);
+    }
+
+    /**
+     * Creates the cgroups of one execution with its limits (empty when limits cannot be enforced at
+     * all). Fails when a hierarchy exists but the limits cannot be written: a program is never
+     * started with fewer limits than the node reports.
+     */
+    public Placement create(String executionId, int memoryMiB, int vcpus) {
         List<Path> procs = new ArrayList<>();
-        if (mode == Mode.NONE) return procs;
+        List<Path> kill = new ArrayList<>();
+        Path freezer = null;
+        if (mode == Mode.NONE) return Placement.NONE;
         long bytes = (long) memoryMiB * 1024 * 1024;
         long period = 100_000;
         long quota = period * Math.max(1, vcpus);
@@ -95,6 +107,7 @@ public final class Cgroups {
                 Files.writeString(d.resolve("cpu.max"), quota + " " + period);
                 Files.writeString(d.resolve("pids.max"), Integer.toString(PIDS_MAX));
                 procs.add(d.resolve("cgroup.procs"));
+                if (Files.exists(d.resolve("cgroup.kill"))) kill.add(d);
             } else {
                 Path mem = root.resolve("memory").resolve(parent).resolve(executionId);
                 Files.createDirectories(mem);
@@ -116,11 +129,19 @@ public final class Cgroups {
                     Files.writeString(pids.resolve("pids.max"), Integer.toString(PIDS_MAX));
                     procs.add(pids.resolve("cgroup.procs"));
                 }
+                Path frz = root.resolve("freezer").resolve(parent).resolve(executionId);
+                if (Files.isDirectory(frz.getParent())) {
+                    Files.createDirectories(frz);
+                    procs.add(frz.resolve("cgroup.procs"));
+                    freezer = frz;
+                }
             }
         } catch (IOException e) {
-            log.warn("cannot create cgroups for {}: {}", executionId, e.toString());
+            killAndRemove(executionId);
+            throw new org.aleph4j.crn.CrnException(503, "cannot apply the resource limits of this execution: " + e.getMessage(),
+                    java.util.Map.of("execution", executionId));
         }
-        return procs;
+        return new Placement(List.copyOf(procs), List.copyOf(kill), freezer);
     }
 
     /** Whether the execution's memory cgroup recorded an out-of-memory kill. */
@@ -154,7 +175,8 @@ public final class Cgroups {
             case V2 -> List.of(root.resolve(parent).resolve(executionId));
             case V1 -> List.of(root.resolve("memory").resolve(parent).resolve(executionId),
                     root.resolve("cpu").resolve(parent).resolve(executionId),
-                    root.resolve("pids").resolve(parent).resolve(executionId));
+                    root.resolve("pids").resolve(parent).resolve(executionId),
+                    root.resolve("freezer").resolve(parent).resolve(executionId));
             case NONE -> List.of();
         };
     }
@@ -182,9 +204,20 @@ public final class Cgroups {
      */
     public void killAndRemove(String executionId) {
         long end = System.nanoTime() + 2_000_000_000L;
+        Path v2 = root.resolve(parent).resolve(executionId);
+        Path freezer = root.resolve("freezer").resolve(parent).resolve(executionId);
         while (true) {
             java.util.Set<Long> pids = pids(executionId);
-            for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            if (mode == Mode.V2 && Files.exists(v2.resolve("cgroup.kill"))) {
+                write(v2.resolve("cgroup.kill"), "1");
+            } else if (mode == Mode.V1 && Files.isDirectory(freezer) && !pids.isEmpty()) {
+                // frozen, a fork loop cannot make new pids between our read and our kills
+                write(freezer.resolve("freezer.state"), "FROZEN");
+                for (long pid : pids(executionId)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                write(freezer.resolve("freezer.state"), "THAWED");
+            } else {
+                for (long pid : pids) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
             remove(executionId);
             boolean left = dirs(executionId).stream().anyMatch(Files::exists);
             if (!left || System.nanoTime() > end) {
@@ -192,6 +225,14 @@ public final class Cgroups {
                 return;
             }
             java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+        }
+    }
+
+    private static void write(Path file, String value) {
+        try {
+            Files.writeString(file, value);
+        } catch (IOException ignored) {
+            // gone meanwhile
         }
     }
 

@@ -42,8 +42,20 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
     private static final Duration STOP_GRACE = Duration.ofSeconds(2);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
-    /** Timeouts and the idle rule. */
-    public record Settings(Duration idleTimeout, Duration prepareTimeout, Duration startTimeout) {}
+    /**
+     * Timeouts, the idle rule, and what the node admits: on-demand starts beyond {@code vcpus} /
+     * {@code memoryMiB} (summed over running executions) are refused; each execution's /data and
+     * /tmp together hold at most {@code workDirMiB}.
+     */
+    public record Settings(Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, int vcpus, long memoryMiB,
+                           int workDirMiB) {
+        public static final int DEFAULT_WORK_DIR_MIB = 1024;
+
+        /** Unbounded admission and the default work directory size (tests, tools). */
+        public Settings(Duration idleTimeout, Duration prepareTimeout, Duration startTimeout) {
+            this(idleTimeout, prepareTimeout, startTimeout, Integer.MAX_VALUE, Long.MAX_VALUE, DEFAULT_WORK_DIR_MIB);
+        }
+    }
 
     private final Settings settings;
     private final Preparer preparer;
@@ -57,6 +69,7 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
     private final Map<String, Execution> persistent = new ConcurrentHashMap<>();
     private final Map<String, Long> seenEpochs = new ConcurrentHashMap<>();
     private final Object persistentLock = new Object();
+    private final Object admission = new Object();
     private final ScheduledExecutorService timer;
     private volatile boolean closed;
 
@@ -112,6 +125,12 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
             log.warn("cannot scan {} for leftovers: {}", runDir, e.toString());
         }
         executor.cleanLeftovers();
+        // work directories of a previous run belong to no execution any more (and may be mounted)
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(executionsDir)) {
+            for (Path d : ds) HostFiles.deleteWorkDir(d);
+        } catch (IOException e) {
+            log.warn("cannot scan {} for leftovers: {}", executionsDir, e.toString());
+        }
         return killed;
     }
 
@@ -146,6 +165,7 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
             if (e.generation != seenGeneration && e.state == ExecutionState.FAILED && e.lastFailure != null) {
                 throw e.lastFailure;
             }
+            admit(e, program);
             start(e, program, null);
             e.lastActivityNanos = ticker.nanoTime();
             return e;
@@ -154,6 +174,38 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
             throw ex;
         } finally {
             e.lock.unlock();
+        }
+    }
+
+    /**
+     * Refuses an on-demand start that would take the node past its capacity: the vCPUs and memory
+     * of every execution that runs or is starting, persistent ones included, plus this one.
+     */
+    private void admit(Execution starting, ProgramInfo program) {
+        synchronized (admission) {
+            admitLocked(starting, program);
+            // reserved at once: a concurrent cold start of another program counts this one
+            starting.program = program;
+            transition(starting, ExecutionState.PREPARING, null);
+        }
+    }
+
+    private void admitLocked(Execution starting, ProgramInfo program) {
+        var want = program.content().resources();
+        long vcpus = want.vcpus();
+        long memory = want.memory();
+        for (Execution other : all()) {
+            if (other == starting || other.program == null) continue;
+            ExecutionState s = other.state;
+            if (s != ExecutionState.RUNNING && s != ExecutionState.STARTING && s != ExecutionState.PREPARING) continue;
+            vcpus += other.program.content().resources().vcpus();
+            memory += other.program.content().resources().memory();
+        }
+        if (vcpus > settings.vcpus() || memory > settings.memoryMiB()) {
+            throw new CrnException(503, "this node is at capacity: starting " + program.itemHash() + " would use " + vcpus
+                    + " of " + settings.vcpus() + " vCPUs and " + memory + " of " + settings.memoryMiB() + " MiB; try another node",
+                    Map.of("item_hash", program.itemHash(), "vcpus", vcpus, "memory_mib", memory,
+                            "capacity_vcpus", settings.vcpus(), "capacity_memory_mib", settings.memoryMiB()));
         }
     }
 
@@ -240,7 +292,7 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
             e.prepared = prepared;
             transition(e, ExecutionState.STARTING, null);
             Path work = executionsDir.resolve(e.id);
-            Files.createDirectories(work.resolve("tmp"));
+            HostFiles.createWorkDir(work, settings.workDirMiB());
             Executor.View view = executor.view(prepared.codeDir(), work);
             int port = view.port();
             Path stderr = logs.stderr(e.itemHash);
@@ -423,13 +475,7 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
     }
 
     private void deleteWorkDir(Execution e) {
-        Path work = executionsDir.resolve(e.id);
-        if (!Files.exists(work)) return;
-        try (var walk = Files.walk(work)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
-        } catch (IOException | java.io.UncheckedIOException ignored) {
-            // best effort
-        }
+        HostFiles.deleteWorkDir(executionsDir.resolve(e.id));
     }
 
     private void stopExecution(Execution e, String reason) {

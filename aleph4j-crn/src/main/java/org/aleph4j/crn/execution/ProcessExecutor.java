@@ -15,7 +15,10 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.aleph4j.crn.CrnException;
@@ -24,19 +27,38 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code process} executor: every program runs as a child process of a small Python watchdog
- * (shipped as a resource), in its own session and process group, optionally inside a cgroup with
- * memory/cpu/pids limits. It only spawns and waits for readiness; lifecycle decisions are the
- * supervisor's.
+ * (shipped as a resource), in its own session and process group, inside cgroups with
+ * memory/cpu/pids limits when the host allows them. When the node runs as root each execution gets
+ * its own unprivileged uid (from {@link UidPool}) with no capabilities, so it cannot read node keys,
+ * other executions' directories or logs; otherwise programs run as the node's user (an unprivileged
+ * laptop) and nothing is isolated. It only spawns and waits for readiness; lifecycle decisions are
+ * the supervisor's.
  */
 public final class ProcessExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(ProcessExecutor.class);
+    /** The only environment of host-side processes: nothing of a message. */
+    static final Map<String, String> HOST_ENV = Map.of("PATH", "/usr/bin:/bin:/usr/sbin:/sbin", "LANG", "C.UTF-8");
+    public static final long DEFAULT_LOG_MAX_BYTES = 8L * 1024 * 1024;
     private final Path python;
+    private final Path runDir;
     private final Path watchdogScript;
     private final Cgroups cgroups;
+    private final long logMaxBytes;
+    /** Per-execution users when the node is root (null otherwise). */
+    private final UidPool uids;
+    private final Set<Path> readableCode = ConcurrentHashMap.newKeySet();
 
     public ProcessExecutor(Path python, Path runDir, Cgroups cgroups) {
+        this(python, runDir, cgroups, DEFAULT_LOG_MAX_BYTES);
+    }
+
+    /** @param logMaxBytes size at which the watchdog rotates a program's stdout/stderr file */
+    public ProcessExecutor(Path python, Path runDir, Cgroups cgroups, long logMaxBytes) {
         this.python = python;
         this.cgroups = cgroups;
+        this.runDir = runDir;
+        this.logMaxBytes = logMaxBytes;
+        this.uids = HostFiles.isRoot() ? new UidPool(Path.of("/run/aleph4j-uids")) : null;
         try {
             Files.createDirectories(runDir);
             this.watchdogScript = runDir.resolve("watchdog.py");
@@ -66,21 +88,32 @@ public final class ProcessExecutor implements Executor {
 
     @Override
     public void release(String executionId) {
-        cgroups.remove(executionId);
+        cgroups.killAndRemove(executionId);
+        if (uids != null) uids.release(executionId);
     }
 
     @Override
     public int cleanLeftovers() {
-        return 0; // pid files are handled by the supervisor, cgroups by release()
+        return uids == null ? 0 : uids.reclaimOrphans(); // pid files are handled by the supervisor, cgroups by release()
     }
 
     @Override
     public Map<String, Object> describe() {
-        return Map.of("name", name(), "isolation", "none (child processes of the node's user)", "internet", true);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", name());
+        m.put("isolation", uids != null ? "none but a user per execution: own uid, no capabilities, cgroup limits;"
+                + " shares the host's filesystem view and network" : "none (child processes of the node's user)");
+        m.put("internet", true);
+        return m;
     }
 
     public Path python() {
         return python;
+    }
+
+    /** The executions' users, when the node is root. */
+    UidPool uids() {
+        return uids;
     }
 
     /** A free TCP port on 127.0.0.1 (bound and released: the program binds it right after). */
@@ -96,33 +129,58 @@ public final class ProcessExecutor implements Executor {
 
     @Override
     public WatchedProcess spawn(Spec spec) {
-        return launch(spec, spec.command(), List.of(), "127.0.0.1", spec.workDir());
+        List<String> program = LaunchCommand.withEnvironment(spec.env(), spec.command());
+        if (uids == null) return launch(spec, program, List.of(), "127.0.0.1", spec.workDir());
+        int uid = uids.allocate(spec.executionId());
+        try {
+            HostFiles.protectNodeDirs(runDir.getParent());
+            HostFiles.chownTree(spec.workDir(), uid);
+            if (spec.codeDir() != null && readableCode.add(spec.codeDir())) HostFiles.makeReadable(spec.codeDir());
+            List<String> cmd = new ArrayList<>(LaunchCommand.dropPrivileges(uid));
+            cmd.addAll(program);
+            return launch(spec, cmd, List.of(), "127.0.0.1", spec.workDir());
+        } catch (IOException | RuntimeException e) {
+            uids.release(spec.executionId());
+            if (e instanceof CrnException c) throw c;
+            throw new CrnException(500, "cannot prepare the execution's user: " + e.getMessage());
+        }
     }
 
     /**
-     * Starts the watchdog running {@code command} in the execution's cgroups; {@code watchdogArgs}
-     * are extra watchdog flags (e.g. the network namespace to enter), {@code address} where the CRN
-     * reaches the program.
+     * Starts the watchdog running {@code command} (already the final command line, privilege drop
+     * and environment included) in the execution's cgroups, the program in {@code cwd};
+     * {@code watchdogArgs} are extra watchdog flags (e.g. the network namespace to enter),
+     * {@code address} where the CRN reaches the program. The watchdog itself gets a fixed
+     * environment and working directory and an isolated interpreter ({@code -I -S}).
      */
-    WatchedProcess launch(Spec spec, List<String> command, List<String> watchdogArgs, String address, Path dir) {
-        List<Path> procs = cgroups.create(spec.executionId(), spec.memoryMiB(), spec.vcpus());
-        List<String> cmd = new ArrayList<>(List.of(python.toString(), "-u", watchdogScript.toString(),
-                "--stdout", spec.stdout().toString(), "--stderr", spec.stderr().toString()));
+    WatchedProcess launch(Spec spec, List<String> command, List<String> watchdogArgs, String address, Path cwd) {
+        Cgroups.Placement cg = cgroups.create(spec.executionId(), spec.memoryMiB(), spec.vcpus());
+        List<String> cmd = new ArrayList<>(List.of(python.toString(), "-I", "-S", "-u", watchdogScript.toString(),
+                "--stdout", spec.stdout().toString(), "--stderr", spec.stderr().toString(), "--cwd", cwd.toString(),
+                "--log-max-bytes", Long.toString(logMaxBytes)));
         cmd.addAll(watchdogArgs);
         if (spec.initialDeadline() != null) {
             cmd.add("--deadline-ms");
             cmd.add(Long.toString(spec.initialDeadline().toMillis()));
         }
-        for (Path p : procs) {
+        for (Path p : cg.procs()) {
             cmd.add("--cgroup-procs");
             cmd.add(p.toString());
         }
+        for (Path d : cg.killDirs()) {
+            cmd.add("--cgroup-kill");
+            cmd.add(d.toString());
+        }
+        if (cg.freezer() != null) {
+            cmd.add("--freezer");
+            cmd.add(cg.freezer().toString());
+        }
         cmd.add("--");
         cmd.addAll(command);
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(runDir.toFile())
                 .redirectError(ProcessBuilder.Redirect.appendTo(spec.stderr().toFile()));
         pb.environment().clear();
-        pb.environment().putAll(spec.env());
+        pb.environment().putAll(HOST_ENV);
         Process wd;
         try {
             wd = pb.start();
@@ -146,11 +204,11 @@ public final class ProcessExecutor implements Executor {
         }
         if (line == null || !line.strip().matches("\\d+")) {
             wd.destroyForcibly();
-            cgroups.remove(spec.executionId());
+            cgroups.killAndRemove(spec.executionId());
             throw new CrnException(502, "the program could not be started (watchdog did not report a pid)",
                     Map.of("command", String.join(" ", spec.command())));
         }
-        return new WatchedProcess(wd, Long.parseLong(line.strip()), address, spec.port(), procs);
+        return new WatchedProcess(wd, Long.parseLong(line.strip()), address, spec.port(), cg.procs());
     }
 
     /**

@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -22,21 +20,25 @@ import org.slf4j.LoggerFactory;
  * The {@code sandbox} executor: the watchdog enters the execution's own network namespace and
  * starts bubblewrap, which gives the program new mount, PID, IPC, UTS and cgroup namespaces with a
  * read-only view of /usr (and the /bin, /lib* links), a minimal generated /etc, its code read-only
- * at /code, its private work directory at /data and /tmp, and nothing else of the host. bwrap runs
- * as root to build the mounts; the program itself runs through {@code setpriv} as uid/gid 65534 with
- * no capabilities and no_new_privs. No user namespace: bwrap would map the sandbox user to root
- * outside, which is weaker than a real unprivileged uid.
+ * at /code, its private, size-limited work directory at /data and /tmp, and nothing else of the host.
+ * bwrap runs as root (with an empty environment) to build the mounts; the program itself runs
+ * through {@code setpriv} as its execution's own uid (from {@link UidPool}) with no capabilities and
+ * no_new_privs, under a seccomp filter, and only its last exec ({@code env -i}) gets the message's
+ * variables. No user namespace: bwrap would map the sandbox user to root outside, which is weaker
+ * than a real unprivileged uid.
  *
- * <p>Chain: watchdog (host, in the cgroups) → bwrap (--die-with-parent) → pid-1 reaper → program. When
- * the watchdog kills bwrap's process group, the namespace's init dies and the kernel kills every
- * process of the sandbox; {@link #release} also kills whatever is left in the cgroups.
+ * <p>Chain: watchdog (host, in the cgroups) → bwrap (--die-with-parent) → pid-1 reaper → setpriv →
+ * env → program. When the watchdog kills the execution's cgroups and bwrap's process group, the
+ * namespace's init dies and the kernel kills every process of the sandbox; {@link #release} also
+ * kills whatever is left in the cgroups.
  *
  * <p>Every execution's namespace and veth are recorded in {@code <run>/<id>.sandbox} until released,
  * so a restarted node removes what a crashed one left behind.
  */
 public final class SandboxExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(SandboxExecutor.class);
-    public static final int SANDBOX_UID = 65534;
+    /** The file descriptor the watchdog hands the seccomp filter to bwrap on (see watchdog.py). */
+    private static final int SECCOMP_FD = 10;
     private static final Path CODE = Path.of("/code");
     private static final Path DATA = Path.of("/data");
     private static final Path TMP = Path.of("/tmp");
@@ -45,6 +47,9 @@ public final class SandboxExecutor implements Executor {
 
     /** Whether this host can run the sandbox, and why not. */
     public record Support(boolean usable, String reason, String bwrap, String ip, String setpriv, String iptables) {}
+
+    /** The seccomp filter every sandboxed program runs under, compiled once per node. */
+    private final Path seccompFilter;
 
     private final ProcessExecutor launcher;
     private final Cgroups cgroups;
@@ -69,10 +74,12 @@ public final class SandboxExecutor implements Executor {
         this.network = new SandboxNetwork(support.ip(), support.iptables());
         this.runDir = dataDir.resolve("run");
         this.boxesDir = dataDir.resolve("sandbox");
+        if (launcher.uids() == null) throw new IllegalStateException("sandbox executor needs root for per-execution users");
         try {
             Files.createDirectories(runDir);
             Files.createDirectories(boxesDir);
             Files.createDirectories(registry);
+            this.seccompFilter = compileSeccomp(launcher.python(), runDir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -91,6 +98,7 @@ public final class SandboxExecutor implements Executor {
         else if (setpriv == null) why = "setpriv is not installed";
         else if (ip == null) why = "iproute2 (ip) is not installed";
         else if (!cgroups.enforced()) why = "cgroups are not writable: " + cgroups.description();
+        else if (!seccompAvailable()) why = "python3-seccomp is not installed (the sandbox's seccomp filter needs it)";
         else {
             String probe = "a4j-probe-" + ProcessHandle.current().pid();
             SandboxNetwork n = new SandboxNetwork(ip, null);
@@ -101,14 +109,36 @@ public final class SandboxExecutor implements Executor {
     }
 
     private static boolean isRoot() {
+        return HostFiles.isRoot();
+    }
+
+    private static boolean seccompAvailable() {
         try {
-            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (l.startsWith("Uid:")) return l.split("\\s+")[1].equals("0");
-            }
-        } catch (IOException ignored) {
-            // not Linux
+            Process p = new ProcessBuilder("/usr/bin/python3", "-I", "-c", "import seccomp").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
-        return false;
+    }
+
+    /** Compiles seccomp_filter.py's filter with libseccomp (python3-seccomp) into {@code <run>/seccomp.bpf}. */
+    private static Path compileSeccomp(Path python, Path runDir) throws IOException {
+        Path script = runDir.resolve("seccomp_filter.py");
+        try (java.io.InputStream in = SandboxExecutor.class.getResourceAsStream("seccomp_filter.py")) {
+            if (in == null) throw new IllegalStateException("seccomp_filter.py resource is missing");
+            Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        Path out = runDir.resolve("seccomp.bpf");
+        Files.deleteIfExists(out);
+        // the Debian interpreter: python3-seccomp is installed for it, whatever runtime the node uses
+        HostFiles.run(List.of(Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : python.toString(),
+                "-I", script.toString(), out.toString()));
+        if (!Files.isRegularFile(out) || Files.size(out) == 0) throw new IllegalStateException("the seccomp filter was not compiled");
+        return out;
     }
 
     private static String which(String tool) {
@@ -138,8 +168,9 @@ public final class SandboxExecutor implements Executor {
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", name());
-        m.put("isolation", "bubblewrap: mount, pid, ipc, uts, cgroup and network namespaces; uid " + SANDBOX_UID
-                + ", no capabilities; code read-only at /code, private /data and /tmp");
+        m.put("isolation", "bubblewrap: mount, pid, ipc, uts, cgroup and network namespaces; a uid per execution"
+                + " (from " + UidPool.BASE + "), no capabilities, no_new_privs, seccomp filter; code read-only at /code,"
+                + " private size-limited /data and /tmp");
         m.put("network", "own network namespace per execution, veth 10.213.0.0/16 (/30 each), program port "
                 + SandboxNetwork.PROGRAM_PORT);
         m.put("internet", network.natAvailable());
@@ -151,19 +182,22 @@ public final class SandboxExecutor implements Executor {
     public WatchedProcess spawn(Spec spec) {
         String id = spec.executionId();
         if (spec.codeDir() == null) throw new IllegalArgumentException("the sandbox needs the program's code directory");
+        // checked before anything is allocated: a bad variable changes nothing on the node
+        LaunchCommand.withEnvironment(spec.env(), spec.command());
         SandboxNetwork.Lease lease = network.allocate(spec.internet(), registry, String.join(" ", owner, id, "{hostIf}",
                 cgroups.root().toString(), cgroups.parent()) + "\n");
         try {
             Files.writeString(runDir.resolve(id + ".sandbox"), lease.netns() + " " + lease.hostIf() + "\n");
+            int uid = launcher.uids().allocate(id);
             network.configure(lease);
-            Path etc = writeEtc(boxesDir.resolve(id).resolve("etc"), lease);
+            Path etc = writeEtc(boxesDir.resolve(id).resolve("etc"), lease, uid);
             Path tmp = spec.workDir().resolve("tmp");
             Files.createDirectories(tmp);
-            chownTree(spec.workDir());
-            makeReadable(spec.codeDir());
-            List<String> cmd = bwrapCommand(spec, etc, tmp);
-            return launcher.launch(spec, cmd, List.of("--netns", Path.of("/run/netns", lease.netns()).toString()),
-                    lease.programIp(), spec.workDir());
+            HostFiles.chownTree(spec.workDir(), uid);
+            if (readableCode.add(spec.codeDir())) HostFiles.makeReadable(spec.codeDir());
+            List<String> cmd = bwrapCommand(spec, etc, tmp, uid);
+            return launcher.launch(spec, cmd, List.of("--netns", Path.of("/run/netns", lease.netns()).toString(),
+                    "--seccomp", seccompFilter.toString()), lease.programIp(), runDir);
         } catch (IOException | RuntimeException e) {
             release(id);
             if (e instanceof CrnException c) throw c;
@@ -171,8 +205,9 @@ public final class SandboxExecutor implements Executor {
         }
     }
 
-    private List<String> bwrapCommand(Spec spec, Path etc, Path tmp) throws IOException {
-        List<String> c = new ArrayList<>(List.of(support.bwrap(), "--die-with-parent", "--unshare-pid", "--unshare-ipc",
+    private List<String> bwrapCommand(Spec spec, Path etc, Path tmp, int uid) throws IOException {
+        List<String> c = new ArrayList<>(List.of(support.bwrap(), "--die-with-parent", "--new-session", "--clearenv",
+                "--seccomp", Integer.toString(SECCOMP_FD), "--unshare-pid", "--unshare-ipc",
                 "--unshare-uts", "--unshare-cgroup-try", "--hostname", "aleph", "--ro-bind", "/usr", "/usr"));
         for (String d : List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32")) {
             Path p = Path.of("/", d);
@@ -191,19 +226,18 @@ public final class SandboxExecutor implements Executor {
         c.addAll(List.of("--ro-bind", spec.codeDir().toString(), CODE.toString(),
                 "--bind", spec.workDir().toString(), DATA.toString(),
                 "--bind", tmp.toString(), TMP.toString(),
-                "--chdir", DATA.toString(), "--",
-                support.setpriv(), "--reuid=" + SANDBOX_UID, "--regid=" + SANDBOX_UID, "--clear-groups",
-                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"));
-        c.addAll(spec.command());
+                "--chdir", DATA.toString(), "--"));
+        c.addAll(LaunchCommand.dropPrivileges(uid));
+        c.addAll(LaunchCommand.withEnvironment(spec.env(), spec.command()));
         return c;
     }
 
     /** A minimal /etc of the execution: users, name resolution; no secrets of the host. */
-    private static Path writeEtc(Path etc, SandboxNetwork.Lease lease) throws IOException {
+    private static Path writeEtc(Path etc, SandboxNetwork.Lease lease, int uid) throws IOException {
         Files.createDirectories(etc);
         Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/usr/sbin/nologin\n"
-                + "nobody:x:" + SANDBOX_UID + ":" + SANDBOX_UID + ":nobody:/data:/usr/sbin/nologin\n");
-        Files.writeString(etc.resolve("group"), "root:x:0:\nnogroup:x:" + SANDBOX_UID + ":\n");
+                + "aleph:x:" + uid + ":" + uid + ":aleph program:/data:/usr/sbin/nologin\n");
+        Files.writeString(etc.resolve("group"), "root:x:0:\naleph:x:" + uid + ":\n");
         Files.writeString(etc.resolve("hostname"), "aleph\n");
         Files.writeString(etc.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost\n" + lease.programIp() + "\taleph\n");
         Files.writeString(etc.resolve("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
@@ -224,37 +258,10 @@ public final class SandboxExecutor implements Executor {
         return etc;
     }
 
-    private static void chownTree(Path dir) throws IOException {
-        try (var walk = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) walk::iterator) {
-                Files.setAttribute(p, "unix:uid", SANDBOX_UID, LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(p, "unix:gid", SANDBOX_UID, LinkOption.NOFOLLOW_LINKS);
-            }
-        }
-    }
-
-    /** The code is unpacked by the node (root, possibly 0700 temp dirs): the sandbox user must read it. */
-    private void makeReadable(Path code) throws IOException {
-        if (readableCode.contains(code)) return;
-        try (var walk = Files.walk(code)) {
-            for (Path p : (Iterable<Path>) walk::iterator) {
-                if (Files.isSymbolicLink(p)) continue;
-                Set<PosixFilePermission> perms = new java.util.HashSet<>(Files.getPosixFilePermissions(p));
-                perms.add(PosixFilePermission.OTHERS_READ);
-                perms.add(PosixFilePermission.GROUP_READ);
-                if (Files.isDirectory(p) || perms.contains(PosixFilePermission.OWNER_EXECUTE)) {
-                    perms.add(PosixFilePermission.OTHERS_EXECUTE);
-                    perms.add(PosixFilePermission.GROUP_EXECUTE);
-                }
-                Files.setPosixFilePermissions(p, perms);
-            }
-        }
-        readableCode.add(code);
-    }
-
     @Override
     public void release(String executionId) {
         cgroups.killAndRemove(executionId);
+        launcher.uids().release(executionId);
         Path record = runDir.resolve(executionId + ".sandbox");
         try {
             if (Files.exists(record)) {
@@ -289,7 +296,7 @@ public final class SandboxExecutor implements Executor {
         } catch (IOException ignored) {
             // best effort
         }
-        return n + cleanOrphans();
+        return n + cleanOrphans() + launcher.uids().reclaimOrphans();
     }
 
     /** "pid:startMillis" of a process: a pid alone may be reused. */

@@ -1,29 +1,98 @@
-"""aleph4j execution watchdog: runs one program in its own session and kills its whole process
-group when the lease deadline passes without renewal or when stdin closes (the CRN is gone).
+"""aleph4j execution watchdog: runs one program in its own session and kills every process of it
+(its cgroups, then its process group) when the lease deadline passes without renewal or when stdin
+closes (the CRN is gone).
 
-usage: watchdog.py --stdout FILE --stderr FILE [--deadline-ms N] [--cgroup-procs FILE]... [--netns FILE] -- CMD ARGS...
+It runs on the host, often as root, so it must be started as `python3 -I -S` with a fixed
+environment: nothing of the program's message reaches this interpreter. The program's own
+environment is set by the command line the CRN built (`env -i NAME=VALUE ... program`), at the last
+exec, after the sandbox and the privilege drop.
+
+usage: watchdog.py --stdout FILE --stderr FILE --cwd DIR [--deadline-ms N] [--cgroup-procs FILE]...
+                   [--cgroup-kill DIR]... [--freezer DIR] [--netns FILE] [--seccomp FILE]
+                   [--log-max-bytes N] -- CMD ARGS...
 --netns: the program starts inside that network namespace (a /run/netns file; the sandbox executor).
+--cgroup-kill: a cgroup v2 directory killed through its cgroup.kill file; --freezer: a cgroup v1
+freezer directory frozen, killed pid by pid and thawed (so a fork loop cannot outrun the kill).
+--seccomp: a compiled seccomp filter handed to the command (bwrap --seccomp 10) as fd 10.
 stdin protocol, one line each: "<ms>" renews the deadline to now+ms; "none" clears it;
-"stop <grace_ms>" terminates the group (SIGTERM, then SIGKILL after grace).
-Lines written to the log files are "<unix micros> <text>" so the CRN can serve timestamps.
+"stop <grace_ms>" terminates the program (SIGTERM, then SIGKILL after grace).
+Lines written to the log files are "<unix micros> <text>" so the CRN can serve timestamps; a log
+file over --log-max-bytes is renamed to FILE.1 (replacing the older one) and started anew.
 Exit status: the program's own, 86 when the lease deadline passed, 87 when stdin closed.
 """
 import os, select, signal, subprocess, sys, threading, time
 
+SECCOMP_FD = 10
+CHUNK = 65536
+MAX_LINE = 16384
+
+
+class Log:
+    """An append-only log file with rotation; shared by the relays and the watchdog's own notes."""
+
+    def __init__(self, path, max_bytes):
+        self.path, self.max_bytes, self.lock = path, max_bytes, threading.Lock()
+        self.fh = open(path, "ab", buffering=0)
+
+    def write(self, data):
+        with self.lock:
+            try:
+                if self.max_bytes and self.fh.tell() + len(data) > self.max_bytes and self.fh.tell() > 0:
+                    self.fh.close()
+                    os.replace(self.path, self.path + ".1")
+                    self.fh = open(self.path, "ab", buffering=0)
+                self.fh.write(data)
+            except OSError:
+                pass  # a full disk must not kill the relay: the program's output is dropped instead
+
+
+def stamp():
+    return b"%d " % int(time.time() * 1_000_000)
+
+
+def relay(pipe, log):
+    # Reads bounded chunks, never a whole line: a stream without newlines cannot grow our memory.
+    fd = pipe.fileno()
+    partial = b""
+    while True:
+        try:
+            chunk = os.read(fd, CHUNK)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            break
+        partial += chunk
+        lines = partial.split(b"\n")
+        partial = lines.pop()
+        while len(partial) >= MAX_LINE:
+            lines.append(partial[:MAX_LINE])
+            partial = partial[MAX_LINE:]
+        if lines:
+            log.write(b"".join(stamp() + l + b"\n" for l in lines))
+    if partial:
+        log.write(stamp() + partial + b"\n")
+
+
 def main():
     args = sys.argv[1:]
-    out_path = err_path = None
+    out_path = err_path = cwd = netns = seccomp = freezer = None
     deadline = None
-    procs_files = []
-    netns = None
+    procs_files, kill_dirs = [], []
+    max_bytes = 0
     while args and args[0] != "--":
         flag, value, args = args[0], args[1], args[2:]
         if flag == "--stdout": out_path = value
         elif flag == "--stderr": err_path = value
+        elif flag == "--cwd": cwd = value
         elif flag == "--deadline-ms": deadline = time.monotonic() + int(value) / 1000.0
         elif flag == "--cgroup-procs": procs_files.append(value)
+        elif flag == "--cgroup-kill": kill_dirs.append(value)
+        elif flag == "--freezer": freezer = value
         elif flag == "--netns": netns = value
+        elif flag == "--seccomp": seccomp = value
+        elif flag == "--log-max-bytes": max_bytes = int(value)
     cmd = args[1:]
+    out_log, err_log = Log(out_path, max_bytes), Log(err_path, max_bytes)
 
     try:
         import ctypes
@@ -33,6 +102,13 @@ def main():
 
     # opened here (close-on-exec) so the child only has to call setns
     netns_fd = os.open(netns, os.O_RDONLY) if netns else None
+    pass_fds = ()
+    if seccomp:
+        fd = os.open(seccomp, os.O_RDONLY)
+        if fd != SECCOMP_FD:
+            os.dup2(fd, SECCOMP_FD)
+            os.close(fd)
+        pass_fds = (SECCOMP_FD,)
 
     def before_exec():
         # Runs in the child before exec: the program dies with its watchdog even if the watchdog
@@ -47,30 +123,79 @@ def main():
                 raise OSError("cannot enter network namespace " + netns)
 
     child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             start_new_session=True, preexec_fn=before_exec)
+                             cwd=cwd, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, start_new_session=True,
+                             preexec_fn=before_exec, pass_fds=pass_fds)
     pgid = child.pid
     sys.stdout.write("%d\n" % pgid)
     sys.stdout.flush()
 
-    def relay(pipe, path):
-        with open(path, "ab", buffering=0) as fh:
-            for line in iter(pipe.readline, b""):
-                fh.write(b"%d " % int(time.time() * 1_000_000) + (line if line.endswith(b"\n") else line + b"\n"))
-    threads = [threading.Thread(target=relay, args=(child.stdout, out_path), daemon=True),
-               threading.Thread(target=relay, args=(child.stderr, err_path), daemon=True)]
+    threads = [threading.Thread(target=relay, args=(child.stdout, out_log), daemon=True),
+               threading.Thread(target=relay, args=(child.stderr, err_log), daemon=True)]
     for t in threads: t.start()
 
-    def kill_group(sig):
+    def cgroup_pids():
+        pids = set()
+        for f in procs_files:
+            try:
+                with open(f) as fh:
+                    pids.update(int(l) for l in fh.read().split())
+            except (OSError, ValueError):
+                pass
+        return pids
+
+    def kill_all(sig):
         try:
             os.killpg(pgid, sig)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass
+        if sig != signal.SIGKILL:
+            return
+        # processes that left the group (setsid, double fork) are still in the execution's cgroups
+        for d in kill_dirs:
+            try:
+                with open(os.path.join(d, "cgroup.kill"), "w") as fh:
+                    fh.write("1")
+            except OSError:
+                pass
+        if freezer:
+            state = os.path.join(freezer, "freezer.state")
+            try:
+                with open(state, "w") as fh: fh.write("FROZEN")
+            except OSError:
+                pass
+            for _ in range(50):
+                pids = cgroup_pids()
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                try:
+                    with open(state, "w") as fh: fh.write("THAWED")  # a frozen task dies only once thawed
+                except OSError:
+                    pass
+                time.sleep(0.01)
+                try:
+                    with open(state, "w") as fh: fh.write("FROZEN")
+                except OSError:
+                    pass
+            try:
+                with open(state, "w") as fh: fh.write("THAWED")
+            except OSError:
+                pass
+        elif not kill_dirs:
+            for pid in cgroup_pids():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
 
     def finish(code, why):
         if why:
-            note = "%d [watchdog] %s\n" % (int(time.time() * 1_000_000), why)
-            with open(err_path, "ab") as fh: fh.write(note.encode())
-        kill_group(signal.SIGKILL)
+            err_log.write(stamp() + b"[watchdog] " + why.encode() + b"\n")
+        kill_all(signal.SIGKILL)
         try:
             child.wait(timeout=5)
         except Exception:
@@ -84,8 +209,8 @@ def main():
     stop_at = None
     while True:
         if child.poll() is not None:
+            kill_all(signal.SIGKILL)  # leftovers (daemonised helpers): they would hold the pipes open
             for t in threads: t.join(timeout=2)
-            kill_group(signal.SIGKILL)  # leftovers of the group (daemonised helpers)
             os._exit(child.returncode if child.returncode >= 0 else 128 - child.returncode)
         now = time.monotonic()
         if deadline is not None and now >= deadline:
@@ -101,6 +226,8 @@ def main():
         if not chunk:
             finish(87, "supervisor pipe closed: killed the program")
         buf += chunk
+        if len(buf) > 65536:
+            buf = b""  # the CRN never sends such lines: drop garbage instead of growing
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
             word = line.strip().decode(errors="replace")
@@ -108,11 +235,12 @@ def main():
                 deadline = None
             elif word.startswith("stop"):
                 parts = word.split()
-                grace = int(parts[1]) if len(parts) > 1 else 3000
-                kill_group(signal.SIGTERM)
+                grace = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 3000
+                kill_all(signal.SIGTERM)
                 stop_at = time.monotonic() + grace / 1000.0
             elif word.isdigit():
                 deadline = time.monotonic() + int(word) / 1000.0
+
 
 if __name__ == "__main__":
     main()

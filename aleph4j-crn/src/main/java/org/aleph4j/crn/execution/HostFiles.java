@@ -1,0 +1,168 @@
+package org.aleph4j.crn.execution;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.aleph4j.crn.CrnException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the executors do to the node's files for an execution: its private, size-limited work
+ * directory (a tmpfs when the node is root), ownership by the execution's user, read access to its
+ * code, and node directories closed to programs.
+ */
+public final class HostFiles {
+    private static final Logger log = LoggerFactory.getLogger(HostFiles.class);
+    private static final boolean ROOT = readRoot();
+
+    private HostFiles() {}
+
+    /** Whether this process runs as uid 0. */
+    public static boolean isRoot() {
+        return ROOT;
+    }
+
+    private static boolean readRoot() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (l.startsWith("Uid:")) return l.split("\\s+")[1].equals("0");
+            }
+        } catch (IOException ignored) {
+            // not Linux
+        }
+        return false;
+    }
+
+    /**
+     * Creates {@code work} (with {@code tmp/} in it) as a tmpfs of {@code sizeMiB} when the node is
+     * root, so a program filling its /data or /tmp gets ENOSPC and the node's disk nothing; the
+     * pages count against the writer's memory cgroup too. Idempotent: a restarted execution keeps
+     * its files. Without root the directory is a plain one (and not limited).
+     */
+    public static void createWorkDir(Path work, int sizeMiB) throws IOException {
+        Files.createDirectories(work);
+        if (ROOT && !isMountPoint(work)) {
+            run(List.of("/usr/bin/mount", "-t", "tmpfs", "-o", "size=" + sizeMiB + "m,mode=0700,nosuid,nodev", "aleph4j-work",
+                    work.toString()));
+        }
+        Files.createDirectories(work.resolve("tmp"));
+    }
+
+    /** Unmounts (lazily: a dying program may still hold it) and deletes an execution's work directory. */
+    public static void deleteWorkDir(Path work) {
+        if (!Files.exists(work, LinkOption.NOFOLLOW_LINKS)) return;
+        if (ROOT) {
+            for (int i = 0; i < 4 && isMountPoint(work); i++) {
+                try {
+                    run(List.of("/usr/bin/umount", "-l", work.toString()));
+                } catch (RuntimeException e) {
+                    log.warn("cannot unmount {}: {}", work, e.getMessage());
+                    break;
+                }
+            }
+        }
+        deleteTree(work);
+    }
+
+    /** Whether {@code dir} is a mount point (its device differs from its parent's). */
+    static boolean isMountPoint(Path dir) {
+        try {
+            Object dev = Files.getAttribute(dir, "unix:dev", LinkOption.NOFOLLOW_LINKS);
+            Object parent = Files.getAttribute(dir.toAbsolutePath().getParent(), "unix:dev");
+            return !dev.equals(parent);
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** Gives {@code dir} and everything in it (links themselves, not their targets) to {@code uid}. */
+    public static void chownTree(Path dir, int uid) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(p, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
+            }
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    }
+
+    /** The code is unpacked by the node (root, possibly 0700 temp dirs): every execution's user must read it. */
+    public static void makeReadable(Path code) throws IOException {
+        try (var walk = Files.walk(code)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                if (Files.isSymbolicLink(p)) continue;
+                Set<PosixFilePermission> perms = new HashSet<>(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+                perms.add(PosixFilePermission.OTHERS_READ);
+                perms.add(PosixFilePermission.GROUP_READ);
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) || perms.contains(PosixFilePermission.OWNER_EXECUTE)) {
+                    perms.add(PosixFilePermission.OTHERS_EXECUTE);
+                    perms.add(PosixFilePermission.GROUP_EXECUTE);
+                }
+                Files.setPosixFilePermissions(p, perms);
+            }
+        }
+        // the way down to the code must be passable (not listable) for other users
+        for (Path d = code.toAbsolutePath().getParent(); d != null && d.getNameCount() > 0; d = d.getParent()) {
+            Set<PosixFilePermission> perms = new HashSet<>(Files.getPosixFilePermissions(d));
+            if (perms.contains(PosixFilePermission.OTHERS_EXECUTE)) break;
+            perms.add(PosixFilePermission.OTHERS_EXECUTE);
+            Files.setPosixFilePermissions(d, perms);
+        }
+    }
+
+    /**
+     * Closes a CRN's data directory to programs running on the host as other users: they may pass
+     * through it to their own code and work directory, but not list it, and the directories of
+     * keys, logs, pid files and downloaded files are the node's alone.
+     */
+    public static void protectNodeDirs(Path dataDir) throws IOException {
+        Map<String, String> modes = Map.of("", "rwx--x--x", "code", "rwx--x--x", "executions", "rwx--x--x",
+                "run", "rwx------", "logs", "rwx------", "files", "rwx------", "keys", "rwx------", "sandbox", "rwx------");
+        for (Map.Entry<String, String> m : modes.entrySet()) {
+            Path d = m.getKey().isEmpty() ? dataDir : dataDir.resolve(m.getKey());
+            if (Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) Files.setPosixFilePermissions(d, PosixFilePermissions.fromString(m.getValue()));
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort
+        }
+    }
+
+    /** Runs a host tool with the fixed host environment, bounded to 10 s. */
+    static void run(List<String> cmd) {
+        try {
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().clear();
+            pb.environment().putAll(ProcessExecutor.HOST_ENV);
+            Process p = pb.start();
+            p.getOutputStream().close();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new CrnException(500, "timed out: " + String.join(" ", cmd));
+            }
+            String out = new String(p.getInputStream().readNBytes(4096)).strip();
+            if (p.exitValue() != 0) throw new CrnException(500, String.join(" ", cmd) + " failed: " + out);
+        } catch (IOException e) {
+            throw new CrnException(500, "cannot run " + cmd.get(0) + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CrnException(503, "interrupted: " + String.join(" ", cmd));
+        }
+    }
+}
