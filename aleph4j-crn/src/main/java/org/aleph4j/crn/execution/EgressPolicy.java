@@ -16,25 +16,28 @@ import java.util.regex.Pattern;
  * firewall scripts. Sandboxes get no IPv6 at all, so an IPv6 range can be denied (a no-op) but not
  * allowed.
  */
-record EgressPolicy(List<String> allowed, List<String> denied) {
+public record EgressPolicy(List<String> allowed, List<String> denied) {
     /** Never reachable, whatever the operator allows: "this network", sandboxes, loopback, link-local, multicast, reserved. */
     static final List<String> ALWAYS_DENIED = List.of("0.0.0.0/8", SandboxNetwork.SANDBOX_RANGE, "127.0.0.0/8",
             "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4");
     /** Reachable only when {@link #allowed} covers them. */
     static final List<String> PRIVATE = List.of("10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16");
-    /** The default: internet only, no private range. */
-    static final EgressPolicy DEFAULT = new EgressPolicy(List.of(), List.of());
-
     private static final Pattern V4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})(?:/(\\d{1,2}))?");
     private static final Pattern V6 = Pattern.compile("[0-9a-fA-F:]{2,39}(?:/(\\d{1,3}))?");
-
-    EgressPolicy {
-        allowed = List.copyOf(allowed);
-        denied = List.copyOf(denied);
-    }
+    /** The default: internet only, no private range. */
+    public static final EgressPolicy DEFAULT = new EgressPolicy(List.of(), List.of());
 
     /** Validates operator input; IPv4 ranges are normalised, IPv6 ranges are dropped from {@code denied}. */
-    static EgressPolicy of(List<String> allowed, List<String> denied) {
+    public EgressPolicy {
+        allowed = allowedRanges(allowed);
+        denied = deniedRanges(denied);
+    }
+
+    public static EgressPolicy of(List<String> allowed, List<String> denied) {
+        return new EgressPolicy(allowed, denied);
+    }
+
+    private static List<String> allowedRanges(List<String> allowed) {
         List<String> a = new ArrayList<>();
         for (String c : allowed) {
             if (isIpv6(c)) {
@@ -48,12 +51,35 @@ record EgressPolicy(List<String> allowed, List<String> denied) {
             }
             a.add(n);
         }
+        return List.copyOf(a);
+    }
+
+    private static List<String> deniedRanges(List<String> denied) {
         List<String> d = new ArrayList<>();
         for (String c : denied) {
             if (isIpv6(c)) continue; // all IPv6 egress is blocked already
             d.add(ipv4Cidr(c));
         }
-        return new EgressPolicy(a, d);
+        return List.copyOf(d);
+    }
+
+    /**
+     * Whether a program may reach IPv4 address {@code ip} under this policy, leaving aside the node's
+     * own addresses (never reachable, but not known here). E.g. to choose the resolvers a sandbox gets.
+     */
+    public boolean permits(String ip) {
+        String a;
+        try {
+            a = ipv4Cidr(ip);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        if (!a.endsWith("/32")) return false;
+        for (String c : ALWAYS_DENIED) if (within(a, c)) return false;
+        for (String c : denied) if (within(a, c)) return false;
+        for (String c : allowed) if (within(a, c)) return true;
+        for (String c : PRIVATE) if (within(a, c)) return false;
+        return true;
     }
 
     private static boolean isIpv6(String c) {

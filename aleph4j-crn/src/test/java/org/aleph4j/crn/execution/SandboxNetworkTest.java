@@ -268,6 +268,14 @@ class SandboxNetworkTest {
         assertThatThrownBy(() -> EgressPolicy.of(List.of("fc00::/7"), List.of())).hasMessageContaining("IPv6");
         assertThatThrownBy(() -> EgressPolicy.of(List.of(), List.of("1.2.3.4/8 } accept; add rule"))).hasMessageContaining("not an IPv4");
         assertThatThrownBy(() -> EgressPolicy.of(List.of(), List.of("300.1.1.1"))).hasMessageContaining("not an IPv4");
+        EgressPolicy p = EgressPolicy.of(List.of("192.168.0.0/16", "10.0.0.0/8"), List.of("192.168.5.0/24"));
+        assertThat(p.permits("9.9.9.9")).isTrue();
+        assertThat(p.permits("192.168.1.1")).isTrue();
+        assertThat(p.permits("192.168.5.1")).as("denied wins").isFalse();
+        assertThat(p.permits("10.213.0.2")).as("sandboxes stay closed inside an allowed range").isFalse();
+        assertThat(p.permits("172.16.0.1")).isFalse();
+        assertThat(EgressPolicy.DEFAULT.permits("100.64.0.1")).isFalse();
+        assertThat(EgressPolicy.DEFAULT.permits("169.254.169.254")).isFalse();
     }
 
     @Test
