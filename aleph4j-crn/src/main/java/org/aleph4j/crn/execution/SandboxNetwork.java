@@ -18,17 +18,35 @@ import org.slf4j.LoggerFactory;
  * loopback up, no IPv6 addresses. The namespace name doubles as the host-wide allocation lock of the
  * /30 (creating it fails when another node holds the slot).
  *
- * <p>Without iptables the host side is protected by policy routing: packets arriving from the veth are
+ * <p>With nftables (preferred) the table {@code inet aleph4j} filters every {@code a4j*} veth: toward
+ * the host only the replies to the CRN's proxy connections (TCP from port 8080, conntrack-established)
+ * get in, whatever address they target, so none of the node's addresses or services is reachable;
+ * forwarded traffic is dropped unless the veth has its own chain {@code x_<veth>} (internet
+ * executions only), which checks the source address and applies the {@link EgressPolicy}. The table
+ * {@code ip aleph4j_nat} masquerades the sandboxes' range. Both tables are created once per host and
+ * a veth's chain is removed with it.
+ *
+ * <p>Without nftables the host side is protected by policy routing: packets arriving from the veth are
  * only delivered locally when they are TCP from port 8080 to the node's ephemeral ports (replies to
  * the CRN's proxy connections); everything else is prohibited. This needs the {@code local} lookup
- * rule moved after our rules (pref 0 → 1000), done once per host.
+ * rule moved after our rules (pref 0 → 1000). Internet then needs iptables for the MASQUERADE rule.
+ *
+ * <p>Host-wide changes (ip_forward, the local rule, the tables) are recorded by {@link HostNetworkState}
+ * and undone by {@link #close()} of the last node on the host.
  */
-final class SandboxNetwork {
+final class SandboxNetwork implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SandboxNetwork.class);
     static final int SLOTS = 16384;
     static final int PROGRAM_PORT = 8080;
+    static final String SANDBOX_RANGE = "10.213.0.0/16";
+    static final String FILTER_TABLE = "aleph4j";
+    static final String NAT_TABLE = "aleph4j_nat";
+    static final Path DEFAULT_STATE_DIR = Path.of("/run/aleph4j-sandbox");
+    private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+    private static final java.util.regex.Pattern HOST_IF = java.util.regex.Pattern.compile("a4j\\d{1,5}h");
     private static final int PREF_ALLOW = 500;
     private static final int PREF_BLOCK = 501;
+    private static final int PREF_LAST = PREF_BLOCK + 4;
 
     /** One execution's namespace and addresses. */
     record Lease(int slot, String netns, String hostIf, String hostIp, String programIp, boolean internet) {
@@ -42,11 +60,28 @@ final class SandboxNetwork {
 
     private final String ip;
     private final String iptables;
+    private final String nft;
+    private final EgressPolicy policy;
+    private final HostNetworkState hostState;
     private final String ephemeralPorts;
+    private volatile boolean nftReady;
+    private volatile boolean joined;
+    private volatile boolean everJoined;
 
     SandboxNetwork(String ip, String iptables) {
+        this(ip, iptables, which("nft"), EgressPolicy.DEFAULT, DEFAULT_STATE_DIR);
+    }
+
+    /**
+     * @param nft      the nft tool, or null to use policy routing (and iptables for NAT)
+     * @param stateDir where the host-wide settings and their holders are recorded (host-wide: /run/aleph4j-sandbox)
+     */
+    SandboxNetwork(String ip, String iptables, String nft, EgressPolicy policy, Path stateDir) {
         this.ip = ip;
         this.iptables = iptables;
+        this.nft = nft;
+        this.policy = policy;
+        this.hostState = new HostNetworkState(stateDir);
         String range = "32768-60999";
         try {
             String[] r = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).strip().split("\\s+");
@@ -57,18 +92,138 @@ final class SandboxNetwork {
         this.ephemeralPorts = range;
     }
 
-    /** Whether programs can get outbound internet (a NAT tool exists). */
+    /** Whether programs can get outbound internet (nftables, or iptables for NAT). */
     boolean natAvailable() {
-        return iptables != null;
+        return (joined ? nftReady : nft != null) || iptables != null;
     }
 
-    /** Moves the local lookup rule after the sandbox rules (idempotent). */
+    /** Whether the nftables filter is in use (after {@link #prepareHost}). */
+    boolean usesNft() {
+        return nftReady;
+    }
+
+    /**
+     * Records the host's settings (first node on the host only) and installs the host-wide part: the
+     * nft tables, or the moved local lookup rule without nft. Idempotent.
+     */
     void prepareHost() {
+        hostState.join(this::currentHostSettings, original -> {
+            boolean ready = false;
+            if (nft != null) {
+                try {
+                    ensureTables();
+                    ready = true;
+                } catch (CrnException e) {
+                    log.warn("nftables unusable, falling back to policy routing: {}", e.getMessage());
+                }
+            }
+            nftReady = ready;
+            if (!ready) moveLocalRule();
+            joined = true;
+            everJoined = true;
+        });
+    }
+
+    private HostNetworkState.Original currentHostSettings() {
         String rules = run(List.of(ip, "rule", "show"), null, false);
-        if (!rules.contains("1000:\tfrom all lookup local")) run(List.of(ip, "rule", "add", "pref", "1000", "lookup", "local"), null, true);
-        if (rules.lines().anyMatch(l -> l.startsWith("0:") && l.contains("lookup local"))) {
-            run(List.of(ip, "rule", "del", "pref", "0", "lookup", "local"), null, false);
+        String fwd;
+        try {
+            fwd = Files.readString(IP_FORWARD).strip();
+        } catch (IOException e) {
+            fwd = "0";
         }
+        boolean filter = nft != null && exitCode(List.of(nft, "list", "table", "inet", FILTER_TABLE)) == 0;
+        boolean nat = nft != null && exitCode(List.of(nft, "list", "table", "ip", NAT_TABLE)) == 0;
+        return new HostNetworkState.Original(fwd, localRuleAt(rules, 0), localRuleAt(rules, 1000), filter, nat);
+    }
+
+    private static boolean localRuleAt(String rules, int pref) {
+        return rules.lines().anyMatch(l -> l.startsWith(pref + ":") && l.strip().endsWith("lookup local"));
+    }
+
+    private void moveLocalRule() {
+        String rules = run(List.of(ip, "rule", "show"), null, false);
+        if (!localRuleAt(rules, 1000)) run(List.of(ip, "rule", "add", "pref", "1000", "lookup", "local"), null, true);
+        if (localRuleAt(rules, 0)) run(List.of(ip, "rule", "del", "pref", "0", "lookup", "local"), null, false);
+    }
+
+    /** Creates the two tables when absent (the caller holds the host lock, so two nodes do not both add rules). */
+    private void ensureTables() {
+        String t = "inet " + FILTER_TABLE;
+        if (exitCode(List.of(nft, "list", "table", "inet", FILTER_TABLE)) != 0) {
+            String s = String.join("\n",
+                    "add table " + t,
+                    "add map " + t + " egress { type ifname : verdict; }",
+                    "add chain " + t + " input { type filter hook input priority filter; policy accept; }",
+                    "add chain " + t + " forward { type filter hook forward priority filter; policy accept; }",
+                    "add chain " + t + " to_host",
+                    "add chain " + t + " from_sandbox",
+                    "add chain " + t + " to_sandbox",
+                    // a veth is filtered from the moment it exists: the wildcard, not a per-veth element
+                    "add rule " + t + " input iifname \"a4j*\" jump to_host",
+                    "add rule " + t + " to_host meta nfproto ipv4 tcp sport " + PROGRAM_PORT + " ct state established accept",
+                    "add rule " + t + " to_host meta nfproto ipv4 meta l4proto icmp ct state related accept",
+                    "add rule " + t + " to_host drop",
+                    "add rule " + t + " forward iifname \"a4j*\" jump from_sandbox",
+                    "add rule " + t + " forward oifname \"a4j*\" jump to_sandbox",
+                    "add rule " + t + " from_sandbox meta nfproto != ipv4 drop",
+                    "add rule " + t + " from_sandbox fib daddr type != unicast drop",
+                    "add rule " + t + " from_sandbox ip daddr { " + String.join(", ", EgressPolicy.ALWAYS_DENIED) + " } drop",
+                    "add rule " + t + " from_sandbox iifname vmap @egress",
+                    "add rule " + t + " from_sandbox drop",
+                    // nobody outside opens connections into a sandbox; the node's proxy connects from the host itself
+                    "add rule " + t + " to_sandbox ct state established,related accept",
+                    "add rule " + t + " to_sandbox drop") + "\n";
+            run(List.of(nft, "-f", "-"), s, true);
+        }
+        if (exitCode(List.of(nft, "list", "table", "ip", NAT_TABLE)) != 0) {
+            String n = "ip " + NAT_TABLE;
+            run(List.of(nft, "-f", "-"), "add table " + n + "\n"
+                    + "add chain " + n + " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+                    + "add rule " + n + " postrouting ip saddr " + SANDBOX_RANGE + " ip daddr != " + SANDBOX_RANGE + " masquerade\n", true);
+        }
+    }
+
+    /**
+     * Undoes the host-wide changes when this is the last node on the host using them and no sandbox
+     * namespace is left; otherwise only unregisters. Returns whether the host was restored.
+     */
+    boolean restoreHost() {
+        // may be called again: the last node retries once the remaining sandboxes are gone
+        if (!everJoined) return false;
+        joined = false;
+        return hostState.leave(SandboxNetwork::sandboxesLeft, this::restore);
+    }
+
+    @Override
+    public void close() {
+        restoreHost();
+    }
+
+    private static boolean sandboxesLeft() {
+        try (var s = Files.list(Path.of("/run/netns"))) {
+            return s.anyMatch(p -> p.getFileName().toString().matches("a4j-\\d+"));
+        } catch (IOException e) {
+            return false; // no /run/netns: no namespace at all
+        }
+    }
+
+    private void restore(HostNetworkState.Original o) {
+        String fwd;
+        try {
+            fwd = Files.readString(IP_FORWARD).strip();
+            if (!fwd.equals(o.ipForward())) Files.writeString(IP_FORWARD, o.ipForward());
+        } catch (IOException e) {
+            log.warn("cannot restore net.ipv4.ip_forward={}: {}", o.ipForward(), e.toString());
+        }
+        String rules = run(List.of(ip, "rule", "show"), null, false);
+        if (o.localRulePref0() && !localRuleAt(rules, 0)) run(List.of(ip, "rule", "add", "pref", "0", "lookup", "local"), null, false);
+        if (!o.localRulePref1000() && localRuleAt(rules, 1000)) run(List.of(ip, "rule", "del", "pref", "1000", "lookup", "local"), null, false);
+        if (nft != null) {
+            if (!o.filterTableExisted()) exitCode(List.of(nft, "delete", "table", "inet", FILTER_TABLE));
+            if (!o.natTableExisted()) exitCode(List.of(nft, "delete", "table", "ip", NAT_TABLE));
+        }
+        log.info("sandbox network: host settings restored (ip_forward={})", o.ipForward());
     }
 
     /**
@@ -106,16 +261,7 @@ final class SandboxNetwork {
         host.append("link add ").append(l.hostIf()).append(" type veth peer name eth0 netns ").append(l.netns()).append('\n');
         host.append("link set dev ").append(l.hostIf()).append(" addrgenmode none\n");
         host.append("addr add ").append(l.hostIp()).append("/30 dev ").append(l.hostIf()).append('\n');
-        host.append("rule add pref ").append(PREF_ALLOW).append(" iif ").append(l.hostIf()).append(" ipproto tcp sport ")
-                .append(PROGRAM_PORT).append(" dport ").append(ephemeralPorts).append(" lookup local\n");
-        if (l.internet()) {
-            // forwarded traffic only: no local delivery (the host's services), no other sandboxes
-            host.append("rule add pref ").append(PREF_BLOCK).append(" iif ").append(l.hostIf()).append(" to 10.213.0.0/16 prohibit\n");
-            host.append("rule add pref ").append(PREF_BLOCK + 1).append(" iif ").append(l.hostIf()).append(" lookup main\n");
-            host.append("rule add pref ").append(PREF_BLOCK + 2).append(" iif ").append(l.hostIf()).append(" prohibit\n");
-        } else {
-            host.append("rule add pref ").append(PREF_BLOCK).append(" iif ").append(l.hostIf()).append(" prohibit\n");
-        }
+        if (!nftReady) policyRules(host, l);
         host.append("link set dev ").append(l.hostIf()).append(" up\n");
         run(List.of(ip, "-batch", "-"), host.toString(), true);
         StringBuilder inside = new StringBuilder();
@@ -125,13 +271,11 @@ final class SandboxNetwork {
         inside.append("link set dev eth0 up\n");
         if (l.internet()) inside.append("route add default via ").append(l.hostIp()).append('\n');
         run(List.of(ip, "-n", l.netns(), "-batch", "-"), inside.toString(), true);
-        if (l.internet()) {
-            try {
-                Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
-            } catch (IOException e) {
-                log.warn("cannot enable ip forwarding: {}", e.toString());
-            }
-            List<String> rule = List.of("-t", "nat", "POSTROUTING", "-s", "10.213.0.0/16", "!", "-d", "10.213.0.0/16", "-j", "MASQUERADE");
+        if (!l.internet()) return;
+        if (nftReady) {
+            run(List.of(nft, "-f", "-"), egressChain(l), true);
+        } else {
+            List<String> rule = List.of("-t", "nat", "POSTROUTING", "-s", SANDBOX_RANGE, "!", "-d", SANDBOX_RANGE, "-j", "MASQUERADE");
             List<String> check = new ArrayList<>(List.of(iptables, "-t", "nat", "-C"));
             check.addAll(rule.subList(2, rule.size()));
             if (exitCode(check) != 0) {
@@ -140,17 +284,106 @@ final class SandboxNetwork {
                 run(add, null, true);
             }
         }
+        try {
+            Files.writeString(IP_FORWARD, "1");
+        } catch (IOException e) {
+            log.warn("cannot enable ip forwarding: {}", e.toString());
+        }
+    }
+
+    /** The veth's forwarding chain: its own source address only, then the egress policy; referenced from the egress map. */
+    String egressChain(Lease l) {
+        String t = "inet " + FILTER_TABLE;
+        String c = chainOf(l.hostIf());
+        StringBuilder s = new StringBuilder();
+        // flushed: a chain left by a crashed node for the same veth must not keep its old rules in front
+        s.append("add chain ").append(t).append(' ').append(c).append('\n');
+        s.append("flush chain ").append(t).append(' ').append(c).append('\n');
+        s.append("add rule ").append(t).append(' ').append(c).append(" ip saddr != ").append(l.programIp()).append(" drop\n");
+        if (!policy.denied().isEmpty()) {
+            s.append("add rule ").append(t).append(' ').append(c).append(" ip daddr { ").append(String.join(", ", policy.denied()))
+                    .append(" } drop\n");
+        }
+        if (!policy.allowed().isEmpty()) {
+            s.append("add rule ").append(t).append(' ').append(c).append(" ip daddr { ").append(String.join(", ", policy.allowed()))
+                    .append(" } accept\n");
+        }
+        s.append("add rule ").append(t).append(' ').append(c).append(" ip daddr { ").append(String.join(", ", EgressPolicy.PRIVATE))
+                .append(" } drop\n");
+        s.append("add rule ").append(t).append(' ').append(c).append(" accept\n");
+        s.append("add element ").append(t).append(" egress { \"").append(l.hostIf()).append("\" : jump ").append(c).append(" }\n");
+        return s.toString();
+    }
+
+    private static String chainOf(String hostIf) {
+        return "x_" + hostIf;
+    }
+
+    /** Policy routing without nft: replies to the proxy may be delivered locally; internet traffic is routed, minus the denied ranges. */
+    private void policyRules(StringBuilder host, Lease l) {
+        String iif = " iif " + l.hostIf();
+        host.append("rule add pref ").append(PREF_ALLOW).append(iif).append(" ipproto tcp sport ")
+                .append(PROGRAM_PORT).append(" dport ").append(ephemeralPorts).append(" lookup local\n");
+        if (l.internet()) {
+            // forwarded traffic only: no local delivery (the host's services), none of the node's addresses
+            // (routed out of an interface otherwise), no other sandboxes, metadata or unallowed private range
+            List<String> never = new ArrayList<>(EgressPolicy.ALWAYS_DENIED);
+            never.addAll(policy.denied());
+            never.addAll(hostAddresses());
+            for (String c : never) host.append("rule add pref ").append(PREF_BLOCK).append(iif).append(" to ").append(c).append(" prohibit\n");
+            for (String c : policy.allowed()) host.append("rule add pref ").append(PREF_BLOCK + 1).append(iif).append(" to ").append(c).append(" lookup main\n");
+            for (String c : EgressPolicy.PRIVATE) host.append("rule add pref ").append(PREF_BLOCK + 2).append(iif).append(" to ").append(c).append(" prohibit\n");
+            host.append("rule add pref ").append(PREF_BLOCK + 3).append(iif).append(" lookup main\n");
+            host.append("rule add pref ").append(PREF_LAST).append(iif).append(" prohibit\n");
+        } else {
+            host.append("rule add pref ").append(PREF_BLOCK).append(iif).append(" prohibit\n");
+        }
+    }
+
+    /** The IPv4 addresses on the host's interfaces now, as /32 ranges. */
+    private List<String> hostAddresses() {
+        List<String> out = new ArrayList<>();
+        for (String line : run(List.of(ip, "-o", "-4", "addr", "show"), null, false).lines().toList()) {
+            String[] f = line.strip().split("\\s+");
+            for (int i = 0; i + 1 < f.length; i++) {
+                if (f[i].equals("inet")) {
+                    try {
+                        out.add(EgressPolicy.ipv4Cidr(f[i + 1].replaceFirst("/\\d+$", "")));
+                    } catch (IllegalArgumentException ignored) {
+                        // not an address
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** Deletes the rules, the veth pair and the namespace of a lease (each step tolerates what is already gone). */
     void free(String netns, String hostIf) {
-        for (int pref : new int[] {PREF_ALLOW, PREF_BLOCK, PREF_BLOCK + 1, PREF_BLOCK + 2}) {
-            for (int i = 0; i < 4 && exitCode(List.of(ip, "rule", "del", "pref", Integer.toString(pref), "iif", hostIf)) == 0; i++) {
-                // a rule per call: loop until none is left
-            }
+        if (!HOST_IF.matcher(hostIf).matches() || !netns.matches("a4j-\\d{1,5}")) {
+            log.warn("not a sandbox network: {} {}", netns, hostIf);
+            return;
         }
         if (Files.exists(Path.of("/sys/class/net", hostIf))) exitCode(List.of(ip, "link", "del", hostIf));
         if (Files.exists(Path.of("/run/netns", netns))) exitCode(List.of(ip, "netns", "del", netns));
+        for (int pref = PREF_ALLOW; pref <= PREF_LAST; pref++) {
+            for (int i = 0; i < 64 && exitCode(List.of(ip, "rule", "del", "pref", Integer.toString(pref), "iif", hostIf)) == 0; i++) {
+                // a rule per call: loop until none is left
+            }
+        }
+        if (nft != null) {
+            // the map element first: a referenced chain cannot be deleted
+            exitCode(List.of(nft, "delete", "element", "inet", FILTER_TABLE, "egress", "{ \"" + hostIf + "\" }"));
+            exitCode(List.of(nft, "delete", "chain", "inet", FILTER_TABLE, chainOf(hostIf)));
+        }
+    }
+
+    static String which(String tool) {
+        for (String d : List.of("/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin")) {
+            Path p = Path.of(d, tool);
+            if (Files.isExecutable(p)) return p.toString();
+        }
+        return null;
     }
 
     int exitCode(List<String> cmd) {
