@@ -13,10 +13,11 @@ import java.util.Set;
  * @param oracleAddresses              addresses whose {@code balances-update} POSTs set balances
  * @param pricingOwner                 owner of the {@code pricing} aggregate
  * @param maxFileBytes                 size limit of authenticated uploads (with a STORE message)
- * @param maxUnauthenticatedFileBytes  size limit of uploads without a message (and of add_json)
+ * @param maxUnauthenticatedFileBytes  size limit of uploads without a message (add_json has its own, smaller one)
+ * @param limits                       caps against abuse: page size, websocket subscribers and queues, anonymous uploads
  */
 public record CcnConfig(Path dataDir, String host, int port, String jdbcUrl, Set<String> oracleAddresses,
-                        String pricingOwner, long maxFileBytes, long maxUnauthenticatedFileBytes) {
+                        String pricingOwner, long maxFileBytes, long maxUnauthenticatedFileBytes, CcnLimits limits) {
     public static final String UPSTREAM_PRICING_OWNER = "0xFba561a84A537fCaa567bb7A2257e7142701ae2A";
     public static final long MIB = 1024L * 1024L;
 
@@ -27,34 +28,44 @@ public record CcnConfig(Path dataDir, String host, int port, String jdbcUrl, Set
         pricingOwner = pricingOwner == null ? UPSTREAM_PRICING_OWNER : pricingOwner;
         if (maxFileBytes <= 0) maxFileBytes = 100 * MIB;
         if (maxUnauthenticatedFileBytes <= 0) maxUnauthenticatedFileBytes = 25 * MIB;
+        if (limits == null) limits = CcnLimits.defaults();
+    }
+
+    public CcnConfig(Path dataDir, String host, int port, String jdbcUrl, Set<String> oracleAddresses,
+                     String pricingOwner, long maxFileBytes, long maxUnauthenticatedFileBytes) {
+        this(dataDir, host, port, jdbcUrl, oracleAddresses, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes, null);
     }
 
     /** SQLite under {@code dataDir}, 127.0.0.1 on a free port, no oracle, upstream's pricing owner and size limits. */
     public static CcnConfig defaults(Path dataDir) {
-        return new CcnConfig(dataDir, "127.0.0.1", 0, null, Set.of(), UPSTREAM_PRICING_OWNER, 100 * MIB, 25 * MIB);
+        return new CcnConfig(dataDir, "127.0.0.1", 0, null, Set.of(), UPSTREAM_PRICING_OWNER, 100 * MIB, 25 * MIB, CcnLimits.defaults());
     }
 
     public CcnConfig withPort(int p) {
-        return new CcnConfig(dataDir, host, p, jdbcUrl, oracleAddresses, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes);
+        return new CcnConfig(dataDir, host, p, jdbcUrl, oracleAddresses, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes, limits);
     }
 
     public CcnConfig withHost(String h) {
-        return new CcnConfig(dataDir, h, port, jdbcUrl, oracleAddresses, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes);
+        return new CcnConfig(dataDir, h, port, jdbcUrl, oracleAddresses, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes, limits);
     }
 
     public CcnConfig withJdbcUrl(String url) {
-        return new CcnConfig(dataDir, host, port, url, oracleAddresses, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes);
+        return new CcnConfig(dataDir, host, port, url, oracleAddresses, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes, limits);
     }
 
     public CcnConfig withOracleAddresses(Set<String> oracles) {
-        return new CcnConfig(dataDir, host, port, jdbcUrl, oracles, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes);
+        return new CcnConfig(dataDir, host, port, jdbcUrl, oracles, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes, limits);
     }
 
     public CcnConfig withPricingOwner(String owner) {
-        return new CcnConfig(dataDir, host, port, jdbcUrl, oracleAddresses, owner, maxFileBytes, maxUnauthenticatedFileBytes);
+        return new CcnConfig(dataDir, host, port, jdbcUrl, oracleAddresses, owner, maxFileBytes, maxUnauthenticatedFileBytes, limits);
     }
 
     public CcnConfig withFileLimits(long authenticated, long unauthenticated) {
-        return new CcnConfig(dataDir, host, port, jdbcUrl, oracleAddresses, pricingOwner, authenticated, unauthenticated);
+        return new CcnConfig(dataDir, host, port, jdbcUrl, oracleAddresses, pricingOwner, authenticated, unauthenticated, limits);
+    }
+
+    public CcnConfig withLimits(CcnLimits l) {
+        return new CcnConfig(dataDir, host, port, jdbcUrl, oracleAddresses, pricingOwner, maxFileBytes, maxUnauthenticatedFileBytes, l);
     }
 }

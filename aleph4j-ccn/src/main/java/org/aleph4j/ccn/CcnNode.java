@@ -50,8 +50,11 @@ public final class CcnNode implements AutoCloseable {
             db = Database.open(config.jdbcUrl(), config.dataDir());
             MessageStore store = new MessageStore();
             meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            stream = new MessageStream();
+            CcnLimits limits = config.limits();
+            stream = new MessageStream(new MessageStream.Limits(limits.maxSubscribers(), limits.maxSubscribersPerAddress(),
+                    limits.maxStreamHistory(), limits.streamQueueFrames(), limits.streamQueueChars()), InstantSource.system());
             meters.gauge("ccn_stream_subscribers", stream, MessageStream::subscriberCount);
+            meters.more().counter("ccn_stream_slow_disconnects_total", java.util.List.of(), stream, MessageStream::slowDisconnects);
             Pipeline pipeline = new Pipeline(store, files, config.oracleAddresses(), config.pricingOwner());
             processor = new Processor(db, store, pipeline, files, stream, InstantSource.system(), meters);
             MessageValidator validator = new MessageValidator(SignatureVerifier.best());

@@ -539,10 +539,16 @@ abstract class CcnContractTest {
         String addresses = String.join(",", accounts.stream().map(EthAccount::address).toList());
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() ->
                 get(url(), "/api/v0/messages.json?pagination=1&addresses=" + addresses).json().path("pagination_total").asInt() == sent.size());
-        JsonNode all = get(url(), "/api/v0/messages.json?pagination=0&addresses=" + addresses).json();
+        // pages of the largest size, oldest first, list every message once
         Set<String> listed = new HashSet<>();
-        for (JsonNode m : all.path("messages")) listed.add(m.path("item_hash").asText());
-        assertThat(all.path("messages").size()).isEqualTo(sent.size());
+        int count = 0;
+        for (int page = 1; ; page++) {
+            JsonNode p = get(url(), "/api/v0/messages.json?pagination=0&sortOrder=1&page=" + page + "&addresses=" + addresses).json();
+            for (JsonNode m : p.path("messages")) listed.add(m.path("item_hash").asText());
+            count += p.path("messages").size();
+            if (p.path("messages").size() < p.path("pagination_per_page").asInt()) break;
+        }
+        assertThat(count).isEqualTo(sent.size());
         assertThat(listed).isEqualTo(sent);
         System.out.printf("concurrency: %d messages from %d clients in 10 s%n", sent.size(), clients);
     }

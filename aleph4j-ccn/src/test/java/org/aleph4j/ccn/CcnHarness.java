@@ -123,8 +123,14 @@ final class CcnHarness {
 
     /** A PROGRAM with tier-1 resources (1 compute unit) on the default runtime. */
     static AlephMessage program(EthAccount a, String codeRef, boolean persistent, boolean allowAmend, String replaces) throws Exception {
+        return program(a, codeRef, persistent, allowAmend, replaces, now());
+    }
+
+    /** As above, dated {@code time} (content and envelope) by its sender. */
+    static AlephMessage program(EthAccount a, String codeRef, boolean persistent, boolean allowAmend, String replaces,
+                                double time) throws Exception {
         // a name per message keeps two programs built in the same millisecond distinct
-        String json = "{\"address\":\"" + a.address() + "\",\"time\":" + now() + ",\"allow_amend\":" + allowAmend
+        String json = "{\"address\":\"" + a.address() + "\",\"time\":" + time + ",\"allow_amend\":" + allowAmend
                 + ",\"metadata\":{\"name\":\"" + UUID.randomUUID() + "\"}"
                 + ",\"environment\":{},\"resources\":{\"vcpus\":1,\"memory\":128,\"seconds\":30},"
                 + "\"payment\":{\"chain\":\"ETH\",\"type\":\"hold\"},\"volumes\":[],"
@@ -132,7 +138,7 @@ final class CcnHarness {
                 + "\"type\":\"vm-function\",\"code\":{\"encoding\":\"zip\",\"entrypoint\":\"main:app\",\"ref\":\"" + codeRef
                 + "\",\"use_latest\":true},\"runtime\":{\"ref\":\"" + DefaultRuntime.ref() + "\",\"use_latest\":true,\"comment\":\"\"},"
                 + "\"on\":{\"http\":true,\"persistent\":" + persistent + "}}";
-        return sign(a, MessageType.PROGRAM, Contents.parse(MessageType.PROGRAM, json));
+        return MessageBuilder.build(a, MessageType.PROGRAM, Contents.parse(MessageType.PROGRAM, json), "TEST", time);
     }
 
     /** POST /api/v0/storage/add_file with a metadata part (when {@code store} is not null) and a file part. */

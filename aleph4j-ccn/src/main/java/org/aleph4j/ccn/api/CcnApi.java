@@ -15,6 +15,7 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -24,8 +25,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import org.aleph4j.ccn.CcnConfig;
+import org.aleph4j.ccn.CcnLimits;
+import org.aleph4j.ccn.admission.AddressKey;
+import org.aleph4j.ccn.admission.RateLimiter;
 import org.aleph4j.ccn.balance.Cost;
 import org.aleph4j.ccn.balance.CostCalculator;
 import org.aleph4j.ccn.files.FileStore;
@@ -60,6 +67,13 @@ public final class CcnApi {
     static final Duration SYNC_WAIT = Duration.ofSeconds(30);
     private static final long MAX_METADATA_BYTES = 1024 * 1024;
     private static final Set<String> STATUSES = Set.of("pending", "processed", "rejected", "forgotten", "removing", "removed");
+    /** Bodies above this size (or of unknown length) count against {@link CcnLimits#maxConcurrentLargeBodies}. */
+    static final long LARGE_BODY_BYTES = 64 * 1024;
+    /** How long a large-body request may wait for a slot before it is answered 429. */
+    private static final long LARGE_BODY_WAIT_MS = 2_000;
+    /** add_json stores what upstream hashes: compact JSON with sorted keys. */
+    private static final com.fasterxml.jackson.databind.ObjectMapper SORTED = Json.MAPPER.copy()
+            .configure(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
     private final CcnConfig config;
     private final Database db;
@@ -71,9 +85,26 @@ public final class CcnApi {
     private final MessageValidator validator;
     private final PrometheusMeterRegistry meters;
     private final Map<String, MessageStream.Subscription> sockets = new ConcurrentHashMap<>();
+    private final CcnLimits limits;
+    private final InstantSource clock;
+    private final RateLimiter anonymousUploads;
+    private final Semaphore largeBodies;
+    /** Serialises the check-and-commit of anonymous files so that concurrent uploads cannot overshoot the bound. */
+    private final ReentrantLock anonymousStore = new ReentrantLock();
 
     public CcnApi(CcnConfig config, Database db, MessageStore store, FileStore files, Pipeline pipeline, Processor processor,
                   MessageStream stream, MessageValidator validator, PrometheusMeterRegistry meters) {
+        this(config, db, store, files, pipeline, processor, stream, validator, meters, InstantSource.system(), System::nanoTime);
+    }
+
+    /** With injected wall-clock time and a monotonic nanosecond ticker (for rate limits). */
+    public CcnApi(CcnConfig config, Database db, MessageStore store, FileStore files, Pipeline pipeline, Processor processor,
+                  MessageStream stream, MessageValidator validator, PrometheusMeterRegistry meters, InstantSource clock,
+                  LongSupplier nanos) {
+        this.limits = config.limits();
+        this.clock = clock;
+        this.anonymousUploads = new RateLimiter(limits.anonymousUploadsPerMinute(), nanos);
+        this.largeBodies = new Semaphore(limits.maxConcurrentLargeBodies());
         this.config = config;
         this.db = db;
         this.store = store;
@@ -91,15 +122,15 @@ public final class CcnApi {
         // inline item_content is capped at 200 000 characters; JSON escaping can double it
         cfg.http.maxRequestSize = 2L * 1024 * 1024;
         var r = cfg.routes;
-        r.post("/api/v0/messages", this::postMessage);
+        r.post("/api/v0/messages", largeBody(this::postMessage));
         r.get("/api/v0/messages.json", ctx -> listMessages(ctx, null));
         r.get("/api/v0/messages/page/{page}", ctx -> listMessages(ctx, stripJson(ctx.pathParam("page"))));
         r.get("/api/v0/messages/{hash}", this::getMessage);
         r.get("/api/v0/messages/{hash}/status", this::getStatus);
         r.get("/api/v0/messages/{hash}/content", this::getContent);
         r.get("/api/v0/aggregates/{address}", this::getAggregates);
-        r.post("/api/v0/storage/add_file", this::addFile);
-        r.post("/api/v0/storage/add_json", this::addJson);
+        r.post("/api/v0/storage/add_file", largeBody(this::addFile));
+        r.post("/api/v0/storage/add_json", largeBody(this::addJson));
         r.get("/api/v0/storage/raw/{hash}", ctx -> raw(ctx, false));
         r.head("/api/v0/storage/raw/{hash}", ctx -> raw(ctx, true));
         r.get("/api/v0/addresses/{address}/balance", this::balance);
@@ -108,7 +139,10 @@ public final class CcnApi {
         r.get("/api/v0/version", ctx -> json(ctx, 200, Map.of("version", "aleph4j-ccn 0.1.0")));
         r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(meters.scrape()));
         r.ws("/api/ws0/messages", this::websocket);
-        r.exception(ApiException.class, (e, ctx) -> error(ctx, e.status(), e.errorCode(), e.getMessage(), e.details()));
+        r.exception(ApiException.class, (e, ctx) -> {
+            if (e.retryAfterSeconds() > 0) ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
+            error(ctx, e.status(), e.errorCode(), e.getMessage(), e.details());
+        });
         r.exception(MessageException.class, (e, ctx) -> error(ctx, 422, e.code().code(), e.getMessage(), e.details()));
         r.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), -1, e.getMessage(), Map.of()));
         r.exception(Exception.class, (e, ctx) -> {
@@ -118,6 +152,65 @@ public final class CcnApi {
     }
 
     // ---- helpers
+
+    /**
+     * Runs {@code h} holding one of the {@link CcnLimits#maxConcurrentLargeBodies} slots when the request body is
+     * large or of unknown length, so that many clients cannot make the node read (and buffer) many bodies at once.
+     */
+    private io.javalin.http.Handler largeBody(io.javalin.http.Handler h) {
+        return ctx -> {
+            long declared = ctx.req().getContentLengthLong();
+            if (declared >= 0 && declared <= LARGE_BODY_BYTES) {
+                h.handle(ctx);
+                return;
+            }
+            if (!largeBodies.tryAcquire(LARGE_BODY_WAIT_MS, TimeUnit.MILLISECONDS)) {
+                throw ApiException.tooManyRequests("too many large requests at once; try again shortly",
+                        Map.of("max_concurrent", limits.maxConcurrentLargeBodies()), 1);
+            }
+            try {
+                h.handle(ctx);
+            } finally {
+                largeBodies.release();
+            }
+        };
+    }
+
+    /** Charges one anonymous upload to the client's address; 429 with Retry-After past the rate. */
+    private void admitAnonymous(Context ctx) {
+        RateLimiter.Decision d = anonymousUploads.tryAcquire(AddressKey.ofLiteral(ctx.req().getRemoteAddr()));
+        if (!d.allowed()) {
+            throw ApiException.tooManyRequests("too many uploads without a STORE message from this address; "
+                    + "upload with a signed STORE or retry later", Map.of("per_minute", limits.anonymousUploadsPerMinute()),
+                    d.retryAfterSeconds());
+        }
+    }
+
+    /**
+     * Makes an anonymous file visible (24 h grace) unless that would take the files no STORE pins past
+     * {@link CcnLimits#maxAnonymousStoreBytes}; a file the node already has costs nothing.
+     */
+    private void commitAnonymous(FileStore.Staged staged) throws IOException {
+        anonymousStore.lock();
+        try {
+            if (!files.exists(staged.hash())) {
+                long used = db.jdbi().withHandle(store::unpinnedBytes);
+                long max = limits.maxAnonymousStoreBytes();
+                if (used + staged.size() > max) {
+                    double now = clock.millis() / 1000.0;
+                    double next = db.jdbi().withHandle(store::firstGraceEnd).orElse(now + 3600);
+                    long retry = (long) Math.min(86_400, Math.max(1, Math.ceil(next - now)));
+                    throw ApiException.tooManyRequests("the node's space for files without a STORE message is full; "
+                            + "upload with a signed STORE or retry later",
+                            Map.of("max_bytes", max, "used_bytes", used, "size", staged.size()), retry);
+                }
+            }
+            staged.commit();
+            processor.fileArrived(staged.hash(), staged.size());
+        } finally {
+            anonymousStore.unlock();
+        }
+    }
 
     private static void error(Context ctx, int status, int code, String message, Map<String, Object> details) {
         Map<String, Object> body = new LinkedHashMap<>();
@@ -328,7 +421,9 @@ public final class CcnApi {
     private void listMessages(Context ctx, String pathPage) {
         Map<String, List<String>> q = ctx.queryParamMap();
         MessageFilter f = filter(q);
-        int perPage = integer(q, 20, 0, 100_000, "pagination");
+        // upstream reads pagination=0 as "no limit"; here it (and anything larger) means the largest page
+        int requested = integer(q, 20, 0, Integer.MAX_VALUE, "pagination");
+        int perPage = requested == 0 || requested > limits.maxPageSize() ? limits.maxPageSize() : requested;
         int page = pathPage != null ? parsePage(pathPage) : integer(q, 1, 1, Integer.MAX_VALUE, "page");
         String sortBy = one(q, "sortBy", "sort_by");
         if (sortBy != null && !sortBy.equals("time") && !sortBy.equals("tx-time")) {
@@ -414,9 +509,9 @@ public final class CcnApi {
         InputStream body = ctx.req().getInputStream();
         if (boundary == null) {
             // raw body: an unauthenticated upload
+            admitAnonymous(ctx);
             try (FileStore.Staged staged = stage(body, config.maxUnauthenticatedFileBytes())) {
-                staged.commit();
-                processor.fileArrived(staged.hash(), staged.size());
+                commitAnonymous(staged);
                 json(ctx, 200, Map.of("status", "success", "hash", staged.hash(), "size", staged.size()));
             }
             return;
@@ -432,14 +527,15 @@ public final class CcnApi {
                     if (meta.length > MAX_METADATA_BYTES) throw new ApiException(413, -1, "metadata part is too large", Map.of());
                     metadata = new String(meta, StandardCharsets.UTF_8);
                 } else if ("file".equals(part.name()) && staged == null) {
+                    // clients send metadata first; a file part without it is an anonymous upload
+                    if (metadata == null) admitAnonymous(ctx);
                     staged = stage(part.body(), metadata != null ? config.maxFileBytes() : hardLimit);
                 }
             }
             if (staged == null) throw new ApiException(422, 0, "the multipart body has no file part", Map.of());
             if (metadata == null) {
                 if (staged.size() > config.maxUnauthenticatedFileBytes()) throw tooLarge(config.maxUnauthenticatedFileBytes());
-                staged.commit();
-                processor.fileArrived(staged.hash(), staged.size());
+                commitAnonymous(staged);
                 json(ctx, 200, Map.of("status", "success", "hash", staged.hash(), "size", staged.size()));
                 return;
             }
@@ -510,18 +606,32 @@ public final class CcnApi {
     }
 
     private void addJson(Context ctx) throws IOException, MessageException {
+        try {
+            receiveJson(ctx);
+        } catch (ApiException e) {
+            if (e.status() == 413) drain(ctx, 2 * limits.maxJsonBytes());
+            throw e;
+        }
+    }
+
+    /** An anonymous JSON document: at most {@link CcnLimits#maxJsonBytes}, rate-limited, counted in the anonymous store. */
+    private void receiveJson(Context ctx) throws IOException, MessageException {
+        long max = limits.maxJsonBytes();
+        if (ctx.req().getContentLengthLong() > max) throw tooLarge(max);
+        admitAnonymous(ctx);
         byte[] bytes;
         try (InputStream in = ctx.req().getInputStream()) {
-            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, config.maxUnauthenticatedFileBytes() + 1));
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
         }
-        if (bytes.length > config.maxUnauthenticatedFileBytes()) throw tooLarge(config.maxUnauthenticatedFileBytes());
+        if (bytes.length > max) throw tooLarge(max);
         JsonNode tree = parseBody(new String(bytes, StandardCharsets.UTF_8));
+        bytes = null;
         // upstream re-serialises compactly with sorted keys and hashes those bytes
-        byte[] canonical = Json.MAPPER.copy().configure(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
-                .writeValueAsBytes(Json.MAPPER.treeToValue(tree, Object.class));
-        String hash = files.put(canonical);
-        processor.fileArrived(hash, canonical.length);
-        json(ctx, 200, Map.of("status", "success", "hash", hash));
+        byte[] canonical = SORTED.writeValueAsBytes(Json.MAPPER.treeToValue(tree, Object.class));
+        try (FileStore.Staged staged = files.stage(new java.io.ByteArrayInputStream(canonical), Long.MAX_VALUE)) {
+            commitAnonymous(staged);
+            json(ctx, 200, Map.of("status", "success", "hash", staged.hash()));
+        }
     }
 
     private void raw(Context ctx, boolean head) throws IOException {
@@ -653,7 +763,13 @@ public final class CcnApi {
                 return;
             }
             MessageFilter filter = f;
-            MessageStream.Subscription sub = stream.subscribe(filter, new MessageStream.Sink() {
+            Double from = since;
+            int latest = Math.min(history, limits.maxStreamHistory());
+            // history is read page by page by the subscriber's sender thread, never all at once
+            MessageStream.History source = from != null
+                    ? (after, limit) -> db.jdbi().withHandle(h -> store.historyPage(h, filter, from, after, limit))
+                    : (after, limit) -> after != null ? List.of() : db.jdbi().withHandle(h -> store.latest(h, filter, latest));
+            MessageStream.Sink sink = new MessageStream.Sink() {
                 @Override
                 public void send(String text) throws Exception {
                     Callback.Completable done = new Callback.Completable();
@@ -669,11 +785,22 @@ public final class CcnApi {
                         // already closed
                     }
                 }
-            });
+            };
+            MessageStream.Subscription sub;
+            try {
+                sub = stream.subscribe(filter, AddressKey.of(ctx.session.getRemoteSocketAddress()), sink, source);
+            } catch (MessageStream.RefusedException e) {
+                ctx.closeSession(MessageStream.TRY_AGAIN_LATER, e.getMessage());
+                return;
+            }
             sockets.put(ctx.sessionId(), sub);
+            if (!ctx.session.isOpen()) {
+                // gone while connecting: its slot must not outlive it
+                sockets.remove(ctx.sessionId());
+                sub.close();
+                return;
+            }
             ctx.enableAutomaticPings(30, TimeUnit.SECONDS);
-            List<MessageRow> past = db.jdbi().withHandle(h -> store.history(h, filter, since, history));
-            sub.catchUp(past);
         });
         ws.onClose(ctx -> {
             MessageStream.Subscription s = sockets.remove(ctx.sessionId());

@@ -44,7 +44,11 @@ import org.jdbi.v3.core.Handle;
  * local files, so the caller decides on threads and time.
  */
 public final class Pipeline {
-    /** On-demand programs created before this time are free (upstream's cutoff, reference §5.6). */
+    /**
+     * On-demand programs received before this time are free (upstream's cutoff, reference §5.6). Upstream compares
+     * the sender-chosen {@code content.time}, so anyone could back-date a program and run it for nothing; here the
+     * node's own reception time decides, which only an imported pre-cutoff log can predate.
+     */
     public static final double FREE_ON_DEMAND_BEFORE = 1_743_775_079.0;
     static final String BALANCES_UPDATE = "balances-update";
 
@@ -102,7 +106,7 @@ public final class Pipeline {
             case PostContent c -> post(h, p, c, now, fx);
             case AggregateContent c -> processed(p, c.keyName(), null, null, null, null, null);
             case StoreContent c -> store(h, p, c, fx);
-            case ProgramContent c -> program(h, p, c);
+            case ProgramContent c -> program(h, p, c, row.receptionTime());
             case InstanceContent c -> instance(h, p, c);
             case ForgetContent c -> forget(h, p, c, fx);
         };
@@ -287,7 +291,7 @@ public final class Pipeline {
         return refs;
     }
 
-    private Outcome program(Handle h, Parsed p, ProgramContent c) {
+    private Outcome program(Handle h, Parsed p, ProgramContent c, double receivedAt) {
         for (String ref : programRefs(c)) {
             if (!storeExists(h, ref)) return new Outcome.Retry(ErrorCode.VM_VOLUME_NOT_FOUND, "volume " + ref + " not found", ref);
         }
@@ -305,7 +309,7 @@ public final class Pipeline {
             }
         }
         Cost cost = CostCalculator.program(c, pricing(h), ref -> fileBytesOfRef(h, ref));
-        boolean free = !c.isPersistent() && c.time() < FREE_ON_DEMAND_BEFORE;
+        boolean free = !c.isPersistent() && receivedAt < FREE_ON_DEMAND_BEFORE;
         Cost held = !"hold".equals(c.paymentType()) ? null : free ? Cost.free(cost.product()) : cost;
         if (held != null) {
             // A replacement supersedes its target (persist/unpersist forget the target right after),

@@ -180,31 +180,44 @@ public final class MessageStore {
         return q;
     }
 
-    /** A page of matching messages; {@code perPage == 0} means no limit. */
+    /** A page of matching messages; {@code perPage} must be positive (the API caps it). */
     public Page query(Handle h, MessageFilter f, int perPage, int page, int sortOrder) {
+        if (perPage <= 0) throw new IllegalArgumentException("perPage must be positive");
         Where w = where(f, true);
         long total = bindAll(h.createQuery("SELECT COUNT(*) FROM messages" + w.sql()), w.args()).mapTo(Long.class).one();
         String order = sortOrder >= 0 ? " ORDER BY time ASC, seq ASC" : " ORDER BY time DESC, seq DESC";
-        String limit = perPage > 0 ? " LIMIT " + perPage + " OFFSET " + (long) perPage * (page - 1) : "";
+        String limit = " LIMIT " + perPage + " OFFSET " + (long) perPage * (page - 1);
         List<MessageRow> rows = bindAll(h.createQuery("SELECT " + COLS + " FROM messages" + w.sql() + order + limit), w.args())
                 .map(ROW).list();
         return new Page(rows, total);
     }
 
     /**
-     * Messages for a stream subscriber: processed (or removing) messages received or processed at or after
-     * {@code since}, oldest first. When {@code since} is null, the newest {@code limit} ones.
+     * One page of a stream subscriber's catch-up: processed (or removing) messages received or processed at or
+     * after {@code since}, oldest processing first, strictly after {@code after} (null: from the start).
      */
-    public List<MessageRow> history(Handle h, MessageFilter f, Double since, int limit) {
-        Where w = where(f, false);
-        if (since != null) {
-            List<Object> args = new ArrayList<>(w.args());
-            args.add(since);
-            args.add(since);
-            return bindAll(h.createQuery("SELECT " + COLS + " FROM messages" + w.sql()
-                    + " AND (reception_time >= ? OR processed_at >= ?) ORDER BY processed_at ASC, seq ASC"), args).map(ROW).list();
-        }
+    public List<MessageRow> historyPage(Handle h, MessageFilter f, double since, MessageRow after, int limit) {
         if (limit <= 0) return List.of();
+        Where w = where(f, false);
+        List<Object> args = new ArrayList<>(w.args());
+        StringBuilder sql = new StringBuilder("SELECT " + COLS + " FROM messages" + w.sql()
+                + " AND processed_at IS NOT NULL AND (reception_time >= ? OR processed_at >= ?)");
+        args.add(since);
+        args.add(since);
+        if (after != null && after.processedAt() != null) {
+            sql.append(" AND (processed_at > ? OR (processed_at = ? AND seq > ?))");
+            args.add(after.processedAt());
+            args.add(after.processedAt());
+            args.add(after.seq());
+        }
+        sql.append(" ORDER BY processed_at ASC, seq ASC LIMIT ").append(limit);
+        return bindAll(h.createQuery(sql.toString()), args).map(ROW).list();
+    }
+
+    /** The newest {@code limit} matching processed (or removing) messages, oldest first. */
+    public List<MessageRow> latest(Handle h, MessageFilter f, int limit) {
+        if (limit <= 0) return List.of();
+        Where w = where(f, false);
         List<MessageRow> rows = new ArrayList<>(bindAll(h.createQuery("SELECT " + COLS + " FROM messages" + w.sql()
                 + " ORDER BY processed_at DESC, seq DESC LIMIT " + limit), w.args()).map(ROW).list());
         java.util.Collections.reverse(rows);
@@ -265,6 +278,16 @@ public final class MessageStore {
             h.createUpdate("INSERT INTO files (hash, size, created, grace_until) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING")
                     .bind(0, hash).bind(1, size).bind(2, created).bind(3, graceUntil).execute();
         }
+    }
+
+    /** Total size of the files that no STORE pins yet (anonymous uploads in their grace period). */
+    public long unpinnedBytes(Handle h) {
+        return h.createQuery("SELECT COALESCE(SUM(size), 0) FROM files WHERE grace_until IS NOT NULL").mapTo(Long.class).one();
+    }
+
+    /** When the first grace period of an unpinned file ends, if any. */
+    public Optional<Double> firstGraceEnd(Handle h) {
+        return h.createQuery("SELECT MIN(grace_until) FROM files WHERE grace_until IS NOT NULL").mapTo(Double.class).findOne();
     }
 
     public Optional<Long> fileSize(Handle h, String hash) {

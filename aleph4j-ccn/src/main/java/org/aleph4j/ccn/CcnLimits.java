@@ -1,0 +1,90 @@
+package org.aleph4j.ccn;
+
+/**
+ * Caps that keep one client (or many) from exhausting a CCN's memory, threads, disk or database. Every
+ * component defaults when given as 0 or less; {@link #defaults()} has them all. docs/ccn.md lists them.
+ *
+ * @param maxPageSize               largest {@code pagination} of {@code messages.json}; {@code pagination=0} (upstream's
+ *                                  "no limit") and anything larger mean this many
+ * @param maxStreamHistory          most messages one websocket replays for {@code startDate} before it is closed
+ *                                  with a resume point (at least {@value #MIN_STREAM_HISTORY})
+ * @param maxSubscribers            websocket subscribers at once, in total
+ * @param maxSubscribersPerAddress  websocket subscribers at once from one remote address (IPv6: one /64)
+ * @param streamQueueFrames         frames a subscriber may have waiting before it is disconnected as too slow
+ * @param streamQueueChars          characters of frames a subscriber may have waiting before it is disconnected
+ * @param anonymousUploadsPerMinute uploads without a STORE message (add_file, add_json) per remote address and
+ *                                  minute, also the burst allowed
+ * @param maxAnonymousStoreBytes    total size of files uploaded without a STORE that no STORE pins yet
+ * @param maxJsonBytes              size limit of an {@code add_json} body
+ * @param maxConcurrentLargeBodies  requests with a large or unknown-length body handled at once
+ */
+public record CcnLimits(int maxPageSize, int maxStreamHistory, int maxSubscribers, int maxSubscribersPerAddress,
+                        int streamQueueFrames, long streamQueueChars, int anonymousUploadsPerMinute,
+                        long maxAnonymousStoreBytes, long maxJsonBytes, int maxConcurrentLargeBodies) {
+    public static final int DEFAULT_MAX_PAGE_SIZE = 500;
+    public static final int DEFAULT_MAX_STREAM_HISTORY = 10_000;
+    public static final int MIN_STREAM_HISTORY = 200;
+    public static final int DEFAULT_MAX_SUBSCRIBERS = 1_000;
+    public static final int DEFAULT_MAX_SUBSCRIBERS_PER_ADDRESS = 20;
+    public static final int DEFAULT_STREAM_QUEUE_FRAMES = 10_000;
+    public static final long DEFAULT_STREAM_QUEUE_CHARS = 4 * CcnConfig.MIB;
+    public static final int DEFAULT_ANONYMOUS_UPLOADS_PER_MINUTE = 60;
+    public static final long DEFAULT_MAX_ANONYMOUS_STORE_BYTES = 1024 * CcnConfig.MIB;
+    public static final long DEFAULT_MAX_JSON_BYTES = 4 * CcnConfig.MIB;
+    public static final int DEFAULT_MAX_CONCURRENT_LARGE_BODIES = 16;
+
+    public CcnLimits {
+        if (maxPageSize <= 0) maxPageSize = DEFAULT_MAX_PAGE_SIZE;
+        if (maxStreamHistory <= 0) maxStreamHistory = DEFAULT_MAX_STREAM_HISTORY;
+        // a client resumes from the processing time of the last frame and gets that instant's messages again; the
+        // processor stamps up to 64 messages with one time, so a smaller cap could replay the same page forever
+        maxStreamHistory = Math.max(MIN_STREAM_HISTORY, maxStreamHistory);
+        if (maxSubscribers <= 0) maxSubscribers = DEFAULT_MAX_SUBSCRIBERS;
+        if (maxSubscribersPerAddress <= 0) maxSubscribersPerAddress = DEFAULT_MAX_SUBSCRIBERS_PER_ADDRESS;
+        if (streamQueueFrames <= 0) streamQueueFrames = DEFAULT_STREAM_QUEUE_FRAMES;
+        if (streamQueueChars <= 0) streamQueueChars = DEFAULT_STREAM_QUEUE_CHARS;
+        if (anonymousUploadsPerMinute <= 0) anonymousUploadsPerMinute = DEFAULT_ANONYMOUS_UPLOADS_PER_MINUTE;
+        if (maxAnonymousStoreBytes <= 0) maxAnonymousStoreBytes = DEFAULT_MAX_ANONYMOUS_STORE_BYTES;
+        if (maxJsonBytes <= 0) maxJsonBytes = DEFAULT_MAX_JSON_BYTES;
+        if (maxConcurrentLargeBodies <= 0) maxConcurrentLargeBodies = DEFAULT_MAX_CONCURRENT_LARGE_BODIES;
+    }
+
+    public static CcnLimits defaults() {
+        return new CcnLimits(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    public CcnLimits withMaxPageSize(int n) {
+        return new CcnLimits(n, maxStreamHistory, maxSubscribers, maxSubscribersPerAddress, streamQueueFrames,
+                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies);
+    }
+
+    public CcnLimits withMaxStreamHistory(int n) {
+        return new CcnLimits(maxPageSize, n, maxSubscribers, maxSubscribersPerAddress, streamQueueFrames,
+                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies);
+    }
+
+    public CcnLimits withSubscribers(int total, int perAddress) {
+        return new CcnLimits(maxPageSize, maxStreamHistory, total, perAddress, streamQueueFrames,
+                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies);
+    }
+
+    public CcnLimits withStreamQueue(int frames, long chars) {
+        return new CcnLimits(maxPageSize, maxStreamHistory, maxSubscribers, maxSubscribersPerAddress, frames,
+                chars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies);
+    }
+
+    public CcnLimits withAnonymousUploads(int perMinute, long maxStoreBytes) {
+        return new CcnLimits(maxPageSize, maxStreamHistory, maxSubscribers, maxSubscribersPerAddress, streamQueueFrames,
+                streamQueueChars, perMinute, maxStoreBytes, maxJsonBytes, maxConcurrentLargeBodies);
+    }
+
+    public CcnLimits withMaxJsonBytes(long n) {
+        return new CcnLimits(maxPageSize, maxStreamHistory, maxSubscribers, maxSubscribersPerAddress, streamQueueFrames,
+                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, n, maxConcurrentLargeBodies);
+    }
+
+    public CcnLimits withMaxConcurrentLargeBodies(int n) {
+        return new CcnLimits(maxPageSize, maxStreamHistory, maxSubscribers, maxSubscribersPerAddress, streamQueueFrames,
+                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, n);
+    }
+}
