@@ -155,6 +155,7 @@ public final class CrnNode implements AutoCloseable {
         if (app != null) app.stop();
         if (gateway != null) gateway.close();
         supervisor.close();
+        executor.close();
         // HttpClient.close() waits for every in-flight exchange (e.g. a stream still being torn down): bounded
         Thread closer = Thread.ofVirtual().start(ccn::close);
         try {

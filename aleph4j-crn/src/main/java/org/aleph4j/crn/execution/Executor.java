@@ -47,4 +47,7 @@ public sealed interface Executor permits ProcessExecutor, SandboxExecutor {
 
     /** Properties for /about. */
     Map<String, Object> describe();
+
+    /** Undoes host-wide changes at node shutdown (after every execution was released). */
+    default void close() {}
 }

@@ -47,6 +47,8 @@ public final class ProcessExecutor implements Executor {
     /** Per-execution users when the node is root (null otherwise). */
     private final UidPool uids;
     private final Set<Path> readableCode = ConcurrentHashMap.newKeySet();
+    /** The seccomp filter the watchdog installs on programs it runs itself (root with python3-seccomp), else null. */
+    private final Path seccomp;
 
     public ProcessExecutor(Path python, Path runDir, Cgroups cgroups) {
         this(python, runDir, cgroups, DEFAULT_LOG_MAX_BYTES);
@@ -65,6 +67,12 @@ public final class ProcessExecutor implements Executor {
             try (InputStream in = ProcessExecutor.class.getResourceAsStream("watchdog.py")) {
                 if (in == null) throw new IllegalStateException("watchdog.py resource is missing");
                 Files.copy(in, watchdogScript, StandardCopyOption.REPLACE_EXISTING);
+            }
+            if (uids != null && SeccompFilter.available()) {
+                this.seccomp = SeccompFilter.compile(runDir);
+            } else {
+                if (uids != null) log.warn("python3-seccomp is not installed: programs of the process executor run without a seccomp filter");
+                this.seccomp = null;
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -101,8 +109,9 @@ public final class ProcessExecutor implements Executor {
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", name());
-        m.put("isolation", uids != null ? "none but a user per execution: own uid, no capabilities, cgroup limits;"
-                + " shares the host's filesystem view and network" : "none (child processes of the node's user)");
+        m.put("isolation", uids != null ? "none but a user per execution: own uid, no capabilities, no_new_privs"
+                + (seccomp != null ? ", seccomp filter" : "") + ", cgroup limits; shares the host's filesystem view and network"
+                : "none (child processes of the node's user)");
         m.put("internet", true);
         return m;
     }
@@ -138,7 +147,8 @@ public final class ProcessExecutor implements Executor {
             if (spec.codeDir() != null && readableCode.add(spec.codeDir())) HostFiles.makeReadable(spec.codeDir());
             List<String> cmd = new ArrayList<>(LaunchCommand.dropPrivileges(uid));
             cmd.addAll(program);
-            return launch(spec, cmd, List.of(), "127.0.0.1", spec.workDir());
+            List<String> watchdogArgs = seccomp == null ? List.of() : List.of("--seccomp-apply", seccomp.toString());
+            return launch(spec, cmd, watchdogArgs, "127.0.0.1", spec.workDir());
         } catch (IOException | RuntimeException e) {
             uids.release(spec.executionId());
             if (e instanceof CrnException c) throw c;

@@ -54,6 +54,7 @@ public final class SandboxExecutor implements Executor {
     private final ProcessExecutor launcher;
     private final Cgroups cgroups;
     private final SandboxNetwork network;
+    private final EgressPolicy egress;
     private final Support support;
     private final Path runDir;
     private final Path boxesDir;
@@ -67,11 +68,18 @@ public final class SandboxExecutor implements Executor {
     private final String owner = ownerTag(ProcessHandle.current());
 
     public SandboxExecutor(ProcessExecutor launcher, Support support, Path dataDir) {
+        this(launcher, support, dataDir, EgressPolicy.DEFAULT);
+    }
+
+    /** @param egress what programs with internet may reach beyond the always-denied ranges (operator config) */
+    public SandboxExecutor(ProcessExecutor launcher, Support support, Path dataDir, EgressPolicy egress) {
         if (!support.usable()) throw new IllegalStateException("sandbox executor unavailable: " + support.reason());
         this.launcher = launcher;
         this.cgroups = launcher.cgroups();
         this.support = support;
-        this.network = new SandboxNetwork(support.ip(), support.iptables());
+        this.egress = egress;
+        this.network = new SandboxNetwork(support.ip(), support.iptables(), SandboxNetwork.which("nft"), egress,
+                SandboxNetwork.DEFAULT_STATE_DIR);
         this.runDir = dataDir.resolve("run");
         this.boxesDir = dataDir.resolve("sandbox");
         if (launcher.uids() == null) throw new IllegalStateException("sandbox executor needs root for per-execution users");
@@ -79,7 +87,7 @@ public final class SandboxExecutor implements Executor {
             Files.createDirectories(runDir);
             Files.createDirectories(boxesDir);
             Files.createDirectories(registry);
-            this.seccompFilter = compileSeccomp(launcher.python(), runDir);
+            this.seccompFilter = SeccompFilter.compile(runDir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -98,7 +106,7 @@ public final class SandboxExecutor implements Executor {
         else if (setpriv == null) why = "setpriv is not installed";
         else if (ip == null) why = "iproute2 (ip) is not installed";
         else if (!cgroups.enforced()) why = "cgroups are not writable: " + cgroups.description();
-        else if (!seccompAvailable()) why = "python3-seccomp is not installed (the sandbox's seccomp filter needs it)";
+        else if (!SeccompFilter.available()) why = "python3-seccomp is not installed (the sandbox's seccomp filter needs it)";
         else {
             String probe = "a4j-probe-" + ProcessHandle.current().pid();
             SandboxNetwork n = new SandboxNetwork(ip, null);
@@ -110,35 +118,6 @@ public final class SandboxExecutor implements Executor {
 
     private static boolean isRoot() {
         return HostFiles.isRoot();
-    }
-
-    private static boolean seccompAvailable() {
-        try {
-            Process p = new ProcessBuilder("/usr/bin/python3", "-I", "-c", "import seccomp").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
-    /** Compiles seccomp_filter.py's filter with libseccomp (python3-seccomp) into {@code <run>/seccomp.bpf}. */
-    private static Path compileSeccomp(Path python, Path runDir) throws IOException {
-        Path script = runDir.resolve("seccomp_filter.py");
-        try (java.io.InputStream in = SandboxExecutor.class.getResourceAsStream("seccomp_filter.py")) {
-            if (in == null) throw new IllegalStateException("seccomp_filter.py resource is missing");
-            Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-        Path out = runDir.resolve("seccomp.bpf");
-        Files.deleteIfExists(out);
-        // the Debian interpreter: python3-seccomp is installed for it, whatever runtime the node uses
-        HostFiles.run(List.of(Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : python.toString(),
-                "-I", script.toString(), out.toString()));
-        if (!Files.isRegularFile(out) || Files.size(out) == 0) throw new IllegalStateException("the seccomp filter was not compiled");
-        return out;
     }
 
     private static String which(String tool) {
@@ -174,7 +153,7 @@ public final class SandboxExecutor implements Executor {
         m.put("network", "own network namespace per execution, veth 10.213.0.0/16 (/30 each), program port "
                 + SandboxNetwork.PROGRAM_PORT);
         m.put("internet", network.natAvailable());
-        if (!network.natAvailable()) m.put("internet_unavailable_reason", "no NAT tool (iptables) on this node");
+        if (!network.natAvailable()) m.put("internet_unavailable_reason", "no NAT tool (nft or iptables) on this node");
         return m;
     }
 
@@ -190,7 +169,7 @@ public final class SandboxExecutor implements Executor {
             Files.writeString(runDir.resolve(id + ".sandbox"), lease.netns() + " " + lease.hostIf() + "\n");
             int uid = launcher.uids().allocate(id);
             network.configure(lease);
-            Path etc = writeEtc(boxesDir.resolve(id).resolve("etc"), lease, uid);
+            Path etc = writeEtc(boxesDir.resolve(id).resolve("etc"), lease, uid, egress);
             Path tmp = spec.workDir().resolve("tmp");
             Files.createDirectories(tmp);
             HostFiles.chownTree(spec.workDir(), uid);
@@ -233,7 +212,7 @@ public final class SandboxExecutor implements Executor {
     }
 
     /** A minimal /etc of the execution: users, name resolution; no secrets of the host. */
-    private static Path writeEtc(Path etc, SandboxNetwork.Lease lease, int uid) throws IOException {
+    private static Path writeEtc(Path etc, SandboxNetwork.Lease lease, int uid, EgressPolicy egress) throws IOException {
         Files.createDirectories(etc);
         Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/usr/sbin/nologin\n"
                 + "aleph:x:" + uid + ":" + uid + ":aleph program:/data:/usr/sbin/nologin\n");
@@ -247,7 +226,9 @@ public final class SandboxExecutor implements Executor {
             try {
                 for (String l : Files.readAllLines(Path.of("/etc/resolv.conf"))) {
                     // a resolver on the host's loopback is not reachable from the program's namespace
-                    if (l.startsWith("nameserver") && !l.contains(" 127.")) sb.append(l).append('\n');
+                    // only resolvers the program may reach: not the host's loopback, nor private ranges the filter denies
+                    String[] w = l.strip().split("\\s+");
+                    if (w.length >= 2 && w[0].equals("nameserver") && egress.permits(w[1])) sb.append("nameserver ").append(w[1]).append('\n');
                 }
             } catch (IOException ignored) {
                 // public resolvers below
@@ -276,6 +257,12 @@ public final class SandboxExecutor implements Executor {
         } catch (IOException e) {
             log.warn("sandbox of {} not fully released: {}", executionId, e.toString());
         }
+    }
+
+    /** Puts back what the sandboxes changed host-wide (nft tables, ip_forward, rules) when this is the last node using them. */
+    @Override
+    public void close() {
+        network.close();
     }
 
     @Override

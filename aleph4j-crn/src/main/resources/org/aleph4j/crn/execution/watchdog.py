@@ -9,11 +9,12 @@ exec, after the sandbox and the privilege drop.
 
 usage: watchdog.py --stdout FILE --stderr FILE --cwd DIR [--deadline-ms N] [--cgroup-procs FILE]...
                    [--cgroup-kill DIR]... [--freezer DIR] [--netns FILE] [--seccomp FILE]
-                   [--log-max-bytes N] -- CMD ARGS...
+                   [--seccomp-apply FILE] [--log-max-bytes N] -- CMD ARGS...
 --netns: the program starts inside that network namespace (a /run/netns file; the sandbox executor).
 --cgroup-kill: a cgroup v2 directory killed through its cgroup.kill file; --freezer: a cgroup v1
 freezer directory frozen, killed pid by pid and thawed (so a fork loop cannot outrun the kill).
---seccomp: a compiled seccomp filter handed to the command (bwrap --seccomp 10) as fd 10.
+--seccomp: a compiled seccomp filter handed to the command (bwrap --seccomp 10) as fd 10;
+--seccomp-apply: the same kind of filter, installed by the watchdog itself on the child before exec.
 stdin protocol, one line each: "<ms>" renews the deadline to now+ms; "none" clears it;
 "stop <grace_ms>" terminates the program (SIGTERM, then SIGKILL after grace).
 Lines written to the log files are "<unix micros> <text>" so the CRN can serve timestamps; a log
@@ -75,7 +76,7 @@ def relay(pipe, log):
 
 def main():
     args = sys.argv[1:]
-    out_path = err_path = cwd = netns = seccomp = freezer = None
+    out_path = err_path = cwd = netns = seccomp = seccomp_apply = freezer = None
     deadline = None
     procs_files, kill_dirs = [], []
     max_bytes = 0
@@ -90,6 +91,7 @@ def main():
         elif flag == "--freezer": freezer = value
         elif flag == "--netns": netns = value
         elif flag == "--seccomp": seccomp = value
+        elif flag == "--seccomp-apply": seccomp_apply = value
         elif flag == "--log-max-bytes": max_bytes = int(value)
     cmd = args[1:]
     out_log, err_log = Log(out_path, max_bytes), Log(err_path, max_bytes)
@@ -110,6 +112,17 @@ def main():
             os.close(fd)
         pass_fds = (SECCOMP_FD,)
 
+    fprog = None
+    if seccomp_apply:
+        import ctypes
+        with open(seccomp_apply, "rb") as fh:
+            code = fh.read()
+
+        class SockFprog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+        filt = ctypes.create_string_buffer(code, len(code))
+        fprog = SockFprog(len(code) // 8, ctypes.cast(filt, ctypes.c_char_p))
+
     def before_exec():
         # Runs in the child before exec: the program dies with its watchdog even if the watchdog
         # is SIGKILLed, and it is limited by its cgroups from its first allocation.
@@ -121,6 +134,10 @@ def main():
         if netns_fd is not None:
             if libc is None or libc.setns(netns_fd, 0x40000000) != 0:  # CLONE_NEWNET
                 raise OSError("cannot enter network namespace " + netns)
+        if fprog is not None:
+            # PR_SET_NO_NEW_PRIVS, then PR_SET_SECCOMP / SECCOMP_MODE_FILTER: fail closed
+            if libc is None or libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+                raise OSError("cannot install the seccomp filter")
 
     child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              cwd=cwd, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, start_new_session=True,

@@ -57,6 +57,31 @@ class WatchdogTest {
     }
 
     @Test
+    void processesThatLeftTheGroupDieThroughTheCgroupWhenTheLeaseRunsOut() throws Exception {
+        Cgroups real = new Cgroups(Path.of("/sys/fs/cgroup"), "aleph4j-wdtest-" + ProcessHandle.current().pid());
+        org.junit.jupiter.api.Assumptions.assumeTrue(real.enforced() && HostFiles.isRoot(), "needs root and writable cgroups");
+        ProcessExecutor ex = new ProcessExecutor(Path.of("/usr/bin/python3"), dir.resolve("run2"), real);
+        String id = "wd-setsid-" + System.nanoTime();
+        Path work = java.nio.file.Files.createDirectories(dir.resolve("work-" + id));
+        // a daemon in its own session: killing the program's process group alone would miss it
+        WatchedProcess p = ex.spawn(new Executor.Spec(id, List.of("/bin/sh", "-c", "setsid sleep 300 & exec sleep 300"), work,
+                Map.of("PATH", "/usr/bin:/bin"), dir.resolve("out.log"), dir.resolve("err.log"), 0, 64, 1, Duration.ofMillis(1500)));
+        try {
+            await().atMost(Duration.ofSeconds(5)).until(() -> real.pids(id).size() >= 2);
+            java.util.Set<Long> pids = real.pids(id);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !p.alive());
+            assertThat(p.exitCode()).isEqualTo(WatchedProcess.EXIT_LEASE_EXPIRED);
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                    assertThat(pids).allSatisfy(pid -> assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                            .as("process " + pid + " of the execution").isFalse()));
+            assertThat(real.pids(id)).isEmpty();
+        } finally {
+            p.kill();
+            ex.release(id);
+        }
+    }
+
+    @Test
     void closingTheWatchdogsStdinKillsTheProgramAsWhenTheCrnDies() throws Exception {
         WatchedProcess p = spawn(null);
         try {
