@@ -24,6 +24,7 @@ import java.util.function.Function;
 import org.aleph4j.crn.CrnException;
 import org.aleph4j.crn.lease.PersistentHost;
 import org.aleph4j.crn.logs.ProgramLogs;
+import org.aleph4j.crn.prepare.CodeTree;
 import org.aleph4j.crn.prepare.PreparedProgram;
 import org.aleph4j.crn.prepare.Preparer;
 import org.aleph4j.crn.prepare.ProgramInfo;
@@ -288,7 +289,7 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
         try {
             transition(e, ExecutionState.PREPARING, null);
             PreparedProgram prepared = bounded("preparing program " + e.itemHash, settings.prepareTimeout(),
-                    () -> preparer.prepare(program));
+                    () -> preparer.prepare(program, e.id));
             e.prepared = prepared;
             transition(e, ExecutionState.STARTING, null);
             Path work = executionsDir.resolve(e.id);
@@ -342,6 +343,7 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
     private void failStart(Execution e, WatchedProcess proc, CrnException ex) {
         if (proc != null) proc.kill();
         if (e.process != null && !e.process.alive()) cleanup(e);
+        preparer.unpin(e.id);
         e.process = null;
         e.lastFailure = ex;
         e.lastError = ex.getMessage();
@@ -378,11 +380,8 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
             return List.of(p.runtime().python().toString(), "-m", "uvicorn", code.entrypoint(), "--host", view.bindHost(),
                     "--port", Integer.toString(view.port()), "--app-dir", view.codeDir().toString(), "--no-access-log");
         }
-        Path exe = p.codeDir().resolve(code.entrypoint()).normalize();
-        if (!exe.startsWith(p.codeDir()) || !Files.isRegularFile(exe)) {
-            throw new CrnException(400, "entrypoint " + code.entrypoint() + " is not a file of the program's code",
-                    Map.of("entrypoint", code.entrypoint()));
-        }
+        // a real path inside the code root: no link may lead the chmod below (run as root) out of it
+        Path exe = CodeTree.entrypoint(p.codeDir(), code.entrypoint());
         exe.toFile().setExecutable(true, false);
         List<String> cmd = new ArrayList<>();
         cmd.add(view.codeDir().resolve(p.codeDir().relativize(exe)).toString());
@@ -467,6 +466,7 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
 
     private void cleanup(Execution e) {
         executor.release(e.id);
+        preparer.unpin(e.id);
         try {
             Files.deleteIfExists(runDir.resolve(e.id + ".pid"));
         } catch (IOException ignored) {

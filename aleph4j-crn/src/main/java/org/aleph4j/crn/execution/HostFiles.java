@@ -97,6 +97,20 @@ public final class HostFiles {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
     }
 
+    /**
+     * {@link #makeReadable} once per unpacked tree: {@code done} remembers trees by path and inode
+     * change time, so a tree evicted from the cache and unpacked again is opened up again.
+     */
+    static void makeReadableOnce(Set<String> done, Path code) throws IOException {
+        if (done.contains(treeKey(code))) return;
+        makeReadable(code);
+        done.add(treeKey(code)); // after the chmods, which change the ctime
+    }
+
+    private static String treeKey(Path code) throws IOException {
+        return code + "@" + Files.getAttribute(code, "unix:ctime") + "/" + Files.getAttribute(code, "unix:ino");
+    }
+
     /** The code is unpacked by the node (root, possibly 0700 temp dirs): every execution's user must read it. */
     public static void makeReadable(Path code) throws IOException {
         try (var walk = Files.walk(code)) {

@@ -46,7 +46,7 @@ public final class ProcessExecutor implements Executor {
     private final long logMaxBytes;
     /** Per-execution users when the node is root (null otherwise). */
     private final UidPool uids;
-    private final Set<Path> readableCode = ConcurrentHashMap.newKeySet();
+    private final Set<String> readableCode = ConcurrentHashMap.newKeySet();
     /** The seccomp filter the watchdog installs on programs it runs itself (root with python3-seccomp), else null. */
     private final Path seccomp;
 
@@ -144,7 +144,7 @@ public final class ProcessExecutor implements Executor {
         try {
             HostFiles.protectNodeDirs(runDir.getParent());
             HostFiles.chownTree(spec.workDir(), uid);
-            if (spec.codeDir() != null && readableCode.add(spec.codeDir())) HostFiles.makeReadable(spec.codeDir());
+            if (spec.codeDir() != null) HostFiles.makeReadableOnce(readableCode, spec.codeDir());
             List<String> cmd = new ArrayList<>(LaunchCommand.dropPrivileges(uid));
             cmd.addAll(program);
             List<String> watchdogArgs = seccomp == null ? List.of() : List.of("--seccomp-apply", seccomp.toString());

@@ -58,7 +58,7 @@ public final class SandboxExecutor implements Executor {
     private final Support support;
     private final Path runDir;
     private final Path boxesDir;
-    private final Set<Path> readableCode = ConcurrentHashMap.newKeySet();
+    private final Set<String> readableCode = ConcurrentHashMap.newKeySet();
     /**
      * Host-wide registry of live sandboxes (tmpfs, like /run/netns): one file per namespace naming its
      * owner process, so any node starting on this host removes sandboxes of nodes that died without
@@ -173,7 +173,7 @@ public final class SandboxExecutor implements Executor {
             Path tmp = spec.workDir().resolve("tmp");
             Files.createDirectories(tmp);
             HostFiles.chownTree(spec.workDir(), uid);
-            if (readableCode.add(spec.codeDir())) HostFiles.makeReadable(spec.codeDir());
+            HostFiles.makeReadableOnce(readableCode, spec.codeDir());
             List<String> cmd = bwrapCommand(spec, etc, tmp, uid);
             return launcher.launch(spec, cmd, List.of("--netns", Path.of("/run/netns", lease.netns()).toString(),
                     "--seccomp", seccompFilter.toString()), lease.programIp(), runDir);
