@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnException;
+import org.aleph4j.crn.ExecutorChoice;
 import org.aleph4j.crn.execution.Cgroups;
 import org.aleph4j.crn.execution.Executor;
 import org.aleph4j.crn.execution.Execution;
@@ -97,6 +98,7 @@ public final class NodeApi {
         m.put("node", "aleph4j-crn");
         m.put("version", VERSION);
         m.put("executor", executor.name());
+        m.put("executor_isolated", ExecutorChoice.isolates(executor.name()));
         m.put("executor_details", executor.describe());
         List<Map<String, Object>> rts = new ArrayList<>();
         for (LocalRuntime r : runtimes.all()) {
