@@ -64,12 +64,13 @@ public final class CrnNode implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+        // the executor first: a node that refuses to start has opened nothing yet
+        this.cgroups = new Cgroups(Path.of("/sys/fs/cgroup"), config.cgroupParent());
+        this.executor = chooseExecutor(config, cgroups, probe);
         // every CCN call (message, query, download headers, stream connect) is bounded by prepareTimeout
         this.ccn = new CcnClient(config.ccnUrl(), config.prepareTimeout(), InstantSource.system());
         this.runtimes = RuntimeRegistry.defaultFor(config.python());
         this.preparer = new Preparer(ccn, runtimes, config.dataDir(), config.prepareTimeout());
-        this.cgroups = new Cgroups(Path.of("/sys/fs/cgroup"), config.cgroupParent());
-        this.executor = chooseExecutor(config, cgroups, probe);
         this.logs = new ProgramLogs(config.dataDir());
         this.supervisor = new ExecutionSupervisor(
                 new ExecutionSupervisor.Settings(config.idleTimeout(), config.prepareTimeout(), config.startTimeout()),
