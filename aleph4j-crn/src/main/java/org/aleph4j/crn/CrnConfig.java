@@ -21,12 +21,19 @@ import java.time.Duration;
  * @param startTimeout   bound on a started program answering on its port
  * @param capacity       what the node offers (reported in /about and heartbeats)
  * @param cgroupParent   name of the cgroup under which executions get their own child cgroup
- * @param executor       {@code auto} (sandbox when the host supports it, else process), {@code process} or {@code sandbox};
+ * @param executor       {@code auto} (sandbox when the host supports it), {@code process} or {@code sandbox};
  *                       null: the system property {@code aleph4j.crn.executor}, else auto
+ * @param allowUnisolated config key {@code allow-unisolated}: whether {@code auto} may fall back to the
+ *                       {@code process} executor (no isolation) when the host cannot run the sandbox; without it
+ *                       such a node refuses to start. null: the system property {@code aleph4j.crn.allow-unisolated},
+ *                       else false
+ * @param logMaxBytes    config key {@code log-max-bytes}: size at which an execution's stdout.log or stderr.log is
+ *                       rotated to {@code .1} (so a program keeps at most about twice this per stream); 0 or less
+ *                       means the default, 8 MiB
  */
 public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI ccnUrl, String domain, Path python,
                         Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, Capacity capacity,
-                        String cgroupParent, ExecutorKind executor) {
+                        String cgroupParent, ExecutorKind executor, Boolean allowUnisolated, long logMaxBytes) {
 
     /** Which executor runs programs (config key {@code executor} = auto|process|sandbox). */
     public enum ExecutorKind {
@@ -66,6 +73,10 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
     public static final String DEFAULT_DOMAIN = "aleph.localhost";
     /** System property giving the executor when the configuration leaves it unset. */
     public static final String EXECUTOR_PROPERTY = "aleph4j.crn.executor";
+    /** System property giving {@code allowUnisolated} when the configuration leaves it unset. */
+    public static final String ALLOW_UNISOLATED_PROPERTY = "aleph4j.crn.allow-unisolated";
+    /** Default {@link #logMaxBytes()}: 8 MiB per log file. */
+    public static final long DEFAULT_LOG_MAX_BYTES = 8L * 1024 * 1024;
 
     public CrnConfig {
         if (dataDir == null) throw new IllegalArgumentException("dataDir is required");
@@ -80,6 +91,17 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
         cgroupParent = cgroupParent == null ? "aleph4j" : cgroupParent;
         // unset: the operator's -Daleph4j.crn.executor=auto|process|sandbox, else auto
         executor = executor == null ? ExecutorKind.parse(System.getProperty(EXECUTOR_PROPERTY)) : executor;
+        allowUnisolated = allowUnisolated == null ? Boolean.parseBoolean(System.getProperty(ALLOW_UNISOLATED_PROPERTY))
+                : allowUnisolated;
+        logMaxBytes = logMaxBytes <= 0 ? DEFAULT_LOG_MAX_BYTES : logMaxBytes;
+    }
+
+    /** A configuration with the default fallback rule (none) and log cap (8 MiB). */
+    public CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI ccnUrl, String domain, Path python,
+                     Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, Capacity capacity,
+                     String cgroupParent, ExecutorKind executor) {
+        this(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout, startTimeout, capacity,
+                cgroupParent, executor, null, 0);
     }
 
     /** The configuration without an explicit executor ({@code auto}); kept for callers written before executors. */
@@ -97,32 +119,44 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
 
     public CrnConfig withPort(int newPort) {
         return new CrnConfig(dataDir, host, newPort, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor);
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes);
     }
 
     public CrnConfig withIdleTimeout(Duration d) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, d, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes);
     }
 
     public CrnConfig withDomain(String d) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, d, python, idleTimeout, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes);
     }
 
     public CrnConfig withPublicUrl(URI u) {
         return new CrnConfig(dataDir, host, port, u, ccnUrl, domain, python, idleTimeout, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes);
     }
 
     /** The executor to use: {@code AUTO}, {@code PROCESS} or {@code SANDBOX}. */
     public CrnConfig withExecutor(ExecutorKind kind) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, kind);
+                startTimeout, capacity, cgroupParent, kind, allowUnisolated, logMaxBytes);
     }
 
     public CrnConfig withCgroupParent(String parent) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, parent, executor);
+                startTimeout, capacity, parent, executor, allowUnisolated, logMaxBytes);
+    }
+
+    /** Whether {@code auto} may fall back to the unisolated {@code process} executor (config key {@code allow-unisolated}). */
+    public CrnConfig withAllowUnisolated(boolean allow) {
+        return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
+                startTimeout, capacity, cgroupParent, executor, allow, logMaxBytes);
+    }
+
+    /** The size at which each log file of an execution is rotated (config key {@code log-max-bytes}). */
+    public CrnConfig withLogMaxBytes(long bytes) {
+        return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, bytes);
     }
 }

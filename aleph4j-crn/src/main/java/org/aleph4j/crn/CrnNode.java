@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.function.Function;
 import org.aleph4j.client.CcnClient;
 import org.aleph4j.crn.api.NodeApi;
 import org.aleph4j.crn.api.OwnerAuth;
@@ -48,6 +49,16 @@ public final class CrnNode implements AutoCloseable {
     private volatile int port = -1;
 
     public CrnNode(CrnConfig config, LeaseDirectory directory) {
+        this(config, directory, SandboxExecutor::probe);
+    }
+
+    /**
+     * With the host probe given: tests pass one that reports the sandbox unavailable, to see what a
+     * host without it does.
+     *
+     * @throws IllegalStateException with a one-line message when the configured executor cannot run here
+     */
+    CrnNode(CrnConfig config, LeaseDirectory directory, Function<Cgroups, SandboxExecutor.Support> probe) {
         this.config = config;
         this.directory = directory == null ? LeaseDirectory.NONE : directory;
         try {
@@ -55,12 +66,13 @@ public final class CrnNode implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+        // the executor first: a node that refuses to start has opened nothing yet
+        this.cgroups = new Cgroups(Path.of("/sys/fs/cgroup"), config.cgroupParent());
+        this.executor = chooseExecutor(config, cgroups, probe);
         // every CCN call (message, query, download headers, stream connect) is bounded by prepareTimeout
         this.ccn = new CcnClient(config.ccnUrl(), config.prepareTimeout(), InstantSource.system());
         this.runtimes = RuntimeRegistry.defaultFor(config.python());
         this.preparer = new Preparer(ccn, runtimes, config.dataDir(), config.prepareTimeout());
-        this.cgroups = new Cgroups(Path.of("/sys/fs/cgroup"), config.cgroupParent());
-        this.executor = chooseExecutor(config, cgroups);
         this.logs = new ProgramLogs(config.dataDir());
         this.supervisor = new ExecutionSupervisor(
                 new ExecutionSupervisor.Settings(config.idleTimeout(), config.prepareTimeout(), config.startTimeout(),
@@ -69,24 +81,51 @@ public final class CrnNode implements AutoCloseable {
                 preparer, executor, logs, config.dataDir(), InstantSource.system(), Ticker.SYSTEM);
     }
 
-    private static Executor chooseExecutor(CrnConfig config, Cgroups cgroups) {
+    private static Executor chooseExecutor(CrnConfig config, Cgroups cgroups, Function<Cgroups, SandboxExecutor.Support> probe) {
+        SandboxExecutor.Support support = config.executor() == CrnConfig.ExecutorKind.PROCESS ? null : probe.apply(cgroups);
+        ExecutorChoice.Decision decision = ExecutorChoice.decide(config.executor(),
+                support == null ? null : new ExecutorChoice.SandboxSupport(support.usable(), support.reason()),
+                config.allowUnisolated());
         ProcessExecutor process = new ProcessExecutor(config.python(), config.dataDir().resolve("run"), cgroups);
-        if (config.executor() == CrnConfig.ExecutorKind.PROCESS) return process;
-        SandboxExecutor.Support support = SandboxExecutor.probe(cgroups);
-        if (support.usable()) {
-            log.info("executor: sandbox ({})", support.reason());
-            return new SandboxExecutor(process, support, config.dataDir());
+        return switch (decision) {
+            case ExecutorChoice.UseSandbox s -> {
+                log.info("executor: sandbox ({})", s.reason());
+                yield new SandboxExecutor(process, support, config.dataDir());
+            }
+            case ExecutorChoice.UseProcess p when p.fallbackReason() == null -> {
+                log.warn("executor: process, chosen explicitly: programs run WITHOUT isolation");
+                yield process;
+            }
+            case ExecutorChoice.UseProcess p -> {
+                log.warn("executor: process, because {} and allow-unisolated is set: programs run WITHOUT isolation",
+                        p.fallbackReason());
+                yield process;
+            }
+            case ExecutorChoice.Refuse r -> throw new IllegalStateException(r.error());
+        };
+    }
+
+    /**
+     * What executor a CRN with {@code config} would choose on this host, without starting one (the
+     * devnet uses it to know whether its scheduler must accept unisolated nodes).
+     */
+    public static ExecutorChoice.Decision decideExecutor(CrnConfig config) {
+        if (config.executor() == CrnConfig.ExecutorKind.PROCESS) {
+            return ExecutorChoice.decide(config.executor(), null, config.allowUnisolated());
         }
-        if (config.executor() == CrnConfig.ExecutorKind.SANDBOX) {
-            throw new IllegalStateException("the sandbox executor was configured but this host cannot run it: " + support.reason());
-        }
-        log.info("executor: process (sandbox unavailable: {})", support.reason());
-        return process;
+        SandboxExecutor.Support s = SandboxExecutor.probe(new Cgroups(Path.of("/sys/fs/cgroup"), config.cgroupParent()));
+        return ExecutorChoice.decide(config.executor(), new ExecutorChoice.SandboxSupport(s.usable(), s.reason()),
+                config.allowUnisolated());
     }
 
     /** The executor programs run in: {@code process} or {@code sandbox}. */
     public String executorName() {
         return executor.name();
+    }
+
+    /** Whether this node's executor isolates programs (reported in /about and heartbeats). */
+    public boolean executorIsolates() {
+        return ExecutorChoice.isolates(executor.name());
     }
 
     /** Kills leftovers of a previous run, binds the HTTP server and subscribes to the CCN stream. */

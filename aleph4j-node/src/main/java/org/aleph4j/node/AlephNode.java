@@ -113,6 +113,9 @@ public final class AlephNode {
         @Option(names = "--ccn-url", description = "CCN to follow (default http://127.0.0.1:4024)") String ccnUrl;
         @Option(names = "--db", description = "JDBC URL (PostgreSQL for a leader/standby pair); default SQLite") String db;
         @Option(names = "--allowed-nodes", description = "comma-separated CRN node addresses allowed to join") String allowed;
+        @Option(names = "--require-isolation", arity = "0..1", fallbackValue = "true",
+                description = "place persistent programs only on CRNs whose executor isolates them (default true)")
+        String requireIsolation;
 
         @Override
         public Integer call() throws Exception {
@@ -120,6 +123,7 @@ public final class AlephNode {
             f.put("ccn-url", ccnUrl);
             f.put("db", db);
             f.put("allowed-nodes", allowed);
+            f.put("require-isolation", requireIsolation);
             Settings s = Settings.resolve(common.config, System.getenv(), f);
             SchedulerNode node = new SchedulerNode(Roles.scheduler(s, defaultData("scheduler")));
             node.start();
@@ -138,6 +142,9 @@ public final class AlephNode {
         @Option(names = "--domain", description = "host-routing domain (default aleph.localhost)") String domain;
         @Option(names = "--key-file", description = "node key (created if missing; default <data>/node.key)") Path keyFile;
         @Option(names = "--executor", description = "auto (sandbox when the host supports it), process or sandbox") String executor;
+        @Option(names = "--allow-unisolated", arity = "0..1", fallbackValue = "true",
+                description = "let executor=auto fall back to process (no isolation) when the host cannot run the sandbox")
+        String allowUnisolated;
 
         @Override
         public Integer call() throws Exception {
@@ -148,6 +155,7 @@ public final class AlephNode {
             f.put("domain", domain);
             f.put("key-file", keyFile == null ? null : keyFile.toString());
             f.put("executor", executor);
+            f.put("allow-unisolated", allowUnisolated);
             Settings s = Settings.resolve(common.config, System.getenv(), f);
             var config = Roles.crn(s, defaultData("crn"));
             Path key = s.path("key-file", config.dataDir().resolve("node.key"));

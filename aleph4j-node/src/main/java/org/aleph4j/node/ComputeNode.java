@@ -3,6 +3,7 @@ package org.aleph4j.node;
 import java.net.URI;
 import java.time.Duration;
 import org.aleph4j.client.scheduler.Capacity;
+import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.Ticker;
 import org.aleph4j.crn.CrnConfig;
@@ -41,7 +42,8 @@ public final class ComputeNode implements AutoCloseable {
             CrnConfig.Capacity c = crn.config().capacity();
             Capacity capacity = new Capacity(c.vcpus(), c.memoryMiB(), c.diskMiB());
             LeaseKeeper keeper = new LeaseKeeper(scheduler, crn.persistentHost(), nodeKey, crn.url(),
-                    () -> new LeaseKeeper.Offer(capacity, crn.supportedRuntimes(), VERSION), heartbeat, Ticker.system());
+                    () -> new LeaseKeeper.Offer(capacity, crn.supportedRuntimes(), VERSION,
+                            new ExecutorInfo(crn.executorName(), crn.executorIsolates())), heartbeat, Ticker.system());
             keeper.start();
             return new ComputeNode(crn, keeper, nodeKey);
         } catch (RuntimeException e) {

@@ -37,7 +37,7 @@ public final class Roles {
         return new SchedulerConfig(d.dataDir(), s.string("host", d.host()), s.integer("port", SCHEDULER_PORT), d.ccnUrl(),
                 s.string("db", null), s.set("allowed-nodes"), s.duration("lease-ttl", d.leaseTtl()),
                 s.duration("drift-margin", d.driftMargin()), s.duration("heartbeat", d.heartbeatInterval()),
-                s.duration("reconcile-interval", d.reconcileInterval()));
+                s.duration("reconcile-interval", d.reconcileInterval()), s.bool("require-isolation", true));
     }
 
     public static CrnConfig crn(Settings s, Path defaultData) {
@@ -47,7 +47,8 @@ public final class Roles {
                 d.ccnUrl(), s.string("domain", d.domain()), s.path("python", d.python()),
                 s.duration("idle-timeout", d.idleTimeout()), s.duration("prepare-timeout", d.prepareTimeout()),
                 s.duration("start-timeout", d.startTimeout()), d.capacity(), s.string("cgroup-parent", d.cgroupParent()),
-                CrnConfig.ExecutorKind.parse(s.string("executor", null)));
+                CrnConfig.ExecutorKind.parse(s.string("executor", null)), s.bool("allow-unisolated", false),
+                s.bytes("log-max-bytes", CrnConfig.DEFAULT_LOG_MAX_BYTES));
     }
 
     /** The node key at {@code file}, created (0600) on first use. */

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  */
 public final class Settings {
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
+    private static final Pattern BYTES = Pattern.compile("(\\d{1,18})\\s*((?i:kib|mib|gib|k|m|g|kb|mb|gb|b))?");
     private final Map<String, String> values;
 
     private Settings(Map<String, String> values) {
@@ -103,6 +104,37 @@ public final class Settings {
             case "h" -> Duration.ofHours(n);
             default -> Duration.ofSeconds(n);
         };
+    }
+
+    /** {@code true}/{@code false} (also yes/no, on/off, 1/0). */
+    public boolean bool(String key, boolean dflt) {
+        String s = values.get(key);
+        if (s == null || s.isBlank()) return dflt;
+        return switch (s.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> throw new IllegalArgumentException("setting " + key + " must be true or false, got '" + s + "'");
+        };
+    }
+
+    /** A size in bytes: a plain number, or with a unit {@code KiB}, {@code MiB}, {@code GiB} (or k, m, g). */
+    public long bytes(String key, long dflt) {
+        String s = values.get(key);
+        if (s == null || s.isBlank()) return dflt;
+        Matcher m = BYTES.matcher(s.trim());
+        if (!m.matches()) throw new IllegalArgumentException("setting " + key + " must be a size like 8MiB or 8388608, got '" + s + "'");
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "" : m.group(2).toLowerCase(Locale.ROOT);
+        int shift = switch (unit.isEmpty() ? ' ' : unit.charAt(0)) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            default -> 0;
+        };
+        if (n <= 0 || n > (Long.MAX_VALUE >> shift)) {
+            throw new IllegalArgumentException("setting " + key + " must be a positive size, got '" + s + "'");
+        }
+        return n << shift;
     }
 
     /** A comma-separated list. */

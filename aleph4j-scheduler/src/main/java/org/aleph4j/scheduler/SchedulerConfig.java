@@ -18,16 +18,25 @@ import java.util.Set;
  * @param driftMargin       extra wait before a lapsed lease's program moves (default 2 s)
  * @param heartbeatInterval how often CRNs heartbeat (default 1 s); the leader row is renewed as often
  * @param reconcileInterval how often statuses are re-checked at the CCN (default 5 s)
+ * @param requireIsolation  a persistent program is never placed on a node whose executor does not isolate
+ *                          programs (e.g. {@code process}); on by default
  */
 public record SchedulerConfig(Path dataDir, String host, int port, URI ccnUrl, String jdbcUrl, Set<String> allowedNodes,
                               Duration leaseTtl, Duration driftMargin, Duration heartbeatInterval,
-                              Duration reconcileInterval) {
+                              Duration reconcileInterval, boolean requireIsolation) {
     public SchedulerConfig {
         allowedNodes = allowedNodes == null ? Set.of() : Set.copyOf(allowedNodes);
         host = host == null ? "127.0.0.1" : host;
     }
 
-    /** Laptop defaults: 127.0.0.1, free port, SQLite, no allowed nodes yet, 5 s lease, 2 s drift, 1 s heartbeat. */
+    /** A configuration that requires isolation (the default). */
+    public SchedulerConfig(Path dataDir, String host, int port, URI ccnUrl, String jdbcUrl, Set<String> allowedNodes,
+                           Duration leaseTtl, Duration driftMargin, Duration heartbeatInterval, Duration reconcileInterval) {
+        this(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval, reconcileInterval,
+                true);
+    }
+
+    /** Laptop defaults: 127.0.0.1, free port, SQLite, no allowed nodes yet, 5 s lease, 2 s drift, 1 s heartbeat, isolation required. */
     public static SchedulerConfig defaults(Path dataDir, URI ccnUrl) {
         return new SchedulerConfig(dataDir, "127.0.0.1", 0, ccnUrl, null, Set.of(), Duration.ofSeconds(5),
                 Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(5));
@@ -35,26 +44,32 @@ public record SchedulerConfig(Path dataDir, String host, int port, URI ccnUrl, S
 
     public SchedulerConfig withAllowedNodes(Set<String> nodes) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, nodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval);
+                reconcileInterval, requireIsolation);
     }
 
     public SchedulerConfig withPort(int p) {
         return new SchedulerConfig(dataDir, host, p, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval);
+                reconcileInterval, requireIsolation);
     }
 
     public SchedulerConfig withJdbcUrl(String url) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, url, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval);
+                reconcileInterval, requireIsolation);
     }
 
     public SchedulerConfig withLease(Duration ttl, Duration drift) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, ttl, drift, heartbeatInterval,
-                reconcileInterval);
+                reconcileInterval, requireIsolation);
     }
 
     public SchedulerConfig withIntervals(Duration heartbeat, Duration reconcile) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeat,
-                reconcile);
+                reconcile, requireIsolation);
+    }
+
+    /** Whether persistent programs may only go to nodes whose executor isolates them. */
+    public SchedulerConfig withRequireIsolation(boolean require) {
+        return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
+                reconcileInterval, require);
     }
 }

@@ -69,7 +69,7 @@ public final class SchedulerNode implements AutoCloseable {
         store = SchedulerStore.open(config.jdbcUrl(), config.dataDir());
         LeasePolicy policy = new LeasePolicy(config.leaseTtl(), config.driftMargin());
         engine = new AllocationEngine(store, policy, config.heartbeatInterval(), ticker, wallClock,
-                () -> election != null && election.valid());
+                () -> election != null && election.valid(), config.requireIsolation());
         RequestAuthenticator auth = new RequestAuthenticator(config.allowedNodes(), SignatureVerifier.best(), wallClock,
                 ticker, MAX_SKEW);
         http = new SchedulerApi(store, engine, auth, wallClock).create(config.host(), config.port());
@@ -107,6 +107,9 @@ public final class SchedulerNode implements AutoCloseable {
                 config.reconcileInterval().toMillis(), TimeUnit.MILLISECONDS);
         log.info("scheduler {} listening on {} ({}, {})", id, url(), config.jdbcUrl() == null ? "SQLite" : "JDBC",
                 election.isLeader() ? "leader" : "standby");
+        if (!config.requireIsolation()) {
+            log.warn("require-isolation is off: persistent programs may be placed on nodes that run them without isolation");
+        }
         return this;
     }
 

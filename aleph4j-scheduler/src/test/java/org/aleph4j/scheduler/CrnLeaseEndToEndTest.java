@@ -2,6 +2,7 @@ package org.aleph4j.scheduler;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.aleph4j.client.scheduler.Capacity;
+import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.Ticker;
 import org.aleph4j.crn.CrnConfig;
@@ -56,7 +57,8 @@ class CrnLeaseEndToEndTest {
     void anAllocatedProgramRunsWithItsEpochAndItsWatchdogKillsItAtTheLeaseDeadlineWhenTheSchedulerStops() throws Exception {
         try (TestNetwork net = new TestNetwork(dir)) {
             SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccn.url())
-                    .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))).start();
+                    .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))
+                    .withRequireIsolation(false)).start(); // the CRN runs the process executor
             SchedulerClient client = new SchedulerClient(List.of(scheduler.url()), Duration.ofSeconds(1), InstantSource.system());
             CrnNode crn = new CrnNode(processExecutor(dir, net.ccn.url()), new SchedulerLeaseDirectory(client));
             LeaseKeeper keeper = null;
@@ -64,7 +66,7 @@ class CrnLeaseEndToEndTest {
                 crn.start();
                 EthAccount nodeKey = EthAccount.generate(TestNetwork.RANDOM);
                 keeper = new LeaseKeeper(client, crn.persistentHost(), nodeKey, crn.url(),
-                        () -> new LeaseKeeper.Offer(new Capacity(2, 4096, 10_000), List.of(DefaultRuntime.ref()), "test"),
+                        () -> offer(crn),
                         BEAT, Ticker.system()).start();
                 String code = net.storeZip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/server.py\"\n",
                         "server.py", SERVER));
@@ -101,14 +103,15 @@ class CrnLeaseEndToEndTest {
     void aDrainingNodeStopsItsProgramAndHandsItBackAtOnce() throws Exception {
         try (TestNetwork net = new TestNetwork(dir)) {
             SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccn.url())
-                    .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))).start();
+                    .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))
+                    .withRequireIsolation(false)).start(); // the CRN runs the process executor
             SchedulerClient client = new SchedulerClient(List.of(scheduler.url()), Duration.ofSeconds(1), InstantSource.system());
             CrnNode crn = new CrnNode(processExecutor(dir, net.ccn.url()), new SchedulerLeaseDirectory(client));
             LeaseKeeper keeper = null;
             try {
                 crn.start();
                 keeper = new LeaseKeeper(client, crn.persistentHost(), EthAccount.generate(TestNetwork.RANDOM), crn.url(),
-                        () -> new LeaseKeeper.Offer(new Capacity(2, 4096, 10_000), List.of(DefaultRuntime.ref()), "test"),
+                        () -> offer(crn),
                         BEAT, Ticker.system()).start();
                 String code = net.storeZip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/server.py\"\n",
                         "server.py", SERVER));
@@ -134,6 +137,45 @@ class CrnLeaseEndToEndTest {
      * The process executor, explicitly: these tests check lease fencing from the host (the program's
      * pid, 127.0.0.1); the sandbox's own fencing is covered by aleph4j-crn's tests.
      */
+    @Test
+    void aSchedulerRequiringIsolationLeavesAProgramUnschedulableWhenTheOnlyNodeRunsTheProcessExecutor() throws Exception {
+        try (TestNetwork net = new TestNetwork(dir)) {
+            SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccn.url())
+                    .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))).start();
+            SchedulerClient client = new SchedulerClient(List.of(scheduler.url()), Duration.ofSeconds(1), InstantSource.system());
+            CrnNode crn = new CrnNode(processExecutor(dir, net.ccn.url()), new SchedulerLeaseDirectory(client));
+            LeaseKeeper keeper = null;
+            try {
+                crn.start();
+                EthAccount nodeKey = EthAccount.generate(TestNetwork.RANDOM);
+                keeper = new LeaseKeeper(client, crn.persistentHost(), nodeKey, crn.url(), () -> offer(crn), BEAT,
+                        Ticker.system()).start();
+                String program = net.program(true, null);
+                await().atMost(Duration.ofSeconds(15)).until(() -> client.vm(program)
+                        .map(v -> "unschedulable".equals(v.schedulingStatus())).orElse(false));
+                var vm = client.vm(program).orElseThrow();
+                assertThat(vm.status()).isEqualTo("pending");
+                assertThat(vm.reason()).contains("no active node isolates programs").contains("process");
+                assertThat(client.allocation(program)).isEmpty();
+                assertThat(crn.persistentHost().persistentExecutions()).isEmpty();
+                var node = client.nodes().stream().filter(n -> n.address().equalsIgnoreCase(nodeKey.address())).findFirst()
+                        .orElseThrow();
+                assertThat(node.executor().name()).isEqualTo("process");
+                assertThat(node.executor().isolated()).isFalse();
+            } finally {
+                if (keeper != null) keeper.close();
+                crn.close();
+                scheduler.close();
+            }
+        }
+    }
+
+    /** What the CRN really runs, as ComputeNode reports it. */
+    private static LeaseKeeper.Offer offer(CrnNode crn) {
+        return new LeaseKeeper.Offer(new Capacity(2, 4096, 10_000), List.of(DefaultRuntime.ref()), "test",
+                new ExecutorInfo(crn.executorName(), crn.executorIsolates()));
+    }
+
     private static CrnConfig processExecutor(java.nio.file.Path dir, URI ccnUrl) {
         return CrnConfig.defaults(dir.resolve("crn"), ccnUrl).withExecutor(CrnConfig.ExecutorKind.PROCESS);
     }

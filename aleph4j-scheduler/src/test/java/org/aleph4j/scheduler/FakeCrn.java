@@ -2,6 +2,7 @@ package org.aleph4j.scheduler;
 
 import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutionReport;
+import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.HeartbeatReply;
 import org.aleph4j.client.scheduler.LeaseGrant;
 import org.aleph4j.client.scheduler.SchedulerClient;
@@ -28,6 +29,8 @@ final class FakeCrn implements AutoCloseable {
     volatile HeartbeatReply lastReply;
     /** Executions reported in each heartbeat (tests set it to simulate crashes). */
     volatile List<ExecutionReport> executions = List.of();
+    /** The executor reported in each heartbeat: an isolating sandbox unless a test says otherwise. */
+    volatile ExecutorInfo executor = new ExecutorInfo("sandbox", true);
     volatile Exception lastError;
     private final Duration interval;
     private volatile Thread loop;
@@ -45,7 +48,7 @@ final class FakeCrn implements AutoCloseable {
     HeartbeatReply beat() {
         long sent = System.nanoTime();
         HeartbeatReply reply = client.heartbeat(key, publicUrl, new Capacity(4, 8192, 100_000),
-                List.of(DefaultRuntime.ref()), executions, "test");
+                List.of(DefaultRuntime.ref()), executions, "test", executor);
         lastReply = reply;
         grants.keySet().retainAll(reply.allocations().stream().map(LeaseGrant::itemHash).toList());
         for (LeaseGrant g : reply.allocations()) {

@@ -2,6 +2,7 @@ package org.aleph4j.scheduler;
 
 import org.aleph4j.client.scheduler.Allocation;
 import org.aleph4j.client.scheduler.Capacity;
+import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.Heartbeat;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.SchedulerException;
@@ -255,5 +256,62 @@ class SchedulerIntegrationTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> two.holds(program));
         VmInfo vm = new SchedulerClient(s.url()).vm(program).orElseThrow();
         assertThat(vm.history()).anyMatch(h -> h.reason().contains("crash loop") && h.reason().contains("exit code 3"));
+    }
+
+    @Test
+    void aPersistentProgramIsNeverPlacedOnANodeThatRunsItUnisolatedWhileIsolationIsRequired() throws Exception {
+        SchedulerNode s = start(config(Set.of("*"))); // require-isolation is on by default
+        FakeCrn unisolated = running(s);
+        unisolated.executor = new ExecutorInfo("process", false);
+        unisolated.start();
+        String program = net.program(true, null);
+        SchedulerClient reader = new SchedulerClient(s.url());
+        await().atMost(Duration.ofSeconds(10)).until(() -> reader.vm(program)
+                .map(v -> "unschedulable".equals(v.schedulingStatus())).orElse(false));
+        VmInfo vm = reader.vm(program).orElseThrow();
+        assertThat(vm.status()).isEqualTo("pending");
+        assertThat(vm.reason()).isEqualTo("no active node isolates programs: require-isolation is on and the matching "
+                + "nodes run process (run them with the sandbox executor)");
+        assertThat(unisolated.beat().allocations()).isEmpty();
+        assertThat(reader.allocation(program)).isEmpty();
+        assertThat(reader.nodes()).singleElement().satisfies(n -> {
+            assertThat(n.executor().name()).isEqualTo("process");
+            assertThat(n.executor().isolated()).isFalse();
+        });
+
+        // An isolating node joins: the program goes there, never to the process node.
+        FakeCrn sandboxed = running(s).start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> sandboxed.holds(program));
+        assertThat(unisolated.beat().allocations()).isEmpty();
+        VmInfo placed = reader.vm(program).orElseThrow();
+        assertThat(placed.schedulingStatus()).isEqualTo("scheduled");
+        assertThat(placed.allocatedNode()).isEqualTo(AllocationEngine.nodeHash(sandboxed.address()));
+    }
+
+    @Test
+    void withIsolationNotRequiredAProcessNodeRunsThePersistentProgram() throws Exception {
+        SchedulerNode s = start(config(Set.of("*")).withRequireIsolation(false));
+        FakeCrn unisolated = running(s);
+        unisolated.executor = new ExecutorInfo("process", false);
+        unisolated.start();
+        String program = net.program(true, null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> unisolated.holds(program));
+        assertThat(new SchedulerClient(s.url()).vm(program).orElseThrow().schedulingStatus()).isEqualTo("scheduled");
+    }
+
+    @Test
+    void aNodeThatNoLongerIsolatesLosesItsProgramToAnIsolatingNode() throws Exception {
+        SchedulerNode s = start(config(Set.of("*")));
+        FakeCrn one = running(s).start();
+        String program = net.program(true, null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(program));
+        FakeCrn two = running(s).start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> two.lastReply != null);
+        one.executor = new ExecutorInfo("process", false); // restarted with executor=process
+        await().atMost(Duration.ofSeconds(2)).until(() -> !one.holds(program)); // no longer renewed there
+        await().atMost(Duration.ofSeconds(10)).until(() -> two.holds(program));
+        assertThat(one.holds(program)).isFalse();
+        assertThat(new SchedulerClient(s.url()).vm(program).orElseThrow().history())
+                .anyMatch(h -> h.reason().contains("runs process, which does not isolate programs"));
     }
 }

@@ -6,12 +6,20 @@ import java.util.List;
  * Body of {@code POST /api/v1/heartbeat}, signed EIP-191 by {@code nodeAddress}'s key over the exact
  * body bytes (header {@value SchedulerClient#SIGNATURE_HEADER}). {@code time} is the sender's wall
  * clock in seconds (stale bodies are refused) and {@code nonce} is unique per request (replays are
- * refused).
+ * refused). {@code executor} says how the node runs programs; null (an older node) means unknown, which
+ * the scheduler treats as not isolating.
  */
 public record Heartbeat(String nodeAddress, String publicUrl, Capacity capacity, List<String> runtimes,
-                        List<ExecutionReport> executions, String version, String nonce, double time) {
+                        List<ExecutionReport> executions, String version, String nonce, double time,
+                        ExecutorInfo executor) {
     public Heartbeat {
         runtimes = runtimes == null ? List.of() : List.copyOf(runtimes);
         executions = executions == null ? List.of() : List.copyOf(executions);
+    }
+
+    /** A heartbeat that does not report its executor. */
+    public Heartbeat(String nodeAddress, String publicUrl, Capacity capacity, List<String> runtimes,
+                     List<ExecutionReport> executions, String version, String nonce, double time) {
+        this(nodeAddress, publicUrl, capacity, runtimes, executions, version, nonce, time, null);
     }
 }

@@ -76,8 +76,17 @@ public final class SchedulerClient {
      */
     public HeartbeatReply heartbeat(EthAccount nodeKey, URI publicUrl, Capacity capacity, List<String> runtimes,
                                     List<ExecutionReport> executions, String version) {
+        return heartbeat(nodeKey, publicUrl, capacity, runtimes, executions, version, null);
+    }
+
+    /**
+     * Sends a signed heartbeat reporting how the node runs programs ({@code executor}; null reports
+     * nothing, which the scheduler treats as not isolating).
+     */
+    public HeartbeatReply heartbeat(EthAccount nodeKey, URI publicUrl, Capacity capacity, List<String> runtimes,
+                                    List<ExecutionReport> executions, String version, ExecutorInfo executor) {
         Heartbeat body = new Heartbeat(nodeKey.address(), publicUrl == null ? null : publicUrl.toString(), capacity,
-                runtimes, executions, version, nonce(), now());
+                runtimes, executions, version, nonce(), now(), executor);
         return heartbeat(nodeKey, body);
     }
 

@@ -3,6 +3,7 @@ package org.aleph4j.crn.api;
 import static org.aleph4j.client.crn.OwnerAuth.SIGNED_OPERATION_HEADER;
 import static org.aleph4j.client.crn.OwnerAuth.SIGNED_PUBKEY_HEADER;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnException;
+import org.aleph4j.crn.ExecutorChoice;
 import org.aleph4j.crn.execution.Cgroups;
 import org.aleph4j.crn.execution.Executor;
 import org.aleph4j.crn.execution.Execution;
@@ -97,6 +99,7 @@ public final class NodeApi {
         m.put("node", "aleph4j-crn");
         m.put("version", VERSION);
         m.put("executor", executor.name());
+        m.put("executor_isolated", ExecutorChoice.isolates(executor.name()));
         m.put("executor_details", executor.describe());
         List<Map<String, Object>> rts = new ArrayList<>();
         for (LocalRuntime r : runtimes.all()) {
@@ -239,7 +242,17 @@ public final class NodeApi {
         return "unknown";
     }
 
-    private void logs(Context ctx) {
+    /** Entries the logs endpoint returns when no {@code limit} is asked. */
+    public static final int DEFAULT_LOG_LIMIT = 1000;
+    /** The most entries one logs request returns; a larger {@code limit} is lowered to this. */
+    public static final int MAX_LOG_LIMIT = 10_000;
+
+    /**
+     * Upstream's {@code GET /control/machine/{ref}/logs}: a JSON array of the program's last entries
+     * (newest last), {@code limit} of them (default {@value #DEFAULT_LOG_LIMIT}, at most
+     * {@value #MAX_LOG_LIMIT}), streamed as they are read from the files.
+     */
+    private void logs(Context ctx) throws IOException {
         String ref = ctx.pathParam("ref");
         if (!ItemHashes.isItemHash(ref)) throw new CrnException(400, "Invalid message reference: " + ref);
         String address = auth.verify(ctx.header(SIGNED_PUBKEY_HEADER), ctx.header(SIGNED_OPERATION_HEADER), ctx.method().name(),
@@ -251,15 +264,39 @@ public final class NodeApi {
         if (!program.owner().equalsIgnoreCase(address)) {
             throw new CrnException(403, "Unauthorized sender", Map.of("address", address));
         }
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (ProgramLogs.Entry e : logs.entries(ref)) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("SYSLOG_IDENTIFIER", "vm-" + ref + "-" + e.file());
-            m.put("MESSAGE", e.message());
-            m.put("file", e.file());
-            m.put("__REALTIME_TIMESTAMP", Long.toString(e.realtimeMicros()));
-            out.add(m);
+        int limit = logLimit(ctx.queryParam("limit"));
+        try (ProgramLogs.Tail tail = logs.latest(ref, limit)) {
+            ctx.status(200).contentType("application/json");
+            try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(ctx.outputStream())) {
+                g.writeStartArray();
+                String prefix = "vm-" + ref + "-";
+                tail.forEach(e -> {
+                    g.writeStartObject();
+                    g.writeStringField("SYSLOG_IDENTIFIER", prefix + e.file());
+                    g.writeStringField("MESSAGE", e.message());
+                    g.writeStringField("file", e.file());
+                    g.writeStringField("__REALTIME_TIMESTAMP", Long.toString(e.realtimeMicros()));
+                    g.writeEndObject();
+                });
+                g.writeEndArray();
+            }
         }
-        json(ctx, 200, out);
+    }
+
+    static int logLimit(String raw) {
+        if (raw == null || raw.isBlank()) return DEFAULT_LOG_LIMIT;
+        long n;
+        try {
+            n = Long.parseLong(raw.strip());
+        } catch (NumberFormatException e) {
+            throw new CrnException(400, "limit must be a whole number of log entries, not " + abbreviate(raw),
+                    Map.of("max", MAX_LOG_LIMIT));
+        }
+        if (n < 1) throw new CrnException(400, "limit must be at least 1", Map.of("max", MAX_LOG_LIMIT));
+        return (int) Math.min(n, MAX_LOG_LIMIT);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
     }
 }

@@ -2,6 +2,7 @@ package org.aleph4j.crn.lease;
 
 import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutionReport;
+import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.HeartbeatReply;
 import org.aleph4j.client.scheduler.LeaseGrant;
 import org.aleph4j.client.scheduler.SchedulerClient;
@@ -31,10 +32,15 @@ import java.util.function.Supplier;
 public final class LeaseKeeper implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
 
-    /** What the node offers, read before every heartbeat. */
-    public record Offer(Capacity capacity, List<String> runtimes, String version) {
+    /**
+     * What the node offers, read before every heartbeat: capacity, runtimes, version, and the executor
+     * (name and whether it isolates programs, so a scheduler requiring isolation keeps unisolated nodes
+     * out of placement).
+     */
+    public record Offer(Capacity capacity, List<String> runtimes, String version, ExecutorInfo executor) {
         public Offer {
             runtimes = List.copyOf(runtimes);
+            if (executor == null) throw new IllegalArgumentException("the offer must say which executor runs programs");
         }
     }
 
@@ -101,7 +107,8 @@ public final class LeaseKeeper implements AutoCloseable {
                 List<ExecutionReport> executions = host.persistentExecutions().stream()
                         .map(e -> new ExecutionReport(e.itemHash(), e.epoch(), e.state(), e.restarts(), e.lastError()))
                         .toList();
-                reply = client.heartbeat(nodeKey, publicUrl, o.capacity(), o.runtimes(), executions, o.version());
+                reply = client.heartbeat(nodeKey, publicUrl, o.capacity(), o.runtimes(), executions, o.version(),
+                        o.executor());
             } catch (RuntimeException e) {
                 // Nothing else to do: without renewals the watchdogs kill the programs at their fence.
                 if (failuresInARow++ % 10 == 0) log.warn("heartbeat failed ({} in a row): {}", failuresInARow, e.getMessage());

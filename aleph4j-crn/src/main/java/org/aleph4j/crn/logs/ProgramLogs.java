@@ -1,23 +1,38 @@
 package org.aleph4j.crn.logs;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
-import java.util.Deque;
+import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * stdout/stderr of a program, kept across its executions under {@code logs/<item_hash>/}. The
- * watchdog writes each line as {@code "<unix micros> <text>"}; this class reads them back.
+ * watchdog writes each line as {@code "<unix micros> <text>"} and rotates a file that grew past the
+ * node's {@code log-max-bytes}: {@code stdout.log} becomes {@code stdout.log.1} (replacing the older
+ * one) and a new {@code stdout.log} starts; the same for stderr. This class reads them back,
+ * {@code .1} then the current file, newest last, scanning from the end so that asking for the last
+ * lines costs those lines, not the whole file.
  */
 public final class ProgramLogs {
     /** One line of output, shaped as upstream's log entries. */
     public record Entry(String file, long realtimeMicros, String message) {}
+
+    /** A line longer than this is returned cut to this many bytes (journald cuts at 48 KiB). */
+    public static final int MAX_MESSAGE_BYTES = 64 * 1024;
+    private static final int CHUNK = 64 * 1024;
+    /** "<19 digits> " at most. */
+    private static final int MAX_PREFIX = 20;
+    private static final List<String> FILES = List.of("stdout", "stderr");
 
     private final Path root;
 
@@ -43,6 +58,11 @@ public final class ProgramLogs {
         return dir(itemHash).resolve("stderr.log");
     }
 
+    /** Where {@code log} goes when it is rotated: {@code stdout.log} → {@code stdout.log.1}. */
+    public static Path rotated(Path log) {
+        return log.resolveSibling(log.getFileName() + ".1");
+    }
+
     public boolean exists(String itemHash) {
         return Files.isDirectory(root.resolve(itemHash));
     }
@@ -55,51 +75,214 @@ public final class ProgramLogs {
         }
     }
 
-    /** The last {@code max} lines of {@code file} written after byte {@code from}, without timestamps. */
+    /**
+     * The last {@code max} lines of {@code file} written after byte {@code from}, without timestamps.
+     * When the file is shorter than {@code from} it was rotated meanwhile, and all of it is new.
+     */
     public List<String> tail(Path file, long from, int max) {
-        Deque<String> lines = new ArrayDeque<>();
-        if (!Files.exists(file)) return List.of();
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
-            long start = Math.max(from, raf.length() - 64 * 1024);
-            raf.seek(start);
-            byte[] buf = new byte[(int) (raf.length() - start)];
-            raf.readFully(buf);
-            for (String line : new String(buf, StandardCharsets.UTF_8).split("\n")) {
-                if (line.isEmpty()) continue;
-                lines.addLast(parse("stderr", line).message());
-                if (lines.size() > max) lines.removeFirst();
-            }
+        if (max <= 0 || !Files.exists(file)) return List.of();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long floor = from > ch.size() ? 0 : Math.max(0, from);
+            List<Line> lines = new ArrayList<>();
+            scanBackwards(ch, "stderr", floor, max, lines);
+            Collections.reverse(lines);
+            List<String> out = new ArrayList<>(lines.size());
+            for (Line l : lines) out.add(l.read().message());
+            return out;
         } catch (IOException e) {
             return List.of();
         }
-        return List.copyOf(lines);
     }
 
-    /** All entries of a program, stdout and stderr merged in time order. */
+    /** All entries of a program, stdout and stderr (each with its rotated file) merged in time order. */
     public List<Entry> entries(String itemHash) {
         List<Entry> all = new ArrayList<>();
-        for (String file : List.of("stdout", "stderr")) {
-            Path p = root.resolve(itemHash).resolve(file + ".log");
-            if (!Files.exists(p)) continue;
-            try (var lines = Files.lines(p, StandardCharsets.UTF_8)) {
-                lines.filter(l -> !l.isEmpty()).forEach(l -> all.add(parse(file, l)));
-            } catch (IOException | UncheckedIOException e) {
-                // a log being rotated or removed reads as fewer lines, not as an error
-            }
+        try (Tail t = latest(itemHash, Integer.MAX_VALUE)) {
+            t.forEach(all::add);
+        } catch (IOException e) {
+            // a log removed while read reads as fewer lines, not as an error
         }
-        all.sort(java.util.Comparator.comparingLong(Entry::realtimeMicros));
         return all;
     }
 
-    private static Entry parse(String file, String line) {
-        int sp = line.indexOf(' ');
-        if (sp > 0) {
+    /**
+     * The last {@code max} entries of a program, stdout and stderr merged in time order, newest last.
+     * Only the positions of those lines are held; messages are read as {@link Tail#forEach} reaches
+     * them, so a caller can stream them out. Close the tail to release the files.
+     */
+    public Tail latest(String itemHash, int max) throws IOException {
+        Path dir = root.resolve(itemHash);
+        List<FileChannel> open = new ArrayList<>();
+        try {
+            List<List<Line>> streams = new ArrayList<>();
+            for (String file : FILES) {
+                FileChannel[] pair = openPair(dir.resolve(file + ".log"), open);
+                List<Line> newestFirst = new ArrayList<>();
+                if (pair[1] != null) scanBackwards(pair[1], file, 0, max, newestFirst);
+                if (pair[0] != null && newestFirst.size() < max) scanBackwards(pair[0], file, 0, max - newestFirst.size(), newestFirst);
+                Collections.reverse(newestFirst);
+                streams.add(newestFirst);
+            }
+            List<Line> merged = merge(streams.get(0), streams.get(1));
+            if (merged.size() > max) merged = merged.subList(merged.size() - max, merged.size());
+            return new Tail(List.copyOf(merged), open);
+        } catch (IOException | RuntimeException e) {
+            closeAll(open);
+            throw e;
+        }
+    }
+
+    /** A bounded, ordered selection of log lines over open files; see {@link #latest}. */
+    public static final class Tail implements AutoCloseable {
+        private final List<Line> lines;
+        private final List<FileChannel> open;
+
+        private Tail(List<Line> lines, List<FileChannel> open) {
+            this.lines = lines;
+            this.open = open;
+        }
+
+        public int size() {
+            return lines.size();
+        }
+
+        /** Reads each entry in order and hands it to {@code sink}. */
+        public void forEach(EntrySink sink) throws IOException {
+            for (Line l : lines) sink.accept(l.read());
+        }
+
+        @Override
+        public void close() {
+            closeAll(open);
+        }
+    }
+
+    /** Receives entries; may throw while writing them out. */
+    @FunctionalInterface
+    public interface EntrySink {
+        void accept(Entry e) throws IOException;
+    }
+
+    /** Where one line is: its file, its byte range, the length of its timestamp prefix and the timestamp. */
+    private record Line(FileChannel ch, String file, long start, long end, int prefix, long micros) {
+        Entry read() throws IOException {
+            int len = (int) Math.min(end - start - prefix, MAX_MESSAGE_BYTES);
+            ByteBuffer b = ByteBuffer.allocate(len);
+            readFully(ch, b, start + prefix);
+            return new Entry(file, micros, new String(b.array(), 0, b.position(), StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * Opens {@code log.1} and {@code log} as one consistent pair: when the watchdog rotates between
+     * the two opens, the pair could hold the same file twice, so it is opened again.
+     */
+    private static FileChannel[] openPair(Path current, List<FileChannel> open) throws IOException {
+        Path previous = rotated(current);
+        for (int attempt = 0; ; attempt++) {
+            Object before = fileKey(current);
+            FileChannel cur = openIfExists(current);
+            FileChannel prev = openIfExists(previous);
+            if (Objects.equals(before, fileKey(current)) || attempt == 2) {
+                if (cur != null) open.add(cur);
+                if (prev != null) open.add(prev);
+                return new FileChannel[] {prev, cur};
+            }
+            closeAll(java.util.Arrays.asList(cur, prev));
+        }
+    }
+
+    private static Object fileKey(Path p) {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static FileChannel openIfExists(Path p) throws IOException {
+        try {
+            return FileChannel.open(p, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    private static void closeAll(List<FileChannel> channels) {
+        for (FileChannel c : channels) {
             try {
-                return new Entry(file, Long.parseLong(line.substring(0, sp)), line.substring(sp + 1));
-            } catch (NumberFormatException ignored) {
-                // fall through: a line the watchdog did not write
+                if (c != null) c.close();
+            } catch (IOException ignored) {
+                // closing a read-only file
             }
         }
-        return new Entry(file, 0, line);
+    }
+
+    /**
+     * Adds to {@code out}, newest first, up to {@code max} non-empty lines of {@code ch} that start at
+     * or after {@code floor} (a line boundary). Reads the file backwards in chunks.
+     */
+    private static void scanBackwards(FileChannel ch, String file, long floor, int max, List<Line> out) throws IOException {
+        int target = out.size() + max < 0 ? Integer.MAX_VALUE : out.size() + max;
+        long size = ch.size();
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(1, size - floor)));
+        long end = size;
+        long pos = size;
+        while (pos > floor && out.size() < target) {
+            int n = (int) Math.min(buf.capacity(), pos - floor);
+            long chunkStart = pos - n;
+            buf.clear().limit(n);
+            readFully(ch, buf, chunkStart);
+            byte[] a = buf.array();
+            for (int i = n - 1; i >= 0 && out.size() < target; i--) {
+                if (a[i] != '\n') continue;
+                long lineStart = chunkStart + i + 1;
+                if (end > lineStart) out.add(line(ch, file, lineStart, end));
+                end = chunkStart + i;
+            }
+            pos = chunkStart;
+        }
+        if (pos <= floor && end > floor && out.size() < target) out.add(line(ch, file, floor, end));
+    }
+
+    private static Line line(FileChannel ch, String file, long start, long end) throws IOException {
+        ByteBuffer head = ByteBuffer.allocate((int) Math.min(MAX_PREFIX, end - start));
+        readFully(ch, head, start);
+        byte[] h = head.array();
+        int digits = 0;
+        while (digits < head.position() && h[digits] >= '0' && h[digits] <= '9') digits++;
+        if (digits > 0 && digits < head.position() && h[digits] == ' ' && digits <= 18) {
+            long micros = Long.parseLong(new String(h, 0, digits, StandardCharsets.US_ASCII));
+            return new Line(ch, file, start, end, digits + 1, micros);
+        }
+        return new Line(ch, file, start, end, 0, 0); // a line the watchdog did not write
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+        long p = position;
+        while (b.hasRemaining()) {
+            int r = ch.read(b, p);
+            if (r < 0) break; // the file shrank (truncated): keep what was read
+            p += r;
+        }
+    }
+
+    /**
+     * Merges two streams already in order by time; lines without a timestamp keep their place in their
+     * own stream. Ties go to the first stream (stdout).
+     */
+    private static List<Line> merge(List<Line> a, List<Line> b) {
+        List<Line> out = new ArrayList<>(a.size() + b.size());
+        int i = 0;
+        int j = 0;
+        while (i < a.size() || j < b.size()) {
+            if (j >= b.size() || (i < a.size() && key(a.get(i)) <= key(b.get(j)))) out.add(a.get(i++));
+            else out.add(b.get(j++));
+        }
+        return out;
+    }
+
+    private static long key(Line l) {
+        return l.micros() == 0 ? Long.MIN_VALUE : l.micros();
     }
 }

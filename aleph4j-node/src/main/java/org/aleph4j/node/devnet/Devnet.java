@@ -19,6 +19,8 @@ import org.aleph4j.ccn.CcnNode;
 import org.aleph4j.client.CcnClient;
 import org.aleph4j.client.account.AccountStore;
 import org.aleph4j.crn.CrnConfig;
+import org.aleph4j.crn.CrnNode;
+import org.aleph4j.crn.ExecutorChoice;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.KeyFiles;
 import org.aleph4j.node.ComputeNode;
@@ -33,8 +35,8 @@ import picocli.CommandLine.Option;
 
 /**
  * A whole network in one process on 127.0.0.1: a CCN, a scheduler and N CRNs, each with its own
- * port and data directory under one devnet directory, on embedded defaults (SQLite, process
- * executor). It runs its own balance oracle, publishes the default runtime and funds the default
+ * port and data directory under one devnet directory, on embedded defaults (SQLite, the sandbox
+ * executor where the host allows it, else the process executor, which the devnet explicitly allows). It runs its own balance oracle, publishes the default runtime and funds the default
  * CLI account, so the tutorial works without buying tokens. State is kept across restarts.
  */
 public final class Devnet implements AutoCloseable {
@@ -78,15 +80,27 @@ public final class Devnet implements AutoCloseable {
 
             Set<String> allowed = new LinkedHashSet<>();
             crnKeys.forEach(k -> allowed.add(k.address()));
+            // The devnet lets its CRNs fall back to the process executor so it runs on unprivileged laptops;
+            // its scheduler then accepts unisolated nodes, and only then (a scheduler started alone requires isolation).
+            ExecutorChoice.Decision crnExecutor = CrnNode.decideExecutor(crnConfig(1));
+            boolean requireIsolation = crnExecutor.isolates();
+            if (!requireIsolation) {
+                log.warn("devnet CRNs will run programs without isolation ({}); the devnet scheduler accepts them "
+                        + "(require-isolation off)", switch (crnExecutor) {
+                            case ExecutorChoice.UseProcess p when p.fallbackReason() != null -> p.fallbackReason();
+                            case ExecutorChoice.UseProcess p -> "executor=process was chosen";
+                            case ExecutorChoice.Refuse r -> r.error();
+                            case ExecutorChoice.UseSandbox s -> s.reason();
+                        });
+            }
             scheduler = new SchedulerNode(SchedulerConfig.defaults(options.data().resolve("scheduler"), ccn.url())
                     .withPort(options.schedulerPort()).withAllowedNodes(allowed)
-                    .withIntervals(options.heartbeat(), Duration.ofSeconds(5)));
+                    .withIntervals(options.heartbeat(), Duration.ofSeconds(5)).withRequireIsolation(requireIsolation));
             scheduler.start();
             started.add(scheduler);
 
             for (int i = 1; i <= options.crns(); i++) {
-                CrnConfig config = CrnConfig.defaults(crnDir(i), ccn.url()).withPort(options.crnPort() + i - 1)
-                        .withExecutor(options.executor());
+                CrnConfig config = crnConfig(i);
                 ComputeNode crn = ComputeNode.start(config, scheduler.url(), crnKeys.get(i - 1), options.heartbeat());
                 crns.add(crn);
                 started.add(crn);
@@ -96,6 +110,12 @@ public final class Devnet implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /** CRN {@code i} (from 1): its directory and port, the chosen executor, and the unisolated fallback allowed. */
+    private CrnConfig crnConfig(int i) {
+        return CrnConfig.defaults(crnDir(i), ccn.url()).withPort(options.crnPort() + i - 1)
+                .withExecutor(options.executor()).withAllowUnisolated(true);
     }
 
     private Path crnDir(int i) {

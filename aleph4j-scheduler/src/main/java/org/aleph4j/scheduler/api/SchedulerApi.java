@@ -6,6 +6,7 @@ import io.javalin.http.Context;
 import org.aleph4j.client.scheduler.Allocation;
 import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutionReport;
+import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.Heartbeat;
 import org.aleph4j.client.scheduler.MoveRecord;
 import org.aleph4j.client.scheduler.NodeInfo;
@@ -229,7 +230,7 @@ public final class SchedulerApi {
         }
         return new NodeInfo(n.nodeHash(), n.address(), n.url(), engine.nodeActive(n.address(), n.lastSeenMs()) ? "active" : "inactive",
                 new Capacity(n.vcpus(), n.memoryMib(), n.diskMib()), runtimes, n.version(), n.lastSeenMs() / 1000.0,
-                (int) allocated, executions);
+                (int) allocated, executions, new ExecutorInfo(n.executor(), n.isolated()));
     }
 
     private static String blankToNull(String s) {

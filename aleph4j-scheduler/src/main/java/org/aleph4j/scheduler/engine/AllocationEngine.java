@@ -2,6 +2,7 @@ package org.aleph4j.scheduler.engine;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import org.aleph4j.client.scheduler.ExecutionReport;
+import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.Heartbeat;
 import org.aleph4j.client.scheduler.HeartbeatReply;
 import org.aleph4j.client.scheduler.LeaseGrant;
@@ -62,16 +63,19 @@ public final class AllocationEngine {
     private final Map<String, String[]> lastLoss = new HashMap<>();
     private final Map<String, String> unschedulable = new HashMap<>();
     private final BooleanSupplier leaderValid;
+    private final boolean requireIsolation;
     private volatile boolean leading;
     private long leaderSinceNanos;
 
     /**
      * @param leaderValid checked before every grant: false once this process can no longer be sure it
      *                    still holds the leader row (so a frozen ex-leader never renews a lease)
+     * @param requireIsolation persistent programs go only to nodes whose executor isolates them
      */
     public AllocationEngine(SchedulerStore store, LeasePolicy policy, Duration heartbeatInterval, Ticker ticker,
-                            InstantSource wallClock, BooleanSupplier leaderValid) {
+                            InstantSource wallClock, BooleanSupplier leaderValid, boolean requireIsolation) {
         this.leaderValid = leaderValid;
+        this.requireIsolation = requireIsolation;
         this.store = store;
         this.policy = policy;
         this.heartbeatInterval = heartbeatInterval;
@@ -140,9 +144,11 @@ public final class AllocationEngine {
         requireLeader();
         String node = hb.nodeAddress().toLowerCase();
         long nowMs = wallClock.millis();
+        String executor = executorName(hb.executor());
+        boolean isolated = hb.executor() != null && hb.executor().isolated();
         store.upsertNode(new NodeRow(node, nodeHash(node), hb.publicUrl(), hb.capacity().vcpus(),
                 hb.capacity().memoryMib(), hb.capacity().diskMib(), Json.write(hb.runtimes()), hb.version(),
-                Json.write(hb.executions()), nowMs));
+                Json.write(hb.executions()), nowMs, executor, isolated));
         List<Lease> renewed;
         lock.lock();
         try {
@@ -151,6 +157,7 @@ public final class AllocationEngine {
             if (lastHeartbeat.put(node, now) == null) log.info("node {} ({}) is active", node, hb.publicUrl());
             draining.remove(node);
             for (ExecutionReport e : hb.executions()) checkCrashLoop(node, e, nowMs);
+            if (requireIsolation && !isolated) revokeUnisolated(node, executor, nowMs);
             renewed = book.renew(node, now);
         } finally {
             lock.unlock();
@@ -161,6 +168,29 @@ public final class AllocationEngine {
         long ttlMs = policy.leaseTtl().toMillis();
         List<LeaseGrant> grants = renewed.stream().map(l -> new LeaseGrant(l.itemHash(), l.epoch(), ttlMs)).toList();
         return new HeartbeatReply(hb.nodeAddress(), ttlMs, grants, nowMs / 1000.0);
+    }
+
+    /** A name as the node reported it, when it looks like one (it is shown in reasons and the API). */
+    private static String executorName(ExecutorInfo e) {
+        if (e == null || e.name() == null) return null;
+        String n = e.name().strip().toLowerCase(java.util.Locale.ROOT);
+        return n.matches("[a-z0-9][a-z0-9_-]{0,31}") ? n : null;
+    }
+
+    /**
+     * A node holding programs now reports an executor that does not isolate (it restarted with
+     * {@code process}): its leases are no longer renewed, so the programs stop there and move.
+     */
+    private void revokeUnisolated(String node, String executor, long nowMs) {
+        for (Lease l : book.all()) {
+            if (!l.nodeAddress().equals(node) || l.revoking()) continue;
+            String why = "node " + node + " runs " + (executor == null ? "an unknown executor" : executor)
+                    + ", which does not isolate programs (require-isolation is on)";
+            book.revoke(l.itemHash());
+            store.addHistory(l.itemHash(), nowMs, node, null, l.epoch(), "revoking: " + why);
+            lastLoss.put(l.itemHash(), new String[] {node, why});
+            log.warn("program {}: {}; revoking its lease", l.itemHash(), why);
+        }
     }
 
     private void checkCrashLoop(String node, ExecutionReport e, long nowMs) {
@@ -270,7 +300,7 @@ public final class AllocationEngine {
             NodeRow r = rows.get(e.getKey());
             if (r == null || now - e.getValue() > liveWindow || draining.contains(e.getKey())) continue;
             live.add(new NodeCandidate(r.address(), r.nodeHash(), r.url(), r.vcpus(), r.memoryMib(),
-                    new HashSet<>(readList(r.runtimes()))));
+                    new HashSet<>(readList(r.runtimes())), r.executor(), r.isolated()));
         }
         Map<String, String> allocations = new HashMap<>();
         for (Lease l : book.all()) allocations.put(l.itemHash(), l.nodeAddress());
@@ -293,7 +323,7 @@ public final class AllocationEngine {
             programs.put(p.itemHash(), p);
             demands.add(new ProgramDemand(p.itemHash(), p.vcpus(), p.memoryMib(), p.runtime(),
                     requirementsOf(p),
-                    new HashSet<>(readAvoid(p.avoid()))));
+                    new HashSet<>(readAvoid(p.avoid())), requireIsolation));
         }
         if (demands.size() == allocations.size()) return;
         Plan plan = Placement.plan(live, demands, allocations);

@@ -10,7 +10,8 @@ import java.util.TreeSet;
 
 /**
  * The placement function. Filters: free vCPUs and memory (counting existing allocations and the
- * assignments made earlier in the same plan), supported runtime, node requirements, avoided nodes.
+ * assignments made earlier in the same plan), supported runtime, node requirements, an isolating
+ * executor (when the program requires one), avoided nodes.
  * Score: spread — the node whose most loaded dimension (vCPU or memory share) is lowest wins, then
  * the one with fewer programs, then the lowest address, so the result is deterministic.
  */
@@ -82,14 +83,20 @@ public final class Placement {
 
     /** The most specific reason a program fits on no node. */
     static String whyNot(ProgramDemand p, Iterable<Slot> slots) {
-        int total = 0, runtimeOk = 0, requirementsOk = 0, notAvoided = 0, bigEnough = 0;
+        int total = 0, runtimeOk = 0, requirementsOk = 0, isolationOk = 0, notAvoided = 0, bigEnough = 0;
         long bestFreeVcpus = 0, bestFreeMemory = 0;
+        TreeSet<String> unisolatedExecutors = new TreeSet<>();
         for (Slot s : slots) {
             total++;
             if (p.runtime() != null && !s.node.runtimes().contains(p.runtime())) continue;
             runtimeOk++;
             if (!p.requirements().matches(s.node)) continue;
             requirementsOk++;
+            if (!p.acceptsExecutorOf(s.node)) {
+                unisolatedExecutors.add(s.node.executor() == null ? "an unknown executor" : s.node.executor());
+                continue;
+            }
+            isolationOk++;
             if (p.avoid().contains(s.node.address())) continue;
             notAvoided++;
             if (s.node.vcpus() >= p.vcpus() && s.node.memoryMib() >= p.memoryMib()) bigEnough++;
@@ -99,6 +106,10 @@ public final class Placement {
         if (total == 0) return "no active node";
         if (runtimeOk == 0) return "no active node supports runtime " + p.runtime();
         if (requirementsOk == 0) return "no active node matches the program's node requirements";
+        if (isolationOk == 0) {
+            return "no active node isolates programs: require-isolation is on and the matching nodes run "
+                    + String.join(", ", unisolatedExecutors) + " (run them with the sandbox executor)";
+        }
         if (notAvoided == 0) return "every matching node was given up after repeated failures";
         if (bigEnough == 0) {
             return "no node is large enough: needs " + p.vcpus() + " vCPU and " + p.memoryMib() + " MiB";
@@ -124,7 +135,8 @@ public final class Placement {
         boolean fits(ProgramDemand p) {
             return usedVcpus + p.vcpus() <= node.vcpus() && usedMemory + p.memoryMib() <= node.memoryMib()
                     && (p.runtime() == null || node.runtimes().contains(p.runtime()))
-                    && !p.avoid().contains(node.address()) && p.requirements().matches(node);
+                    && p.acceptsExecutorOf(node) && !p.avoid().contains(node.address())
+                    && p.requirements().matches(node);
         }
 
         void take(ProgramDemand p) {

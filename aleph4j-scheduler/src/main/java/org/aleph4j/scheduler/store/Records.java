@@ -4,9 +4,19 @@ package org.aleph4j.scheduler.store;
 public final class Records {
     private Records() {}
 
-    /** A registered CRN. {@code runtimes} and {@code executions} are JSON text. */
+    /**
+     * A registered CRN. {@code runtimes} and {@code executions} are JSON text; {@code executor} is the
+     * executor it last reported (null: unknown) and {@code isolated} whether that executor isolates programs.
+     */
     public record NodeRow(String address, String nodeHash, String url, int vcpus, long memoryMib, long diskMib,
-                          String runtimes, String version, String executions, long lastSeenMs) {}
+                          String runtimes, String version, String executions, long lastSeenMs, String executor,
+                          boolean isolated) {
+        /** A node that reported no executor (not isolating). */
+        public NodeRow(String address, String nodeHash, String url, int vcpus, long memoryMib, long diskMib,
+                       String runtimes, String version, String executions, long lastSeenMs) {
+            this(address, nodeHash, url, vcpus, memoryMib, diskMib, runtimes, version, executions, lastSeenMs, null, false);
+        }
+    }
 
     /** A persistent program. {@code status} is {@code active} or {@code removed}; {@code avoid} is a JSON list. */
     public record ProgramRow(String itemHash, String owner, int vcpus, long memoryMib, String runtime,

@@ -92,19 +92,23 @@ public final class SchedulerStore implements AutoCloseable {
     private static final RowMapper<NodeRow> NODE = (rs, ctx) -> new NodeRow(rs.getString("address"),
             rs.getString("node_hash"), rs.getString("url"), rs.getInt("vcpus"), rs.getLong("memory_mib"),
             rs.getLong("disk_mib"), rs.getString("runtimes"), rs.getString("version"), rs.getString("executions"),
-            rs.getLong("last_seen_ms"));
+            rs.getLong("last_seen_ms"), rs.getString("executor"), rs.getInt("executor_isolated") == 1);
 
     public void upsertNode(NodeRow n) {
+        // isolated is stored as 0/1: one INTEGER column reads and binds the same on SQLite and PostgreSQL
+        int isolatedFlag = n.isolated() ? 1 : 0;
         write(h -> {
             int updated = h.createUpdate("UPDATE sched_nodes SET url=:url, vcpus=:vcpus, memory_mib=:memoryMib, "
                             + "disk_mib=:diskMib, runtimes=:runtimes, version=:version, executions=:executions, "
-                            + "last_seen_ms=:lastSeenMs WHERE address=:address")
-                    .bindMethods(n).execute();
+                            + "last_seen_ms=:lastSeenMs, executor=:executor, executor_isolated=:isolatedFlag "
+                            + "WHERE address=:address")
+                    .bindMethods(n).bind("isolatedFlag", isolatedFlag).execute();
             if (updated == 0) {
                 h.createUpdate("INSERT INTO sched_nodes (address, node_hash, url, vcpus, memory_mib, disk_mib, runtimes, "
-                                + "version, executions, last_seen_ms) VALUES (:address, :nodeHash, :url, :vcpus, "
-                                + ":memoryMib, :diskMib, :runtimes, :version, :executions, :lastSeenMs)")
-                        .bindMethods(n).execute();
+                                + "version, executions, last_seen_ms, executor, executor_isolated) VALUES (:address, "
+                                + ":nodeHash, :url, :vcpus, :memoryMib, :diskMib, :runtimes, :version, :executions, "
+                                + ":lastSeenMs, :executor, :isolatedFlag)")
+                        .bindMethods(n).bind("isolatedFlag", isolatedFlag).execute();
             }
             return null;
         });

@@ -73,6 +73,70 @@ class PlacementTest {
         assertThat(plan.assignments()).containsExactly(new Plan.Assignment("p", "0xb"));
     }
 
+    static NodeCandidate node(String address, int vcpus, long mem, String executor, boolean isolated) {
+        return new NodeCandidate(address, "hash-" + address, "http://" + address + ".example", vcpus, mem, Set.of(RT),
+                executor, isolated);
+    }
+
+    static ProgramDemand isolatedDemand(String item) {
+        return new ProgramDemand(item, 1, 128, RT, NodeRequirements.NONE, Set.of(), true);
+    }
+
+    @Test
+    void aProgramRequiringIsolationSkipsANodeThatDoesNotIsolateEvenWhenItIsEmptier() {
+        List<NodeCandidate> nodes = List.of(node("0xa", 16, 65536, "process", false), node("0xb", 1, 256, "sandbox", true));
+        Plan plan = Placement.plan(nodes, List.of(isolatedDemand("p")), Map.of());
+        assertThat(plan.assignments()).containsExactly(new Plan.Assignment("p", "0xb"));
+    }
+
+    @Test
+    void whenNoNodeIsolatesTheProgramIsUnschedulableWithTheReason() {
+        List<NodeCandidate> nodes = List.of(node("0xa", 4, 8192, "process", false), node("0xb", 4, 8192));
+        Plan plan = Placement.plan(nodes, List.of(isolatedDemand("p")), Map.of());
+        assertThat(plan.assignments()).isEmpty();
+        assertThat(plan.unschedulable()).containsEntry("p", "no active node isolates programs: require-isolation is on "
+                + "and the matching nodes run an unknown executor, process (run them with the sandbox executor)");
+    }
+
+    @Test
+    void aProgramNotRequiringIsolationMayGoToAProcessNode() {
+        ProgramDemand p = new ProgramDemand("p", 1, 128, RT, NodeRequirements.NONE, Set.of(), false);
+        Plan plan = Placement.plan(List.of(node("0xa", 4, 8192, "process", false)), List.of(p), Map.of());
+        assertThat(plan.assignments()).containsExactly(new Plan.Assignment("p", "0xa"));
+    }
+
+    @Test
+    void runtimeAndRequirementReasonsComeBeforeTheIsolationReason() {
+        Plan plan = Placement.plan(List.of(node("0xa", 4, 8192, "process", false)),
+                List.of(new ProgramDemand("p", 1, 128, "other", NodeRequirements.NONE, Set.of(), true)), Map.of());
+        assertThat(plan.unschedulable().get("p")).isEqualTo("no active node supports runtime other");
+    }
+
+    @Property(tries = 100)
+    void aProgramRequiringIsolationIsNeverAssignedToANodeThatDoesNotIsolate(
+            @ForAll @IntRange(min = 1, max = 12) int nodeCount, @ForAll @IntRange(min = 0, max = 60) int programCount,
+            @ForAll @IntRange(min = 0, max = 12) int isolatingMask) {
+        List<NodeCandidate> nodes = new ArrayList<>();
+        Map<String, Boolean> isolates = new HashMap<>();
+        for (int i = 0; i < nodeCount; i++) {
+            boolean iso = ((isolatingMask >> (i % 4)) & 1) == 1;
+            nodes.add(node("0x" + i, 1 + (i % 4), 1024L * (1 + (i % 8)), iso ? "sandbox" : "process", iso));
+            isolates.put("0x" + i, iso);
+        }
+        List<ProgramDemand> programs = new ArrayList<>();
+        Map<String, ProgramDemand> byHash = new HashMap<>();
+        for (int i = 0; i < programCount; i++) {
+            ProgramDemand p = new ProgramDemand("p" + i, 1, 256, RT, NodeRequirements.NONE, Set.of(), i % 3 != 0);
+            programs.add(p);
+            byHash.put(p.itemHash(), p);
+        }
+        Plan plan = Placement.plan(nodes, programs, Map.of());
+        for (Plan.Assignment a : plan.assignments()) {
+            if (byHash.get(a.itemHash()).requireIsolation()) assertThat(isolates.get(a.nodeAddress())).isTrue();
+        }
+        assertThat(plan.assignments().size() + plan.unschedulable().size()).isEqualTo(programCount);
+    }
+
     @Property(tries = 100)
     void noNodeIsEverOvercommittedAndEachProgramIsPlacedAtMostOnce(@ForAll @IntRange(min = 1, max = 20) int nodeCount,
                                                                    @ForAll @IntRange(min = 0, max = 120) int programCount,

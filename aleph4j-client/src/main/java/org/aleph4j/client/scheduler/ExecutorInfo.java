@@ -1,0 +1,12 @@
+package org.aleph4j.client.scheduler;
+
+/**
+ * How a CRN runs programs, as it reports it in heartbeats and the scheduler shows it in its node
+ * registry: the executor's {@code name} ({@code sandbox}, {@code process}, ...) and whether it isolates
+ * programs from the host and from each other ({@code isolated}: true for {@code sandbox}, false for {@code process}).
+ * A node that reports nothing is treated as not isolating.
+ */
+public record ExecutorInfo(String name, boolean isolated) {
+    /** The executor of a node that did not report one: unknown, so not isolating. */
+    public static final ExecutorInfo UNKNOWN = new ExecutorInfo(null, false);
+}

@@ -1,0 +1,135 @@
+package org.aleph4j.crn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedWriter;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.aleph4j.client.crn.OwnerAuth;
+import org.aleph4j.crn.api.NodeApi;
+import org.aleph4j.crn.lease.LeaseDirectory;
+import org.aleph4j.crn.logs.ProgramLogs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The owner's logs endpoint over real HTTP on a program with 50,000 lines of output, half of them
+ * already rotated to {@code .1}: it answers a bounded tail, newest last, in upstream's shape.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LogsEndpointTest {
+    static final int LINES = 50_000;
+    static final long T0 = 1_700_000_000_000_000L;
+
+    @TempDir
+    static Path dir;
+    TestNetwork net;
+    CrnNode crn;
+    String hash;
+
+    @BeforeAll
+    void start() throws Exception {
+        net = new TestNetwork(dir);
+        crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), net.ccn.url()).withExecutor(CrnConfig.ExecutorKind.PROCESS),
+                LeaseDirectory.NONE).start();
+        String code = net.store(net.user, TestNetwork.binaryZip("v1"), null);
+        hash = net.program(code, "run.sh", 10, 256, false);
+        // What the watchdog leaves after rotating once: lines 0..29,999 in stdout.log.1, the rest in
+        // stdout.log, and every 100th line also on stderr.
+        ProgramLogs logs = new ProgramLogs(dir.resolve("crn"));
+        try (BufferedWriter old = Files.newBufferedWriter(ProgramLogs.rotated(logs.stdout(hash)), StandardCharsets.UTF_8);
+             BufferedWriter cur = Files.newBufferedWriter(logs.stdout(hash), StandardCharsets.UTF_8);
+             BufferedWriter err = Files.newBufferedWriter(logs.stderr(hash), StandardCharsets.UTF_8)) {
+            for (int i = 0; i < LINES; i++) {
+                (i < 30_000 ? old : cur).write((T0 + 10L * i) + " line " + i + "\n");
+                if (i % 100 == 0) err.write((T0 + 10L * i + 5) + " warning " + i + "\n");
+            }
+        }
+    }
+
+    @AfterAll
+    void stop() {
+        if (crn != null) crn.close();
+        if (net != null) net.close();
+    }
+
+    HttpResponse<String> ask(String query) throws Exception {
+        String path = "/control/machine/" + hash + "/logs";
+        Map<String, String> headers = new OwnerAuth(net.user, crn.url().getAuthority()).headers("GET", path);
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(crn.url() + path + query));
+        headers.forEach(b::header);
+        return net.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void byDefaultTheLast1000EntriesComeNewestLastInUpstreamShape() throws Exception {
+        HttpResponse<String> r = ask("");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
+        JsonNode entries = TestNetwork.json(r);
+        assertThat(entries.isArray()).isTrue();
+        assertThat(entries.size()).isEqualTo(NodeApi.DEFAULT_LOG_LIMIT);
+        JsonNode last = entries.get(entries.size() - 1);
+        assertThat(last.path("MESSAGE").asText()).isEqualTo("line " + (LINES - 1));
+        assertThat(last.path("file").asText()).isEqualTo("stdout");
+        assertThat(last.path("SYSLOG_IDENTIFIER").asText()).isEqualTo("vm-" + hash + "-stdout");
+        assertThat(last.path("__REALTIME_TIMESTAMP").isTextual()).isTrue();
+        assertThat(last.path("__REALTIME_TIMESTAMP").asText()).isEqualTo(Long.toString(T0 + 10L * (LINES - 1)));
+        long previous = Long.MIN_VALUE;
+        int warnings = 0;
+        for (JsonNode e : entries) {
+            long t = Long.parseLong(e.path("__REALTIME_TIMESTAMP").asText());
+            assertThat(t).isGreaterThan(previous);
+            previous = t;
+            if (e.path("file").asText().equals("stderr")) {
+                warnings++;
+                assertThat(e.path("SYSLOG_IDENTIFIER").asText()).isEqualTo("vm-" + hash + "-stderr");
+            }
+        }
+        assertThat(warnings).isBetween(9, 10); // stderr lines of the same time window, merged in place
+    }
+
+    @Test
+    void aLimitAcrossTheRotationBoundaryIsHonouredAndALargerOneIsCapped() throws Exception {
+        JsonNode twentyFiveThousand = TestNetwork.json(ask("?limit=25000"));
+        assertThat(twentyFiveThousand.size()).isEqualTo(NodeApi.MAX_LOG_LIMIT);
+        assertThat(twentyFiveThousand.get(twentyFiveThousand.size() - 1).path("MESSAGE").asText()).isEqualTo("line " + (LINES - 1));
+
+        JsonNode three = TestNetwork.json(ask("?limit=3"));
+        assertThat(three.size()).isEqualTo(3);
+        assertThat(three.findValuesAsText("MESSAGE")).containsExactly("line 49997", "line 49998", "line 49999");
+    }
+
+    @Test
+    void aBadLimitIsAClearJsonError() throws Exception {
+        for (String bad : new String[] {"?limit=0", "?limit=-5", "?limit=lots", "?limit=99999999999999999999"}) {
+            HttpResponse<String> r = ask(bad);
+            assertThat(r.statusCode()).as(bad).isEqualTo(400);
+            JsonNode body = TestNetwork.json(r);
+            assertThat(body.path("error").asText()).as(bad).startsWith("limit must be");
+            assertThat(body.has("error_code")).isTrue();
+            assertThat(body.path("details").path("max").asInt()).isEqualTo(NodeApi.MAX_LOG_LIMIT);
+        }
+    }
+
+    @Test
+    void aStrangerStillGets403AndNoLines() throws Exception {
+        String path = "/control/machine/" + hash + "/logs";
+        Map<String, String> headers = new OwnerAuth(org.aleph4j.message.EthAccount.generate(new java.security.SecureRandom()),
+                crn.url().getAuthority()).headers("GET", path);
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(crn.url() + path + "?limit=5"));
+        headers.forEach(b::header);
+        HttpResponse<String> r = net.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(403);
+        assertThat(r.body()).doesNotContain("line ");
+    }
+}
