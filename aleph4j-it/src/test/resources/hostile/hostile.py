@@ -71,6 +71,20 @@ def daemon():
     return {"daemon_pid": pid}
 
 
+def connect(addr):
+    import socket
+    host, port = addr.rsplit(":", 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(2)
+    try:
+        s.connect((host, int(port)))
+        return {"ok": True}
+    except OSError as e:
+        return {"ok": False, "error": str(e)}
+    finally:
+        s.close()
+
+
 def me():
     return {"uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(), "groups": os.getgroups(),
             "status": status(), "env": sorted(os.environ.keys()),
@@ -124,6 +138,13 @@ class H(BaseHTTPRequestHandler):
         q = parse_qs(u.query)
         if u.path == "/me":
             self.reply(me())
+        elif u.path == "/connect":
+            # in parallel: a dropped packet costs the whole connect timeout
+            found = {}
+            threads = [threading.Thread(target=lambda a=a: found.__setitem__(a, connect(a))) for a in q.get("addr", [])]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            self.reply(found)
         elif u.path == "/kernel":
             self.reply(kernel())
         elif u.path == "/code":

@@ -33,7 +33,36 @@ import java.time.Duration;
  */
 public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI ccnUrl, String domain, Path python,
                         Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, Capacity capacity,
-                        String cgroupParent, ExecutorKind executor, Boolean allowUnisolated, long logMaxBytes) {
+                        String cgroupParent, ExecutorKind executor, Boolean allowUnisolated, long logMaxBytes,
+                        Guards guards) {
+
+    /**
+     * What a hostile program is held to beyond its own limits: where programs with internet may
+     * go besides the public internet (config keys {@code egress-allow}, {@code egress-deny}: CIDR
+     * lists), the size of each execution's /data + /tmp ({@code work-dir-mib}), and the bounds on
+     * code archives and caches ({@code max-code-bytes}, {@code max-code-entries}, {@code code-cache-bytes}).
+     */
+    public record Guards(java.util.List<String> egressAllowed, java.util.List<String> egressDenied, int workDirMiB,
+                         org.aleph4j.crn.prepare.PrepareLimits prepare) {
+        public static final int DEFAULT_WORK_DIR_MIB = 1024;
+
+        public Guards {
+            egressAllowed = egressAllowed == null ? java.util.List.of() : java.util.List.copyOf(egressAllowed);
+            egressDenied = egressDenied == null ? java.util.List.of() : java.util.List.copyOf(egressDenied);
+            workDirMiB = workDirMiB <= 0 ? DEFAULT_WORK_DIR_MIB : workDirMiB;
+            prepare = prepare == null ? org.aleph4j.crn.prepare.PrepareLimits.defaults() : prepare;
+            // checked here, so a bad range fails the node's start with its own message
+            org.aleph4j.crn.execution.EgressPolicy.of(egressAllowed, egressDenied);
+        }
+
+        public static Guards defaults() {
+            return new Guards(null, null, 0, null);
+        }
+
+        public org.aleph4j.crn.execution.EgressPolicy egress() {
+            return org.aleph4j.crn.execution.EgressPolicy.of(egressAllowed, egressDenied);
+        }
+    }
 
     /** Which executor runs programs (config key {@code executor} = auto|process|sandbox). */
     public enum ExecutorKind {
@@ -94,6 +123,7 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
         allowUnisolated = allowUnisolated == null ? Boolean.parseBoolean(System.getProperty(ALLOW_UNISOLATED_PROPERTY))
                 : allowUnisolated;
         logMaxBytes = logMaxBytes <= 0 ? DEFAULT_LOG_MAX_BYTES : logMaxBytes;
+        guards = guards == null ? Guards.defaults() : guards;
     }
 
     /** A configuration with the default fallback rule (none) and log cap (8 MiB). */
@@ -101,7 +131,7 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
                      Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, Capacity capacity,
                      String cgroupParent, ExecutorKind executor) {
         this(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout, startTimeout, capacity,
-                cgroupParent, executor, null, 0);
+                cgroupParent, executor, null, 0, null);
     }
 
     /** The configuration without an explicit executor ({@code auto}); kept for callers written before executors. */
@@ -119,44 +149,49 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
 
     public CrnConfig withPort(int newPort) {
         return new CrnConfig(dataDir, host, newPort, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes);
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards);
     }
 
     public CrnConfig withIdleTimeout(Duration d) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, d, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards);
     }
 
     public CrnConfig withDomain(String d) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, d, python, idleTimeout, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards);
     }
 
     public CrnConfig withPublicUrl(URI u) {
         return new CrnConfig(dataDir, host, port, u, ccnUrl, domain, python, idleTimeout, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards);
     }
 
     /** The executor to use: {@code AUTO}, {@code PROCESS} or {@code SANDBOX}. */
     public CrnConfig withExecutor(ExecutorKind kind) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, kind, allowUnisolated, logMaxBytes);
+                startTimeout, capacity, cgroupParent, kind, allowUnisolated, logMaxBytes, guards);
     }
 
     public CrnConfig withCgroupParent(String parent) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, parent, executor, allowUnisolated, logMaxBytes);
+                startTimeout, capacity, parent, executor, allowUnisolated, logMaxBytes, guards);
     }
 
     /** Whether {@code auto} may fall back to the unisolated {@code process} executor (config key {@code allow-unisolated}). */
     public CrnConfig withAllowUnisolated(boolean allow) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allow, logMaxBytes);
+                startTimeout, capacity, cgroupParent, executor, allow, logMaxBytes, guards);
     }
 
     /** The size at which each log file of an execution is rotated (config key {@code log-max-bytes}). */
     public CrnConfig withLogMaxBytes(long bytes) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allowUnisolated, bytes);
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, bytes, guards);
+    }
+
+    public CrnConfig withGuards(Guards g) {
+        return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, g);
     }
 }

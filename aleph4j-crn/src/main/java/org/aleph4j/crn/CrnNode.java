@@ -72,12 +72,13 @@ public final class CrnNode implements AutoCloseable {
         // every CCN call (message, query, download headers, stream connect) is bounded by prepareTimeout
         this.ccn = new CcnClient(config.ccnUrl(), config.prepareTimeout(), InstantSource.system());
         this.runtimes = RuntimeRegistry.defaultFor(config.python());
-        this.preparer = new Preparer(ccn, runtimes, config.dataDir(), config.prepareTimeout());
+        // unpacking gets half of the preparation's bound, so its own clear error comes before the 504
+        this.preparer = new Preparer(ccn, runtimes, config.dataDir(), config.prepareTimeout().dividedBy(2), config.guards().prepare());
         this.logs = new ProgramLogs(config.dataDir());
         this.supervisor = new ExecutionSupervisor(
                 new ExecutionSupervisor.Settings(config.idleTimeout(), config.prepareTimeout(), config.startTimeout(),
                         config.capacity().vcpus() * VCPU_OVERCOMMIT, config.capacity().memoryMiB(),
-                        ExecutionSupervisor.Settings.DEFAULT_WORK_DIR_MIB),
+                        config.guards().workDirMiB()),
                 preparer, executor, logs, config.dataDir(), InstantSource.system(), Ticker.SYSTEM);
     }
 
@@ -86,11 +87,11 @@ public final class CrnNode implements AutoCloseable {
         ExecutorChoice.Decision decision = ExecutorChoice.decide(config.executor(),
                 support == null ? null : new ExecutorChoice.SandboxSupport(support.usable(), support.reason()),
                 config.allowUnisolated());
-        ProcessExecutor process = new ProcessExecutor(config.python(), config.dataDir().resolve("run"), cgroups);
+        ProcessExecutor process = new ProcessExecutor(config.python(), config.dataDir().resolve("run"), cgroups, config.logMaxBytes());
         return switch (decision) {
             case ExecutorChoice.UseSandbox s -> {
                 log.info("executor: sandbox ({})", s.reason());
-                yield new SandboxExecutor(process, support, config.dataDir());
+                yield new SandboxExecutor(process, support, config.dataDir(), config.guards().egress());
             }
             case ExecutorChoice.UseProcess p when p.fallbackReason() == null -> {
                 log.warn("executor: process, chosen explicitly: programs run WITHOUT isolation");

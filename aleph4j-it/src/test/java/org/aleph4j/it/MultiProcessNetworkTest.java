@@ -58,7 +58,7 @@ class MultiProcessNetworkTest extends TutorialContract {
         ccnNode.awaitLog("aleph4j ccn ready", Duration.ofSeconds(120));
         schedulerNode = NodeProcess.start("scheduler", dir.resolve("scheduler.log"), env, "aleph-node", "scheduler",
                 "--data", dir.resolve("scheduler").toString(), "--port", String.valueOf(base + 1), "--ccn-url", ccn,
-                "--allowed-nodes", String.join(",", crnAddresses));
+                "--allowed-nodes", String.join(",", crnAddresses), "--require-isolation=false");
         for (int i = 0; i < 3; i++) {
             crnArgs.add(new String[] {"crn", "--data", dir.resolve("crn-" + i).toString(), "--port", String.valueOf(base + 2 + i),
                     "--ccn-url", ccn, "--scheduler-url", scheduler, "--key-file", dir.resolve("crn-" + i + ".key").toString(),
@@ -88,6 +88,14 @@ class MultiProcessNetworkTest extends TutorialContract {
         for (NodeProcess crn : crnNodes) if (crn != null) crn.close();
         if (schedulerNode != null) schedulerNode.close();
         if (ccnNode != null) ccnNode.close();
+        if (recordFile != null) {
+            try {
+                Files.deleteIfExists(recordFile);
+                Files.deleteIfExists(recordFile.getParent());
+            } catch (java.io.IOException ignored) {
+                // /tmp is cleaned anyway
+            }
+        }
     }
 
     static String recorderHash;
@@ -96,7 +104,12 @@ class MultiProcessNetworkTest extends TutorialContract {
     @Test
     @Order(10)
     void killNineOfTheHoldingCrnMovesTheProgramAndTheRestartedCrnDoesNotRunItAgain() throws Exception {
-        recordFile = dir.resolve("record.txt");
+        // the program runs as its execution's own user (the node is root): the record must be writable by
+        // any user, in a directory every user can pass through
+        Path shared = Files.createTempDirectory(Path.of("/tmp"), "aleph4j-record-");
+        Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        recordFile = Files.createFile(shared.resolve("record.txt"));
+        Files.setPosixFilePermissions(recordFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
         Path code = Files.createDirectories(dir.resolve("work/recorder"));
         for (String f : List.of("run.sh", "recorder.py")) {
             try (var in = getClass().getResourceAsStream("/recorder/" + f)) {

@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.security.SecureRandom;
 import org.aleph4j.ccn.CcnConfig;
 import org.aleph4j.crn.CrnConfig;
+import org.aleph4j.crn.prepare.PrepareLimits;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.KeyFiles;
 import org.aleph4j.scheduler.SchedulerConfig;
@@ -48,7 +50,16 @@ public final class Roles {
                 s.duration("idle-timeout", d.idleTimeout()), s.duration("prepare-timeout", d.prepareTimeout()),
                 s.duration("start-timeout", d.startTimeout()), d.capacity(), s.string("cgroup-parent", d.cgroupParent()),
                 CrnConfig.ExecutorKind.parse(s.string("executor", null)), s.bool("allow-unisolated", false),
-                s.bytes("log-max-bytes", CrnConfig.DEFAULT_LOG_MAX_BYTES));
+                s.bytes("log-max-bytes", CrnConfig.DEFAULT_LOG_MAX_BYTES), crnGuards(s));
+    }
+
+    private static CrnConfig.Guards crnGuards(Settings s) {
+        PrepareLimits dp = PrepareLimits.defaults();
+        long cache = s.bytes("code-cache-bytes", dp.maxCodeCacheBytes());
+        PrepareLimits prepare = dp.withMaxUnpackedBytes(s.bytes("max-code-bytes", dp.maxUnpackedBytes()))
+                .withMaxEntries(s.integer("max-code-entries", dp.maxEntries())).withCacheBytes(cache, cache);
+        return new CrnConfig.Guards(List.copyOf(s.set("egress-allow")), List.copyOf(s.set("egress-deny")),
+                s.integer("work-dir-mib", CrnConfig.Guards.DEFAULT_WORK_DIR_MIB), prepare);
     }
 
     /** The node key at {@code file}, created (0600) on first use. */

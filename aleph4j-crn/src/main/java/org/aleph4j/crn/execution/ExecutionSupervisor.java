@@ -50,11 +50,9 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
      */
     public record Settings(Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, int vcpus, long memoryMiB,
                            int workDirMiB) {
-        public static final int DEFAULT_WORK_DIR_MIB = 1024;
-
         /** Unbounded admission and the default work directory size (tests, tools). */
         public Settings(Duration idleTimeout, Duration prepareTimeout, Duration startTimeout) {
-            this(idleTimeout, prepareTimeout, startTimeout, Integer.MAX_VALUE, Long.MAX_VALUE, DEFAULT_WORK_DIR_MIB);
+            this(idleTimeout, prepareTimeout, startTimeout, Integer.MAX_VALUE, Long.MAX_VALUE, org.aleph4j.crn.CrnConfig.Guards.DEFAULT_WORK_DIR_MIB);
         }
     }
 

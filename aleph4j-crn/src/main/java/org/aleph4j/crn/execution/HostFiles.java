@@ -126,12 +126,14 @@ public final class HostFiles {
                 Files.setPosixFilePermissions(p, perms);
             }
         }
-        // the way down to the code must be passable (not listable) for other users
-        for (Path d = code.toAbsolutePath().getParent(); d != null && d.getNameCount() > 0; d = d.getParent()) {
+        passable(code.toAbsolutePath().getParent());
+    }
+
+    /** Makes every directory from / down to {@code dir} passable (not listable) for other users. */
+    static void passable(Path dir) throws IOException {
+        for (Path d = dir; d != null && d.getNameCount() > 0; d = d.getParent()) {
             Set<PosixFilePermission> perms = new HashSet<>(Files.getPosixFilePermissions(d));
-            if (perms.contains(PosixFilePermission.OTHERS_EXECUTE)) break;
-            perms.add(PosixFilePermission.OTHERS_EXECUTE);
-            Files.setPosixFilePermissions(d, perms);
+            if (perms.add(PosixFilePermission.OTHERS_EXECUTE)) Files.setPosixFilePermissions(d, perms);
         }
     }
 

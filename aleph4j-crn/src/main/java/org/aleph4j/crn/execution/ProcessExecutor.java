@@ -144,6 +144,7 @@ public final class ProcessExecutor implements Executor {
         try {
             HostFiles.protectNodeDirs(runDir.getParent());
             HostFiles.chownTree(spec.workDir(), uid);
+            HostFiles.passable(spec.workDir().getParent());
             if (spec.codeDir() != null) HostFiles.makeReadableOnce(readableCode, spec.codeDir());
             List<String> cmd = new ArrayList<>(LaunchCommand.dropPrivileges(uid));
             cmd.addAll(program);

@@ -24,27 +24,32 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Hostile programs against a devnet whose CRN runs the sandbox executor, attacking only through the
- * public path: {@code aleph program upload} (the CLI as a separate process), then HTTP requests to
- * the CRN. Each test asserts what the attacker observed and that the node is unchanged. Needs root
- * (the sandbox); under {@code ALEPH4J_REQUIRE_SANDBOX=1} (CI) a host that cannot run it fails.
+ * Hostile programs against a devnet of one CRN running the executor a subclass names, attacking
+ * only through the public path: {@code aleph program upload} (the CLI as a separate process), then
+ * HTTP requests to the CRN. Each test asserts what the attacker observed and that the node is
+ * unchanged. Needs root (per-execution users, the sandbox); under {@code ALEPH4J_REQUIRE_SANDBOX=1}
+ * (CI) a host that cannot run it fails instead of skipping.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class HostileProgramsTest {
+abstract class HostileProgramsContract {
     static final ObjectMapper JSON = new ObjectMapper();
     /** UidPool's range in aleph4j-crn: every execution's user is from there. */
     static final long UID_BASE = 200_000_000L;
     static final long UID_SIZE = 65_536L;
 
-    @TempDir static Path tmp;
+    @TempDir Path tmp;
     NodeProcess devnet;
     Cli cli;
     String ccn;
     String crn;
     Path crnData;
 
+    /** {@code sandbox} or {@code process}: the devnet's executor. */
+    abstract String executor();
+
     @BeforeAll
-    void startDevnet() throws Exception {
+    void startDevnet(@TempDir Path dir) throws Exception {
+        tmp = dir;
         boolean root = "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).strip());
         boolean bwrap = Files.isExecutable(Path.of("/usr/bin/bwrap"));
         if ("1".equals(System.getenv("ALEPH4J_REQUIRE_SANDBOX"))) {
@@ -59,11 +64,11 @@ class HostileProgramsTest {
         Path data = tmp.resolve("devnet");
         crnData = data.resolve("crn-1");
         devnet = NodeProcess.start("devnet", tmp.resolve("devnet.log"), env, "aleph-node", "devnet", "--data", data.toString(),
-                "--crns", "1", "--executor", "sandbox", "--ccn-port", String.valueOf(base),
+                "--crns", "1", "--executor", executor(), "--ccn-port", String.valueOf(base),
                 "--scheduler-port", String.valueOf(base + 1), "--crn-port", String.valueOf(base + 2));
         devnet.awaitLog("aleph4j devnet ready", Duration.ofSeconds(180));
         cli = new Cli(Files.createDirectories(tmp.resolve("work")), env);
-        assertThat(json(Http.get(crn + "/about")).path("executor").asText()).isEqualTo("sandbox");
+        assertThat(json(Http.get(crn + "/about")).path("executor").asText()).isEqualTo(executor());
     }
 
     @AfterAll
@@ -135,13 +140,13 @@ class HostileProgramsTest {
             HostProcess hp = read(p);
             if (hp == null || !hp.cmdline().contains("watchdog.py") || !hp.cmdline().contains("/logs/" + hash + "/")) return;
             out.add(hp);
-            p.descendants().map(HostileProgramsTest::read).filter(java.util.Objects::nonNull).forEach(out::add);
+            p.descendants().map(HostileProgramsContract::read).filter(java.util.Objects::nonNull).forEach(out::add);
         });
         return out;
     }
 
     static List<HostProcess> processesOfUid(long uid) {
-        return ProcessHandle.allProcesses().map(HostileProgramsTest::read).filter(p -> p != null && p.uid() == uid).toList();
+        return ProcessHandle.allProcesses().map(HostileProgramsContract::read).filter(p -> p != null && p.uid() == uid).toList();
     }
 
     // ------------------------------------------------------------------ 1. environment
@@ -176,7 +181,7 @@ class HostileProgramsTest {
         assertThat(tree).as("the execution's processes on the host").isNotEmpty();
         List<HostProcess> hostSide = tree.stream().filter(p -> p.uid() == 0).toList();
         List<HostProcess> program = tree.stream().filter(p -> p.uid() >= UID_BASE).toList();
-        assertThat(hostSide).as("watchdog and bwrap, running as root").isNotEmpty();
+        assertThat(hostSide).as("the watchdog (and bwrap), running as root").isNotEmpty();
         assertThat(program).as("the program, as its own user").isNotEmpty();
         assertThat(program).anySatisfy(p -> assertThat(p.environ()).contains("MARK=" + mark));
         for (HostProcess p : hostSide) {
@@ -184,7 +189,7 @@ class HostileProgramsTest {
                     .doesNotContain("MARK=").doesNotContain("PYTHONPATH").doesNotContain("LD_PRELOAD")
                     .doesNotContain("PYTHONSTARTUP");
         }
-        assertThat(json(Http.get(crn + "/about")).path("executor").asText()).isEqualTo("sandbox");
+        assertThat(json(Http.get(crn + "/about")).path("executor").asText()).isEqualTo(executor());
     }
 
     @Test
