@@ -2,7 +2,8 @@
 # Runs a benchmark and prints its figures (benchmarks are never part of the tests).
 #   scripts/bench.sh message     JMH: signature verification (native, pure Java) and envelope validation
 #   scripts/bench.sh ccn         signed messages accepted per second over HTTP (SQLite, PostgreSQL if reachable)
-#   scripts/bench.sh crn         cold start and warm latency through a CRN versus direct
+#   scripts/bench.sh crn         cold start and warm latency through a CRN versus direct, then sandbox vs process
+#                                executor with all protections (the sandbox half needs root)
 #   scripts/bench.sh placement   100,000 programs onto 10,000 simulated nodes
 #   scripts/bench.sh failover    kill -9 of the CRN holding a persistent program, 10 runs, multi-process
 set -euo pipefail
@@ -10,7 +11,7 @@ ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 cd "$ROOT"
 source scripts/java-home.sh
 which=${1:-}
-[ -n "$which" ] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ -n "$which" ] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 shift
 mvn -q -B -ntp install -DskipTests -pl aleph4j-bench -am >&2
 mvn -q -B -ntp -pl aleph4j-bench dependency:build-classpath -Dmdep.outputFile=target/cp.txt >&2
@@ -20,7 +21,8 @@ run() { exec java --enable-native-access=ALL-UNNAMED -cp "$CP" "$@"; }
 case "$which" in
   message) run org.openjdk.jmh.Main 'org.aleph4j.bench.message.*' -f 1 -wi 2 -w 2s -i 3 -r 2s "$@" ;;
   ccn) run org.aleph4j.bench.ccn.CcnThroughput "$@" ;;
-  crn) run org.aleph4j.bench.crn.CrnLatency "$@" ;;
+  crn) java --enable-native-access=ALL-UNNAMED -cp "$CP" org.aleph4j.bench.crn.CrnLatency "$@"
+       run org.aleph4j.bench.crn.CrnSandboxLatency ;;
   placement) run org.aleph4j.bench.scheduler.PlacementBench "$@" ;;
   failover) scripts/build.sh; run org.aleph4j.bench.scheduler.FailoverBench "${1:-10}" "$ROOT" ;;
   *) echo "unknown benchmark $which (message, ccn, crn, placement, failover)" >&2; exit 2 ;;

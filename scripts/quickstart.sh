@@ -76,6 +76,25 @@ done
 echo "==> aleph program status $HASH"
 bin/aleph program status "$HASH" || true
 [ -n "$body" ] || { echo "the program did not answer within 60 s" >&2; exit 1; }
+# which CRN runs it, and in which executor (sandbox: isolated; process: not isolated)
+NODE_URL=$(bin/aleph program status "$HASH" --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    sys.exit(0)
+def find(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k in ("node_url", "url") and isinstance(v, str) and v.startswith("http") and "/vm/" not in v:
+                return v
+            r = find(v)
+            if r: return r
+    return None
+print(find(d) or "")' || true)
+NODE_URL=${NODE_URL:-$CRN}
+EXECUTOR=$(curl -fsS --max-time 5 "$NODE_URL/about" 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("executor","unknown"))' 2>/dev/null || echo unknown)
+echo "==> executor running the program on $NODE_URL: $EXECUTOR"
 echo "==> curl $CRN/vm/$HASH/"
 echo "$body"
 echo

@@ -194,4 +194,10 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
                 startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, g);
     }
+
+    /** What the node offers (reported to the scheduler; bounds on-demand admission). */
+    public CrnConfig withCapacity(Capacity c) {
+        return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
+                startTimeout, c, cgroupParent, executor, allowUnisolated, logMaxBytes, guards);
+    }
 }

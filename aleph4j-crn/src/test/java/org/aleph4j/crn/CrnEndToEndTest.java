@@ -72,6 +72,27 @@ class CrnEndToEndTest {
         assertThat(running().has(hash)).isTrue();
     }
 
+    @Test
+    void anOnDemandStartBeyondTheNodesMemoryIsRefusedWithA503AndStartsNothing() throws Exception {
+        // a small node: 1 vCPU (sold 4 times over) and 400 MiB
+        try (CrnNode small = new CrnNode(CrnConfig.defaults(dir.resolve("crn-small"), net.ccn.url())
+                .withCapacity(new CrnConfig.Capacity(1, 400, 10_000)), LeaseDirectory.NONE).start()) {
+            String first = net.program(binaryCode, "run.sh", 10, 256, false);
+            String second = net.program(binaryCode, "run.sh", 11, 256, false);
+            assertThat(net.get(URI.create(small.url() + "/vm/" + first + "/")).statusCode()).isEqualTo(200);
+            HttpResponse<String> r = net.get(URI.create(small.url() + "/vm/" + second + "/"));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+            JsonNode err = TestNetwork.json(r);
+            assertThat(err.path("error").asText()).contains("at capacity").contains("512 of 400 MiB");
+            assertThat(err.path("details").path("capacity_memory_mib").asLong()).isEqualTo(400);
+            JsonNode running = TestNetwork.json(net.get(URI.create(small.url() + "/about/executions/list")));
+            assertThat(running.has(second)).isFalse();
+            assertThat(TestNetwork.programProcesses(second)).isEmpty();
+            // the first one keeps serving
+            assertThat(net.get(URI.create(small.url() + "/vm/" + first + "/")).statusCode()).isEqualTo(200);
+        }
+    }
+
     String rawGet(String host, String path) throws Exception {
         try (Socket s = new Socket("127.0.0.1", crn.port())) {
             s.setSoTimeout(30_000);

@@ -38,6 +38,10 @@ class QuickstartScriptTest {
         assertThat(out).contains("aleph4j devnet ready").contains("{\"message\":\"Hello World\"}")
                 .containsPattern("runs persistently: http://127.0.0.1:4041/vm/[0-9a-f]{64}/");
         assertThat(out).containsPattern("http://127\\.0\\.0\\.1:404[123]");
+        // as root, the embedded default is the isolated executor, and the script says so
+        boolean root = "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).strip());
+        assertThat(out).containsPattern("executor running the program on http://127\\.0\\.0\\.1:404[123]: "
+                + (root ? "sandbox" : "(sandbox|process)"));
         // The network shut down cleanly (its CRNs tore their executions down), not killed at the end of the wait.
         assertThat(Files.readString(home.resolve(".aleph4j/devnet/devnet.log"))).contains("devnet stopped");
 

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.security.SecureRandom;
 import org.aleph4j.ccn.CcnConfig;
+import org.aleph4j.ccn.CcnLimits;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.prepare.PrepareLimits;
 import org.aleph4j.message.EthAccount;
@@ -31,7 +32,15 @@ public final class Roles {
         String pricingOwner = s.string("pricing-owner", null);
         if (pricingOwner != null) c = c.withPricingOwner(pricingOwner);
         long maxFile = s.integer("max-file-mib", 100) * CcnConfig.MIB;
-        return c.withFileLimits(maxFile, Math.min(maxFile, 25 * CcnConfig.MIB));
+        CcnLimits d = CcnLimits.defaults();
+        CcnLimits limits = d.withMaxPageSize(s.integer("max-page-size", d.maxPageSize()))
+                .withMaxStreamHistory(s.integer("max-stream-history", d.maxStreamHistory()))
+                .withSubscribers(s.integer("max-subscribers", d.maxSubscribers()),
+                        s.integer("max-subscribers-per-address", d.maxSubscribersPerAddress()))
+                .withAnonymousUploads(s.integer("anonymous-uploads-per-minute", d.anonymousUploadsPerMinute()),
+                        s.bytes("max-anonymous-store-bytes", d.maxAnonymousStoreBytes()))
+                .withMaxJsonBytes(s.bytes("max-json-bytes", d.maxJsonBytes()));
+        return c.withFileLimits(maxFile, Math.min(maxFile, 25 * CcnConfig.MIB)).withLimits(limits);
     }
 
     public static SchedulerConfig scheduler(Settings s, Path defaultData) {

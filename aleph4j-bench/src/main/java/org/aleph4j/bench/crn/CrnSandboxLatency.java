@@ -27,8 +27,10 @@ import org.aleph4j.message.content.PostContent;
 import org.aleph4j.message.runtime.DefaultRuntime;
 
 /**
- * Sandbox vs process executor on one CCN: cold start (FastAPI and binary, p50/p99) and warm
- * request latency through the CRN. Needs root, bwrap and network namespaces for the sandbox half.
+ * Sandbox vs process executor on one CCN, with every protection on (per-execution user, seccomp,
+ * cgroups, tmpfs work directory; the sandbox's namespaces and nft filter): cold start (FastAPI and
+ * binary, p50/p99) and warm request latency through the CRN. Needs root, bwrap and network
+ * namespaces for the sandbox half.
  * Usage: {@code CrnSandboxLatency [runs=20] [warmRequests=2000]}.
  */
 public final class CrnSandboxLatency {
@@ -52,8 +54,9 @@ public final class CrnSandboxLatency {
             String binCode = CrnLatency.store(client, user, CrnLatency.zip(Map.of("run.sh", CrnLatency.BIN)));
             HttpClient http = HttpClient.newBuilder().build();
             for (CrnConfig.ExecutorKind kind : List.of(CrnConfig.ExecutorKind.PROCESS, CrnConfig.ExecutorKind.SANDBOX)) {
+                // every cold start leaves a warm program behind: room for all of them, so admission never refuses one
                 CrnConfig cfg = CrnConfig.defaults(dir.resolve("crn-" + kind), ccn.url()).withExecutor(kind)
-                        .withIdleTimeout(Duration.ofSeconds(30));
+                        .withIdleTimeout(Duration.ofSeconds(30)).withCapacity(new CrnConfig.Capacity(4 * runs + 8, 1 << 20, 100_000));
                 CrnNode crn;
                 try {
                     crn = new CrnNode(cfg, LeaseDirectory.NONE).start();

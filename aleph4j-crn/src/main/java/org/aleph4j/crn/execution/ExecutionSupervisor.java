@@ -652,6 +652,8 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
         for (Execution e : all()) {
             WatchedProcess p = e.process;
             if (p != null && p.alive()) p.kill();
+            // work directories are tmpfs mounts, and a next start of the node deletes them anyway
+            deleteWorkDir(e);
         }
     }
 
