@@ -67,7 +67,9 @@ public final class CrnLatency {
         try (CcnNode ccn = new CcnNode(CcnConfig.defaults(dir.resolve("ccn")).withPort(0)
                 .withOracleAddresses(Set.of(oracle.address(), oracle.address().toLowerCase()))).start();
              CcnClient client = new CcnClient(ccn.url(), Duration.ofSeconds(30));
-             CrnNode crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), ccn.url()).withIdleTimeout(Duration.ofSeconds(2)),
+             CrnNode crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), ccn.url()).withIdleTimeout(Duration.ofSeconds(2))
+                     // room for every cold start's program while the earlier ones idle out
+                     .withCapacity(new CrnConfig.Capacity(4 * runs + 8, 1 << 20, 100_000)),
                      LeaseDirectory.NONE).start()) {
             var balances = Json.MAPPER.createObjectNode();
             balances.put("chain", "ETH");
