@@ -43,14 +43,14 @@ import org.aleph4j.message.content.Triggers;
 import org.aleph4j.message.runtime.DefaultRuntime;
 
 /** A real CCN with an oracle, a funded user and helpers to publish code and programs. */
-final class TestNetwork implements AutoCloseable {
+public final class TestNetwork implements AutoCloseable {
     final EthAccount oracle = EthAccount.generate(new SecureRandom());
-    final EthAccount user = EthAccount.generate(new SecureRandom());
+    public final EthAccount user = EthAccount.generate(new SecureRandom());
     final CcnNode ccn;
-    final CcnClient client;
+    public final CcnClient client;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    TestNetwork(Path dir) throws Exception {
+    public TestNetwork(Path dir) throws Exception {
         ccn = new CcnNode(CcnConfig.defaults(dir.resolve("ccn")).withPort(0)
                 .withOracleAddresses(Set.of(oracle.address().toLowerCase(), oracle.address()))).start();
         client = new CcnClient(ccn.url(), Duration.ofSeconds(20));
@@ -74,7 +74,7 @@ final class TestNetwork implements AutoCloseable {
     }
 
     /** Uploads {@code bytes} with a STORE (optionally amending {@code ref}); returns the STORE's item hash. */
-    String store(EthAccount owner, byte[] bytes, String ref) throws Exception {
+    public String store(EthAccount owner, byte[] bytes, String ref) throws Exception {
         StoreContent sc = new StoreContent(owner.address(), now(), ItemType.STORAGE, ItemHashes.sha256Hex(bytes), null, null, ref,
                 null, null);
         AlephMessage m = MessageBuilder.build(owner, MessageType.STORE, sc, null, now());
@@ -83,7 +83,7 @@ final class TestNetwork implements AutoCloseable {
         return m.itemHash();
     }
 
-    static ProgramContent programContent(EthAccount owner, String codeRef, Encoding enc, String entrypoint, int seconds,
+    public static ProgramContent programContent(EthAccount owner, String codeRef, Encoding enc, String entrypoint, int seconds,
                                          int memory, boolean persistent, String runtimeRef, Map<String, String> vars,
                                          boolean useLatest) {
         return new ProgramContent(owner.address(), now(), true, Json.MAPPER.createObjectNode().put("name", "t"),
