@@ -138,6 +138,20 @@ class H(BaseHTTPRequestHandler):
         q = parse_qs(u.query)
         if u.path == "/me":
             self.reply(me())
+        elif u.path == "/read":
+            found = {}
+            for p in q.get("file", []):
+                try:
+                    with open(p, "rb") as fh:
+                        found[p] = {"ok": True, "value": fh.read(64).decode("latin-1")}
+                except OSError as e:
+                    found[p] = {"ok": False, "error": str(e)}
+            for p in q.get("dir", []):
+                try:
+                    found[p] = {"ok": True, "value": sorted(os.listdir(p))[:50]}
+                except OSError as e:
+                    found[p] = {"ok": False, "error": str(e)}
+            self.reply(found)
         elif u.path == "/connect":
             # in parallel: a dropped packet costs the whole connect timeout
             found = {}

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,7 @@ abstract class HostileProgramsContract {
     static final long UID_BASE = 200_000_000L;
     static final long UID_SIZE = 65_536L;
 
-    @TempDir Path tmp;
+    Path tmp;
     NodeProcess devnet;
     Cli cli;
     String ccn;
@@ -102,7 +103,21 @@ abstract class HostileProgramsContract {
     String upload(String... args) throws Exception {
         Cli.Result r = cli.runArgs(args);
         assertThat(r.exit()).as(r.toString()).isZero();
+        uploaded.add(r.firstHash());
         return r.firstHash();
+    }
+
+    /** Programs a test uploaded, deleted after it as their owner would: they would otherwise fill the node. */
+    final List<String> uploaded = new ArrayList<>();
+
+    @AfterEach
+    void deleteUploadedPrograms() throws Exception {
+        for (String hash : uploaded) cli.runArgs("program", "delete", hash);
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            String running = Http.get(crn + "/about/executions/list").body();
+            return uploaded.stream().noneMatch(running::contains);
+        });
+        uploaded.clear();
     }
 
     JsonNode call(String hash, String path) {
@@ -237,6 +252,36 @@ abstract class HostileProgramsContract {
         // the filter answers EPERM: proof it is ours, not a missing kernel feature
         assertThat(k.path("keyctl").path("errno").asText()).isEqualTo("EPERM");
         assertThat(k.path("bpf").path("errno").asText()).isEqualTo("EPERM");
+    }
+
+    @Test
+    void nodeAndOracleKeysLogsAndOtherProgramsDataAreOutOfReach() throws Exception {
+        Path src = hostileSources("keys");
+        String victim = upload("program", "upload", src.toString(), "run.sh", "--name", "victim");
+        call(victim, "/fill"); // leaves the victim running with a work directory
+        String thief = upload("program", "upload", src.toString(), "run.sh", "--name", "thief");
+        Path devnet = crnData.getParent();
+        List<Path> secrets = List.of(crnData.resolve("node.key"), devnet.resolve("oracle.key"),
+                tmp.resolve("aleph-home/private-keys/ethereum.key"));
+        for (Path k : secrets) assertThat(k).as("the secret the attack goes for").exists();
+        StringBuilder q = new StringBuilder("/read?");
+        for (Path k : secrets) q.append("file=").append(k).append('&');
+        for (Path d : List.of(crnData, crnData.resolve("logs"), crnData.resolve("executions"), crnData.resolve("run"),
+                crnData.resolve("files"))) {
+            q.append("dir=").append(d).append('&');
+        }
+        try (Stream<Path> s = Files.list(crnData.resolve("logs"))) {
+            s.forEach(d -> q.append("file=").append(d.resolve("stdout.log")).append('&'));
+        }
+        try (Stream<Path> s = Files.list(crnData.resolve("executions"))) {
+            // every work directory but the thief's own (an execution id starts with its program's hash)
+            s.filter(d -> !d.getFileName().toString().startsWith(thief.substring(0, 12)))
+                    .forEach(d -> q.append("dir=").append(d).append('&'));
+        }
+        JsonNode r = call(thief, q.toString());
+        assertThat(r.size()).isGreaterThan(8);
+        r.fields().forEachRemaining(e -> assertThat(e.getValue().path("ok").asBoolean())
+                .as("the thief reading " + e.getKey() + ": " + e.getValue()).isFalse());
     }
 
     // ------------------------------------------------------------------ 2. code archives
