@@ -6,7 +6,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.function.Function;
 import org.aleph4j.client.CcnClient;
@@ -21,6 +20,12 @@ import org.aleph4j.crn.execution.SandboxExecutor;
 import org.aleph4j.crn.execution.Ticker;
 import org.aleph4j.crn.gateway.Gateway;
 import org.aleph4j.crn.lease.LeaseDirectory;
+import org.aleph4j.client.scheduler.Capacity;
+import org.aleph4j.client.scheduler.ExecutorInfo;
+import org.aleph4j.client.scheduler.SchedulerClient;
+import org.aleph4j.crn.lease.LeaseKeeper;
+import org.aleph4j.crn.lease.SchedulerLeaseDirectory;
+import org.aleph4j.message.EthAccount;
 import org.aleph4j.crn.lease.PersistentHost;
 import org.aleph4j.crn.logs.ProgramLogs;
 import org.aleph4j.crn.prepare.Preparer;
@@ -36,6 +41,23 @@ public final class CrnNode implements AutoCloseable {
     static final int VCPU_OVERCOMMIT = 4;
     private final CrnConfig config;
     private final LeaseDirectory directory;
+    private final Leasing leasing;
+    private LeaseKeeper keeper;
+
+    /**
+     * How this CRN holds leases of persistent programs: the scheduler it heartbeats every
+     * {@code heartbeat}, signed with {@code nodeKey}, and reports {@code version} to.
+     */
+    public record Leasing(URI schedulerUrl, EthAccount nodeKey, java.time.Duration heartbeat, String version) {}
+
+    /**
+     * A CRN that heartbeats {@code leasing}'s scheduler and runs the persistent programs it is
+     * allocated (on-demand programs too); closing it drains: persistent programs are stopped and
+     * released so the scheduler moves them at once.
+     */
+    public CrnNode(CrnConfig config, Leasing leasing) {
+        this(config, new SchedulerLeaseDirectory(new SchedulerClient(leasing.schedulerUrl())), null, leasing);
+    }
     private final CcnClient ccn;
     private final Preparer preparer;
     private final ExecutionSupervisor supervisor;
@@ -59,6 +81,11 @@ public final class CrnNode implements AutoCloseable {
      * @throws IllegalStateException with a one-line message when the configured executor cannot run here
      */
     CrnNode(CrnConfig config, LeaseDirectory directory, Function<Cgroups, SandboxExecutor.Support> probe) {
+        this(config, directory, probe, null);
+    }
+
+    private CrnNode(CrnConfig config, LeaseDirectory directory, Function<Cgroups, SandboxExecutor.Support> probe, Leasing leasing) {
+        this.leasing = leasing;
         this.config = config;
         this.directory = directory == null ? LeaseDirectory.NONE : directory;
         try {
@@ -159,7 +186,20 @@ public final class CrnNode implements AutoCloseable {
         domains.add(url().getAuthority());
         watcher = new NetworkWatcher(ccn, supervisor, preparer, InstantSource.system());
         log.info("CRN listening on {} (CCN {}, domain {})", url(), config.ccnUrl(), config.domain());
+        if (leasing != null) {
+            CrnConfig.Capacity c = config.capacity();
+            Capacity capacity = new Capacity(c.vcpus(), c.memoryMiB(), c.diskMiB());
+            ExecutorInfo info = new ExecutorInfo(executorName(), executorIsolates());
+            keeper = new LeaseKeeper(new SchedulerClient(leasing.schedulerUrl()), supervisor, leasing.nodeKey(), url(),
+                    () -> new LeaseKeeper.Offer(capacity, supportedRuntimes(), leasing.version(), info), leasing.heartbeat(),
+                    org.aleph4j.client.scheduler.Ticker.system()).start();
+        }
         return this;
+    }
+
+    /** Whether this node holds leases from a scheduler (persistent programs). */
+    public boolean leased() {
+        return keeper != null;
     }
 
     public int port() {
@@ -191,6 +231,12 @@ public final class CrnNode implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            // hand persistent programs back at once rather than letting their leases lapse
+            if (keeper != null) keeper.drain();
+        } catch (RuntimeException e) {
+            log.warn("draining the lease keeper failed: {}", e.toString());
+        }
         if (watcher != null) watcher.close();
         if (app != null) app.stop();
         if (gateway != null) gateway.close();

@@ -2,50 +2,31 @@ package org.aleph4j.node;
 
 import java.net.URI;
 import java.time.Duration;
-import org.aleph4j.client.scheduler.Capacity;
-import org.aleph4j.client.scheduler.ExecutorInfo;
-import org.aleph4j.client.scheduler.SchedulerClient;
-import org.aleph4j.client.scheduler.Ticker;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnNode;
 import org.aleph4j.crn.lease.LeaseDirectory;
-import org.aleph4j.crn.lease.LeaseKeeper;
-import org.aleph4j.crn.lease.SchedulerLeaseDirectory;
 import org.aleph4j.message.EthAccount;
 
 /**
- * A CRN with, when a scheduler is configured, its lease keeper: the CRN runs programs, the keeper
- * heartbeats the scheduler and holds the leases of the persistent ones. Closing drains: persistent
- * programs are stopped and released so the scheduler moves them at once.
+ * A CRN as the launcher runs it: with, when a scheduler is configured, leases of persistent
+ * programs (the CRN wires its own lease keeper). Closing drains.
  */
 public final class ComputeNode implements AutoCloseable {
     static final String VERSION = "aleph4j 0.1.0";
     private final CrnNode crn;
-    private final LeaseKeeper keeper;
     private final EthAccount nodeKey;
 
-    private ComputeNode(CrnNode crn, LeaseKeeper keeper, EthAccount nodeKey) {
+    private ComputeNode(CrnNode crn, EthAccount nodeKey) {
         this.crn = crn;
-        this.keeper = keeper;
         this.nodeKey = nodeKey;
     }
 
     /** Starts a CRN; {@code schedulerUrl} null means on-demand programs only. */
     public static ComputeNode start(CrnConfig config, URI schedulerUrl, EthAccount nodeKey, Duration heartbeat) {
-        if (schedulerUrl == null) {
-            CrnNode crn = new CrnNode(config, LeaseDirectory.NONE).start();
-            return new ComputeNode(crn, null, nodeKey);
-        }
-        SchedulerClient scheduler = new SchedulerClient(schedulerUrl);
-        CrnNode crn = new CrnNode(config, new SchedulerLeaseDirectory(scheduler)).start();
+        CrnNode crn = schedulerUrl == null ? new CrnNode(config, LeaseDirectory.NONE)
+                : new CrnNode(config, new CrnNode.Leasing(schedulerUrl, nodeKey, heartbeat, VERSION));
         try {
-            CrnConfig.Capacity c = crn.config().capacity();
-            Capacity capacity = new Capacity(c.vcpus(), c.memoryMiB(), c.diskMiB());
-            LeaseKeeper keeper = new LeaseKeeper(scheduler, crn.persistentHost(), nodeKey, crn.url(),
-                    () -> new LeaseKeeper.Offer(capacity, crn.supportedRuntimes(), VERSION,
-                            new ExecutorInfo(crn.executorName(), crn.executorIsolates())), heartbeat, Ticker.system());
-            keeper.start();
-            return new ComputeNode(crn, keeper, nodeKey);
+            return new ComputeNode(crn.start(), nodeKey);
         } catch (RuntimeException e) {
             crn.close();
             throw e;
@@ -66,17 +47,12 @@ public final class ComputeNode implements AutoCloseable {
     }
 
     public boolean leased() {
-        return keeper != null;
+        return crn.leased();
     }
 
     @Override
     public void close() {
-        try {
-            // Hand persistent programs back at once rather than letting their leases lapse.
-            if (keeper != null) keeper.drain();
-        } finally {
-            crn.close();
-        }
+        crn.close();
     }
 
     @Override

@@ -1,13 +1,11 @@
 package org.aleph4j.crn.execution;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +14,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -24,11 +21,9 @@ import java.util.function.Function;
 import org.aleph4j.crn.CrnException;
 import org.aleph4j.crn.lease.PersistentHost;
 import org.aleph4j.crn.logs.ProgramLogs;
-import org.aleph4j.crn.prepare.CodeTree;
 import org.aleph4j.crn.prepare.PreparedProgram;
 import org.aleph4j.crn.prepare.Preparer;
 import org.aleph4j.crn.prepare.ProgramInfo;
-import org.aleph4j.message.content.Interface;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,38 +94,9 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
 
     // ---------------------------------------------------------------- leftovers
 
-    /** Kills programs a previous run of this node left behind (recorded in pid files). */
+    /** Kills programs a previous run of this node left behind and removes what they held; returns how many. */
     public int killLeftovers() {
-        int killed = 0;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(runDir, "*.pid")) {
-            for (Path f : ds) {
-                String id = f.getFileName().toString().replaceFirst("\\.pid$", "");
-                try {
-                    long pgid = Long.parseLong(Files.readString(f).strip());
-                    Path environ = Path.of("/proc", Long.toString(pgid), "environ");
-                    // only kill a process that is really ours: pids are reused
-                    if (Files.exists(environ) && new String(Files.readAllBytes(environ)).contains("ALEPH4J_EXECUTION=" + id)) {
-                        ProcessExecutor.killGroup(pgid);
-                        killed++;
-                        log.info("killed leftover execution {} (process group {}) of a previous run", id, pgid);
-                    }
-                } catch (IOException | NumberFormatException e) {
-                    log.debug("unreadable pid file {}: {}", f, e.toString());
-                }
-                Files.deleteIfExists(f);
-                executor.release(id);
-            }
-        } catch (IOException e) {
-            log.warn("cannot scan {} for leftovers: {}", runDir, e.toString());
-        }
-        executor.cleanLeftovers();
-        // work directories of a previous run belong to no execution any more (and may be mounted)
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(executionsDir)) {
-            for (Path d : ds) HostFiles.deleteWorkDir(d);
-        } catch (IOException e) {
-            log.warn("cannot scan {} for leftovers: {}", executionsDir, e.toString());
-        }
-        return killed;
+        return Leftovers.clean(runDir, executionsDir, executor);
     }
 
     // ---------------------------------------------------------------- on demand
@@ -299,7 +265,8 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
             var res = program.content().resources();
             var env = program.content().environment();
             boolean internet = env != null && Boolean.TRUE.equals(env.internet());
-            proc = executor.spawn(new Executor.Spec(e.id, command(prepared, view), work, environment(e, prepared, view),
+            proc = executor.spawn(new Executor.Spec(e.id, LaunchSpec.command(prepared, view),
+                    work, LaunchSpec.environment(e.id, e.itemHash, e.persistent ? e.epoch : null, executor.name(), prepared, view),
                     logs.stdout(e.itemHash), stderr, port, res.memory(), res.vcpus(), deadline, prepared.codeDir(), internet));
             Files.writeString(runDir.resolve(e.id + ".pid"), Long.toString(proc.programPgid()));
             e.process = proc;
@@ -370,41 +337,6 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
             Thread.currentThread().interrupt();
             throw new CrnException(503, what + " was interrupted");
         }
-    }
-
-    private static List<String> command(PreparedProgram p, Executor.View view) {
-        var code = p.program().content().code();
-        if (code.effectiveInterface() == Interface.ASGI) {
-            return List.of(p.runtime().python().toString(), "-m", "uvicorn", code.entrypoint(), "--host", view.bindHost(),
-                    "--port", Integer.toString(view.port()), "--app-dir", view.codeDir().toString(), "--no-access-log");
-        }
-        // a real path inside the code root: no link may lead the chmod below (run as root) out of it
-        Path exe = CodeTree.entrypoint(p.codeDir(), code.entrypoint());
-        exe.toFile().setExecutable(true, false);
-        List<String> cmd = new ArrayList<>();
-        cmd.add(view.codeDir().resolve(p.codeDir().relativize(exe)).toString());
-        if (code.args() != null) cmd.addAll(code.args());
-        return cmd;
-    }
-
-    private Map<String, String> environment(Execution e, PreparedProgram p, Executor.View view) {
-        Map<String, String> env = new HashMap<>();
-        Map<String, String> vars = p.program().content().variables();
-        if (vars != null) env.putAll(vars);
-        env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
-        env.put("HOME", view.workDir().toString());
-        env.put("TMPDIR", view.tmpDir().toString());
-        env.put("LANG", "C.UTF-8");
-        env.put("PYTHONUNBUFFERED", "1");
-        env.put("PYTHONDONTWRITEBYTECODE", "1");
-        env.put("PORT", Integer.toString(view.port()));
-        env.put("ALEPH4J_EXECUTOR", executor.name());
-        env.put("ALEPH4J_ITEM_HASH", e.itemHash);
-        env.put("ALEPH4J_CODE_REF", p.codeRef());
-        env.put("ALEPH4J_CODE_DIR", view.codeDir().toString());
-        env.put("ALEPH4J_EXECUTION", e.id);
-        if (e.persistent) env.put("ALEPH4J_EPOCH", Long.toString(e.epoch));
-        return env;
     }
 
     private String describeExit(int code, boolean oom, ProgramInfo program) {

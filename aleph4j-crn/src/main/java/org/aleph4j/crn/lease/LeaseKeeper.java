@@ -4,7 +4,6 @@ import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutionReport;
 import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.HeartbeatReply;
-import org.aleph4j.client.scheduler.LeaseGrant;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.Ticker;
 import org.aleph4j.message.EthAccount;
@@ -122,48 +121,33 @@ public final class LeaseKeeper implements AutoCloseable {
     }
 
     private void apply(HeartbeatReply reply, long sentNanos) {
-        Set<String> granted = new HashSet<>();
         Set<String> running = new HashSet<>();
         for (PersistentHost.PersistentStatus s : host.persistentExecutions()) {
             if (!"STOPPED".equals(s.state()) && !"FAILED".equals(s.state())) running.add(s.itemHash() + "/" + s.epoch());
         }
-        for (LeaseGrant g : reply.allocations()) {
-            long highest = highestEpoch.getOrDefault(g.itemHash(), 0L);
-            if (g.epoch() < highest) {
-                log.warn("ignoring allocation of {} with epoch {} older than {}", g.itemHash(), g.epoch(), highest);
-                continue;
-            }
-            highestEpoch.put(g.itemHash(), g.epoch());
-            Duration remaining = Duration.ofMillis(g.leaseMs()).minusNanos(ticker.nanos() - sentNanos);
-            if (remaining.isNegative() || remaining.isZero()) {
-                log.warn("lease of {} answered too late to use ({} ms over)", g.itemHash(), -remaining.toMillis());
-                continue;
-            }
-            granted.add(g.itemHash());
-            Long heldEpoch = held.get(g.itemHash());
+        LeaseDecisions.Plan plan = LeaseDecisions.decide(reply.allocations(), sentNanos, ticker.nanos(), held, running, highestEpoch);
+        highestEpoch.putAll(plan.highestEpochs());
+        for (LeaseDecisions.Decision d : plan.decisions()) {
             try {
-                if (heldEpoch != null && heldEpoch == g.epoch() && running.contains(g.itemHash() + "/" + g.epoch())) {
-                    host.renewLease(g.itemHash(), g.epoch(), remaining);
-                } else {
-                    if (heldEpoch == null || heldEpoch != g.epoch()) {
-                        log.info("allocated {} with epoch {} (lease {} ms left)", g.itemHash(), g.epoch(), remaining.toMillis());
+                switch (d) {
+                    case LeaseDecisions.Renew r -> host.renewLease(r.itemHash(), r.epoch(), r.remaining());
+                    case LeaseDecisions.Start s -> {
+                        Long heldEpoch = held.get(s.itemHash());
+                        if (heldEpoch == null || heldEpoch != s.epoch()) {
+                            log.info("allocated {} with epoch {} (lease {} ms left)", s.itemHash(), s.epoch(), s.remaining().toMillis());
+                        }
+                        host.ensureRunning(s.itemHash(), s.epoch(), s.remaining());
+                        held.put(s.itemHash(), s.epoch());
                     }
-                    host.ensureRunning(g.itemHash(), g.epoch(), remaining);
-                    held.put(g.itemHash(), g.epoch());
+                    case LeaseDecisions.Stop s -> {
+                        held.remove(s.itemHash());
+                        log.info("{} is no longer allocated to this node: stopping it", s.itemHash());
+                        host.stop(s.itemHash(), "no longer allocated to this node");
+                    }
+                    case LeaseDecisions.Ignore i -> log.warn("ignoring allocation of {} (epoch {}): {}", i.itemHash(), i.epoch(), i.why());
                 }
             } catch (RuntimeException e) {
-                log.warn("could not run {}: {}", g.itemHash(), e.toString());
-            }
-        }
-        for (String item : List.copyOf(held.keySet())) {
-            if (!granted.contains(item)) {
-                held.remove(item);
-                log.info("{} is no longer allocated to this node: stopping it", item);
-                try {
-                    host.stop(item, "no longer allocated to this node");
-                } catch (RuntimeException e) {
-                    log.warn("could not stop {}: {}", item, e.toString());
-                }
+                log.warn("could not apply {} to {}: {}", d.getClass().getSimpleName(), d.itemHash(), e.toString());
             }
         }
     }
