@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.aleph4j.crn.execution.Executor;
-import org.aleph4j.crn.execution.ProcessExecutor;
 import org.aleph4j.crn.execution.WatchedProcess;
 
 /**
@@ -59,7 +58,7 @@ public final class SelfCheck {
                         "--app-dir", view.codeDir().toString(), "--no-access-log"),
                 work, env, dir.resolve("stdout.log"), dir.resolve("stderr.log"), port, 256, 1, null, dir.resolve("code"), false));
         try {
-            if (!ProcessExecutor.awaitReady(p, Duration.ofSeconds(30))) return result;
+            if (!executor.awaitReady(p, Duration.ofSeconds(30))) return result;
             String base = "http://" + p.address() + ":" + port;
             result.put("ipv4", true);
             result.put("index", get(base + "/").statusCode() == 200);

@@ -48,6 +48,16 @@ public sealed interface Executor permits ProcessExecutor, SandboxExecutor {
     /** Properties for /about. */
     Map<String, Object> describe();
 
+    /** Whether the program accepts connections on its port within {@code timeout} (false when it exited first). */
+    default boolean awaitReady(WatchedProcess p, Duration timeout) {
+        return WatchedProcess.awaitListening(p, timeout);
+    }
+
+    /** SIGKILL to a whole process group (leftovers of a previous run, last resort). */
+    default void killGroup(long pgid) {
+        WatchedProcess.killGroup(pgid);
+    }
+
     /** Undoes host-wide changes at node shutdown (after every execution was released). */
     default void close() {}
 }

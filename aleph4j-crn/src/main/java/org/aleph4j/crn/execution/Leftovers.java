@@ -28,7 +28,7 @@ final class Leftovers {
                 try {
                     long pgid = Long.parseLong(Files.readString(f).strip());
                     if (belongsTo(pgid, id)) {
-                        ProcessExecutor.killGroup(pgid);
+                        executor.killGroup(pgid);
                         killed++;
                         log.info("killed leftover execution {} (process group {}) of a previous run", id, pgid);
                     }

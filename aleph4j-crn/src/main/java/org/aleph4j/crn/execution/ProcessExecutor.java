@@ -7,12 +7,10 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.LinkedHashMap;
@@ -220,45 +218,5 @@ public final class ProcessExecutor implements Executor {
                     Map.of("command", String.join(" ", spec.command())));
         }
         return new WatchedProcess(wd, Long.parseLong(line.strip()), address, spec.port(), cg.procs());
-    }
-
-    /**
-     * Waits until the program accepts TCP connections on its port, polling every few ms, bounded by
-     * {@code timeout}. Returns false when the process exited first or the time ran out.
-     */
-    public static boolean awaitReady(WatchedProcess p, Duration timeout) {
-        long end = System.nanoTime() + timeout.toNanos();
-        long pause = 5;
-        while (System.nanoTime() < end) {
-            if (!p.alive()) return false;
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(p.address(), p.port()), 200);
-                return true;
-            } catch (IOException e) {
-                // not listening yet
-            }
-            try {
-                if (p.watchdog().waitFor(pause, TimeUnit.MILLISECONDS)) return false;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-            pause = Math.min(25, pause + 2);
-        }
-        return false;
-    }
-
-    /** SIGKILL to a whole process group; used for leftovers and as the last resort. */
-    public static void killGroup(long pgid) {
-        if (pgid <= 1) return;
-        try {
-            Process k = new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            k.waitFor(3, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            log.warn("cannot kill process group {}: {}", pgid, e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -1,12 +1,16 @@
 package org.aleph4j.crn.execution;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A program running under its watchdog. The watchdog owns the program's process group: writing to
@@ -15,6 +19,7 @@ import java.util.concurrent.TimeUnit;
  * {@link #EXIT_LEASE_EXPIRED} / {@link #EXIT_PIPE_CLOSED} when the watchdog killed it.
  */
 public final class WatchedProcess {
+    private static final Logger log = LoggerFactory.getLogger(WatchedProcess.class);
     public static final int EXIT_LEASE_EXPIRED = 86;
     public static final int EXIT_PIPE_CLOSED = 87;
 
@@ -105,14 +110,54 @@ public final class WatchedProcess {
         }
         try {
             if (!watchdog.waitFor(3, TimeUnit.SECONDS)) {
-                ProcessExecutor.killGroup(programPgid);
+                killGroup(programPgid);
                 watchdog.destroyForcibly();
                 watchdog.waitFor(3, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            ProcessExecutor.killGroup(programPgid);
+            killGroup(programPgid);
             watchdog.destroyForcibly();
+        }
+    }
+
+    /**
+     * Waits until the program accepts TCP connections on its port, polling every few ms, bounded by
+     * {@code timeout}. Returns false when the process exited first or the time ran out.
+     */
+    static boolean awaitListening(WatchedProcess p, Duration timeout) {
+        long end = System.nanoTime() + timeout.toNanos();
+        long pause = 5;
+        while (System.nanoTime() < end) {
+            if (!p.alive()) return false;
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(p.address(), p.port()), 200);
+                return true;
+            } catch (IOException e) {
+                // not listening yet
+            }
+            try {
+                if (p.watchdog().waitFor(pause, TimeUnit.MILLISECONDS)) return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            pause = Math.min(25, pause + 2);
+        }
+        return false;
+    }
+
+    /** SIGKILL to a whole process group; used for leftovers and as the last resort. */
+    static void killGroup(long pgid) {
+        if (pgid <= 1) return;
+        try {
+            Process k = new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            k.waitFor(3, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            log.warn("cannot kill process group {}: {}", pgid, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

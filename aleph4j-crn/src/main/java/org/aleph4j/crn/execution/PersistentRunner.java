@@ -1,0 +1,141 @@
+package org.aleph4j.crn.execution;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.aleph4j.crn.CrnException;
+import org.aleph4j.crn.lease.PersistentHost;
+import org.aleph4j.crn.prepare.ProgramInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Persistent executions, one per program this node holds a lease for: started with the lease as
+ * the watchdog's deadline, renewed, replaced by a newer epoch, restarted with back-off after a
+ * crash while the lease holds, stopped when the lease keeper says so. The {@link PersistentHost}
+ * of the lease keeper.
+ */
+final class PersistentRunner implements PersistentHost {
+    private static final Logger log = LoggerFactory.getLogger(PersistentRunner.class);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private final ExecutionLifecycle life;
+    private final ScheduledExecutorService timer;
+    final Map<String, Execution> executions = new ConcurrentHashMap<>();
+    private final Map<String, Long> seenEpochs = new ConcurrentHashMap<>();
+    private final Object persistentLock = new Object();
+
+    PersistentRunner(ExecutionLifecycle life, ScheduledExecutorService timer) {
+        this.life = life;
+        this.timer = timer;
+        life.onPersistentCrash(this::scheduleRestart);
+    }
+
+    @Override
+    public void ensureRunning(String itemHash, long epoch, Duration fence) {
+        if (life.closed) return;
+        Execution start;
+        Execution old = null;
+        synchronized (persistentLock) {
+            Long seen = seenEpochs.get(itemHash);
+            if (seen != null && epoch < seen) {
+                log.warn("ignoring allocation of {} with epoch {}: epoch {} was already seen", itemHash, epoch, seen);
+                return;
+            }
+            seenEpochs.put(itemHash, epoch);
+            Execution current = executions.get(itemHash);
+            if (current != null && current.epoch == epoch && current.wanted) {
+                renewLease(itemHash, epoch, fence);
+                return;
+            }
+            old = current;
+            start = life.newExecution(itemHash, true, epoch);
+            start.wanted = true;
+            start.fenceDeadlineNanos = life.ticker.nanoTime() + fence.toNanos();
+            executions.put(itemHash, start);
+        }
+        Execution previous = old;
+        Thread.ofVirtual().name("persistent-" + itemHash.substring(0, 8)).start(() -> {
+            if (previous != null) life.stopExecution(previous, "superseded by epoch " + epoch);
+            startPersistent(start);
+        });
+    }
+
+    void startPersistent(Execution e) {
+        if (!e.wanted || life.closed) return;
+        life.lockBounded(e);
+        try {
+            if (!e.wanted || e.running()) return;
+            long remaining = e.fenceDeadlineNanos - life.ticker.nanoTime();
+            if (remaining <= 0) {
+                e.wanted = false;
+                life.transition(e, ExecutionState.FAILED, "lease expired before the program could start");
+                return;
+            }
+            ProgramInfo program = life.preparer.program(e.itemHash);
+            life.start(e, program, Duration.ofNanos(remaining));
+            // the fence may have been renewed while we were starting
+            e.renewLease(Duration.ofNanos(Math.max(0, e.fenceDeadlineNanos - life.ticker.nanoTime())));
+        } catch (CrnException ex) {
+            e.lastError = ex.getMessage();
+            if (e.state != ExecutionState.FAILED) life.transition(e, ExecutionState.FAILED, ex.getMessage());
+            if (e.wanted && !life.closed && life.ticker.nanoTime() < e.fenceDeadlineNanos) scheduleRestart(e);
+        } finally {
+            e.lock.unlock();
+        }
+    }
+
+    @Override
+    public void renewLease(String itemHash, long epoch, Duration remaining) {
+        Execution e = executions.get(itemHash);
+        if (e == null || e.epoch != epoch || !e.wanted) return;
+        e.fenceDeadlineNanos = life.ticker.nanoTime() + remaining.toNanos();
+        e.renewLease(remaining);
+    }
+
+    @Override
+    public void stop(String itemHash, String reason) {
+        Execution e;
+        synchronized (persistentLock) {
+            e = executions.remove(itemHash);
+        }
+        if (e == null) return;
+        log.info("stopping persistent program {} (epoch {}): {}", itemHash, e.epoch, reason);
+        life.stopExecution(e, reason);
+        life.deleteWorkDir(e);
+    }
+
+    @Override
+    public List<PersistentStatus> persistentExecutions() {
+        List<PersistentStatus> out = new ArrayList<>();
+        for (Execution e : executions.values()) {
+            out.add(new PersistentStatus(e.itemHash, e.epoch, e.state.name(), e.restarts, e.lastError));
+        }
+        return out;
+    }
+
+    private void scheduleRestart(Execution e) {
+        // a run that lasted a while resets the back-off: it was a crash, not a crash loop
+        if (e.runningSinceNanos != 0 && life.ticker.nanoTime() - e.runningSinceNanos > Duration.ofSeconds(60).toNanos()) e.restarts = 0;
+        long delay = Math.min(MAX_BACKOFF.toMillis(), 1000L << Math.min(10, e.restarts));
+        e.restarts++;
+        log.info("restarting persistent program {} in {} ms (restart #{})", e.itemHash, delay, e.restarts);
+        timer.schedule(() -> Thread.ofVirtual().start(() -> startPersistent(e)), delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** The persistent execution of {@code itemHash} if this node runs it under a lease. */
+    public Optional<Execution> persistentRunning(String itemHash) {
+        Execution e = executions.get(itemHash);
+        return e != null && e.running() ? Optional.of(e) : Optional.empty();
+    }
+
+    /** Whether this node holds (or is starting) a persistent execution of {@code itemHash}. */
+    public boolean holdsPersistent(String itemHash) {
+        Execution e = executions.get(itemHash);
+        return e != null && e.wanted;
+    }
+}
