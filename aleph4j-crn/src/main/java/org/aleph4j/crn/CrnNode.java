@@ -17,7 +17,7 @@ import org.aleph4j.crn.execution.ExecutionSupervisor;
 import org.aleph4j.crn.execution.Executor;
 import org.aleph4j.crn.execution.ProcessExecutor;
 import org.aleph4j.crn.execution.SandboxExecutor;
-import org.aleph4j.crn.execution.Ticker;
+import org.aleph4j.crn.execution.BootClock;
 import org.aleph4j.crn.gateway.Gateway;
 import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.client.scheduler.Capacity;
@@ -56,7 +56,7 @@ public final class CrnNode implements AutoCloseable {
      * released so the scheduler moves them at once.
      */
     public CrnNode(CrnConfig config, Leasing leasing) {
-        this(config, new SchedulerLeaseDirectory(new SchedulerClient(leasing.schedulerUrl())), null, leasing);
+        this(config, new SchedulerLeaseDirectory(new SchedulerClient(leasing.schedulerUrl())), SandboxExecutor::probe, leasing);
     }
     private final CcnClient ccn;
     private final Preparer preparer;
@@ -106,7 +106,7 @@ public final class CrnNode implements AutoCloseable {
                 new ExecutionSupervisor.Settings(config.idleTimeout(), config.prepareTimeout(), config.startTimeout(),
                         config.capacity().vcpus() * VCPU_OVERCOMMIT, config.capacity().memoryMiB(),
                         config.guards().workDirMiB()),
-                preparer, executor, logs, config.dataDir(), InstantSource.system(), Ticker.SYSTEM);
+                preparer, executor, logs, config.dataDir(), InstantSource.system(), BootClock.TICKER);
     }
 
     private static Executor chooseExecutor(CrnConfig config, Cgroups cgroups, Function<Cgroups, SandboxExecutor.Support> probe) {
@@ -192,7 +192,8 @@ public final class CrnNode implements AutoCloseable {
             ExecutorInfo info = new ExecutorInfo(executorName(), executorIsolates());
             keeper = new LeaseKeeper(new SchedulerClient(leasing.schedulerUrl()), supervisor, leasing.nodeKey(), url(),
                     () -> new LeaseKeeper.Offer(capacity, supportedRuntimes(), leasing.version(), info), leasing.heartbeat(),
-                    org.aleph4j.client.scheduler.Ticker.system()).start();
+                    // the fence's clock, shared with the watchdogs (its 10 ms steps are far inside the scheduler's drift margin)
+                    BootClock::nanos).start();
         }
         return this;
     }

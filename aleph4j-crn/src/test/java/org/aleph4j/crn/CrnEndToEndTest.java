@@ -287,6 +287,32 @@ class CrnEndToEndTest {
     }
 
     @Test
+    void aLeaseThatRunsOutWhilePreparingNeverStartsTheProgram() throws Exception {
+        // 24 MiB that cannot be compressed: downloading, hashing and unpacking it outlasts a 100 ms lease
+        byte[] ballast = new byte[24 << 20];
+        new java.util.Random(7).nextBytes(ballast);
+        java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(zip)) {
+            z.putNextEntry(new java.util.zip.ZipEntry("run.sh"));
+            z.write("#!/bin/sh\nexec python3 -m http.server \"$PORT\"\n".getBytes(StandardCharsets.UTF_8));
+            z.putNextEntry(new java.util.zip.ZipEntry("ballast.bin"));
+            z.write(ballast);
+        }
+        String code = net.store(net.user, zip.toByteArray(), null);
+        String hash = net.program(code, "run.sh", 10, 256, true);
+        PersistentHost host = crn.persistentHost();
+        host.ensureRunning(hash, 1, Duration.ofMillis(100));
+        await().atMost(Duration.ofSeconds(30)).until(() -> host.persistentExecutions().stream()
+                .anyMatch(s -> s.itemHash().equals(hash) && s.state().equals("FAILED")));
+        var status = host.persistentExecutions().stream().filter(s -> s.itemHash().equals(hash)).findFirst().orElseThrow();
+        // refused before the spawn, not started and then killed by its watchdog
+        assertThat(status.lastError()).contains("lease expired while preparing");
+        assertThat(TestNetwork.programProcesses(hash)).isEmpty();
+        assertThat(net.get(vm(hash, "/")).statusCode()).isEqualTo(503);
+        host.stop(hash, "test done");
+    }
+
+    @Test
     void persistentProgramRequestsAreForwardedToTheLeaseHolder() throws Exception {
         String hash = net.program(binaryCode, "run.sh", 10, 256, true);
         crn.persistentHost().ensureRunning(hash, 3, Duration.ofSeconds(60));

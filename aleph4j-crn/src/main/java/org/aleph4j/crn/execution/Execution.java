@@ -32,7 +32,7 @@ public final class Execution {
     volatile CrnException lastFailure;
     volatile int restarts;
     volatile String lastError;
-    /** Persistent only: whether the lease keeper still wants it running, and the fence on the monotonic clock. */
+    /** Persistent only: whether the lease keeper still wants it running, and the fence (absolute, on the supervisor's ticker: {@link BootClock}). */
     volatile boolean wanted;
     volatile long fenceDeadlineNanos;
     volatile long runningSinceNanos;
@@ -109,10 +109,10 @@ public final class Execution {
         return state == ExecutionState.RUNNING && p != null && p.alive();
     }
 
-    /** Feeds the watchdog a new deadline {@code remaining} from now. False when nothing runs. */
-    public boolean renewLease(Duration remaining) {
+    /** Feeds the watchdog the deadline {@code atBootNanos} ({@link BootClock}). False when nothing runs. */
+    boolean renewLease(long atBootNanos) {
         WatchedProcess p = process;
-        return p != null && p.renew(remaining);
+        return p != null && p.renewUntil(atBootNanos);
     }
 
     @Override

@@ -78,8 +78,13 @@ final class ExecutionLifecycle {
         e.times.put(s, clock.instant());
     }
 
-    /** Prepares and starts {@code e}; must hold its lock. Throws the failure after recording it. */
-    void start(Execution e, ProgramInfo program, Duration deadline) {
+    /**
+     * Prepares and starts {@code e}; must hold its lock. Throws the failure after recording it.
+     * {@code fence} (persistent executions; null on demand) gives the lease's current deadline on
+     * the ticker: it is read again right before the spawn, so a preparation that outlasted the
+     * lease never starts the program, and the watchdog gets the latest deadline, absolute.
+     */
+    void start(Execution e, ProgramInfo program, java.util.function.LongSupplier fence) {
         e.generation++;
         e.times.keySet().removeIf(s -> s != ExecutionState.DEFINED);
         e.program = program;
@@ -99,6 +104,10 @@ final class ExecutionLifecycle {
             var res = program.content().resources();
             var env = program.content().environment();
             boolean internet = env != null && Boolean.TRUE.equals(env.internet());
+            Long deadline = fence == null ? null : fence.getAsLong();
+            if (deadline != null && deadline <= ticker.nanoTime()) {
+                throw new CrnException(503, "lease expired while preparing: not started", Map.of("item_hash", e.itemHash));
+            }
             proc = executor.spawn(new Executor.Spec(e.id, LaunchSpec.command(prepared, view),
                     work, LaunchSpec.environment(e.id, e.itemHash, e.persistent ? e.epoch : null, executor.name(), prepared, view),
                     logs.stdout(e.itemHash), stderr, port, res.memory(), res.vcpus(), deadline, prepared.codeDir(), internet));

@@ -13,12 +13,17 @@ import java.util.Map;
 public sealed interface Executor permits ProcessExecutor, SandboxExecutor {
 
     /** What to run: the command (as the program sees its paths), its directory and environment, where its output goes, and its limits. */
+    /**
+     * What to run. {@code deadlineAtBootNanos}: when the watchdog kills the program unless renewed,
+     * absolute on {@link BootClock} (null: no deadline, on demand).
+     */
     record Spec(String executionId, List<String> command, Path workDir, Map<String, String> env, Path stdout,
-                Path stderr, int port, int memoryMiB, int vcpus, Duration initialDeadline, Path codeDir, boolean internet) {
-        /** A spec without code directory and without internet (tests, tools). */
+                Path stderr, int port, int memoryMiB, int vcpus, Long deadlineAtBootNanos, Path codeDir, boolean internet) {
+        /** A spec without code directory and without internet, its deadline {@code initialDeadline} from now (tests, tools). */
         public Spec(String executionId, List<String> command, Path workDir, Map<String, String> env, Path stdout,
                     Path stderr, int port, int memoryMiB, int vcpus, Duration initialDeadline) {
-            this(executionId, command, workDir, env, stdout, stderr, port, memoryMiB, vcpus, initialDeadline, null, false);
+            this(executionId, command, workDir, env, stdout, stderr, port, memoryMiB, vcpus,
+                    initialDeadline == null ? null : BootClock.nanos() + initialDeadline.toNanos(), null, false);
         }
     }
 

@@ -77,9 +77,9 @@ final class PersistentRunner implements PersistentHost {
                 return;
             }
             ProgramInfo program = life.preparer.program(e.itemHash);
-            life.start(e, program, Duration.ofNanos(remaining));
+            life.start(e, program, () -> e.fenceDeadlineNanos);
             // the fence may have been renewed while we were starting
-            e.renewLease(Duration.ofNanos(Math.max(0, e.fenceDeadlineNanos - life.ticker.nanoTime())));
+            e.renewLease(e.fenceDeadlineNanos);
         } catch (CrnException ex) {
             e.lastError = ex.getMessage();
             if (e.state != ExecutionState.FAILED) life.transition(e, ExecutionState.FAILED, ex.getMessage());
@@ -94,7 +94,7 @@ final class PersistentRunner implements PersistentHost {
         Execution e = executions.get(itemHash);
         if (e == null || e.epoch != epoch || !e.wanted) return;
         e.fenceDeadlineNanos = life.ticker.nanoTime() + remaining.toNanos();
-        e.renewLease(remaining);
+        e.renewLease(e.fenceDeadlineNanos);
     }
 
     @Override
@@ -130,7 +130,8 @@ final class PersistentRunner implements PersistentHost {
     /** The persistent execution of {@code itemHash} if this node runs it under a lease. */
     public Optional<Execution> persistentRunning(String itemHash) {
         Execution e = executions.get(itemHash);
-        return e != null && e.running() ? Optional.of(e) : Optional.empty();
+        // a copy whose lease ran out gets no request, even in the moments before its watchdog kills it
+        return e != null && e.running() && life.ticker.nanoTime() < e.fenceDeadlineNanos ? Optional.of(e) : Optional.empty();
     }
 
     /** Whether this node holds (or is starting) a persistent execution of {@code itemHash}. */

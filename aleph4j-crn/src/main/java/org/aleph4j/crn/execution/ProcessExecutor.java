@@ -168,9 +168,9 @@ public final class ProcessExecutor implements Executor {
                 "--stdout", spec.stdout().toString(), "--stderr", spec.stderr().toString(), "--cwd", cwd.toString(),
                 "--log-max-bytes", Long.toString(logMaxBytes)));
         cmd.addAll(watchdogArgs);
-        if (spec.initialDeadline() != null) {
-            cmd.add("--deadline-ms");
-            cmd.add(Long.toString(spec.initialDeadline().toMillis()));
+        if (spec.deadlineAtBootNanos() != null) {
+            cmd.add("--deadline-at-ms");
+            cmd.add(Long.toString(Math.max(0, spec.deadlineAtBootNanos() / 1_000_000L)));
         }
         for (Path p : cg.procs()) {
             cmd.add("--cgroup-procs");

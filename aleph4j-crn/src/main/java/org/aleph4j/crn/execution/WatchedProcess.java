@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A program running under its watchdog. The watchdog owns the program's process group: writing to
- * its stdin renews or clears the lease deadline, closing stdin kills the program. The watchdog
+ * its stdin renews (to an absolute time on {@link BootClock}) or clears the lease deadline, closing stdin kills the program. The watchdog
  * exits when the program does; {@link #exitCode()} is then the program's status, or
  * {@link #EXIT_LEASE_EXPIRED} / {@link #EXIT_PIPE_CLOSED} when the watchdog killed it.
  */
@@ -69,9 +69,18 @@ public final class WatchedProcess {
         return watchdog.isAlive() ? null : watchdog.exitValue();
     }
 
-    /** Moves the kill deadline {@code remaining} into the future. False when the watchdog is gone. */
+    /**
+     * Moves the kill deadline to {@code atBootNanos} on {@link BootClock} (absolute, so neither a
+     * pause of the CRN between computing and sending it nor a slow pipe can lengthen the fence).
+     * False when the watchdog is gone.
+     */
+    public boolean renewUntil(long atBootNanos) {
+        return send("at " + Math.max(0, atBootNanos / 1_000_000L));
+    }
+
+    /** {@link #renewUntil} {@code remaining} from now. */
     public boolean renew(Duration remaining) {
-        return send(Long.toString(Math.max(0, remaining.toMillis())));
+        return renewUntil(BootClock.nanos() + Math.max(0, remaining.toNanos()));
     }
 
     /** Removes the deadline: only the pipe-close rule remains. */

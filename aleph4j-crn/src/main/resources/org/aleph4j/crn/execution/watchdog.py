@@ -7,7 +7,7 @@ environment: nothing of the program's message reaches this interpreter. The prog
 environment is set by the command line the CRN built (`env -i NAME=VALUE ... program`), at the last
 exec, after the sandbox and the privilege drop.
 
-usage: watchdog.py --stdout FILE --stderr FILE --cwd DIR [--deadline-ms N] [--cgroup-procs FILE]...
+usage: watchdog.py --stdout FILE --stderr FILE --cwd DIR [--deadline-at-ms T] [--cgroup-procs FILE]...
                    [--cgroup-kill DIR]... [--freezer DIR] [--netns FILE] [--seccomp FILE]
                    [--seccomp-apply FILE] [--log-max-bytes N] -- CMD ARGS...
 --netns: the program starts inside that network namespace (a /run/netns file; the sandbox executor).
@@ -15,13 +15,20 @@ usage: watchdog.py --stdout FILE --stderr FILE --cwd DIR [--deadline-ms N] [--cg
 freezer directory frozen, killed pid by pid and thawed (so a fork loop cannot outrun the kill).
 --seccomp: a compiled seccomp filter handed to the command (bwrap --seccomp 10) as fd 10;
 --seccomp-apply: the same kind of filter, installed by the watchdog itself on the child before exec.
-stdin protocol, one line each: "<ms>" renews the deadline to now+ms; "none" clears it;
+Deadlines are absolute milliseconds on CLOCK_BOOTTIME, the clock the CRN counts leases on: it keeps
+counting through a host suspend, and a deadline computed before a pause of the CRN stays where it
+was. stdin protocol, one line each: "at <T>" moves the deadline to T; "none" clears it;
 "stop <grace_ms>" terminates the program (SIGTERM, then SIGKILL after grace).
 Lines written to the log files are "<unix micros> <text>" so the CRN can serve timestamps; a log
 file over --log-max-bytes is renamed to FILE.1 (replacing the older one) and started anew.
 Exit status: the program's own, 86 when the lease deadline passed, 87 when stdin closed.
 """
 import os, select, signal, subprocess, sys, threading, time
+
+
+def boot():
+    """Seconds on CLOCK_BOOTTIME."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 SECCOMP_FD = 10
 CHUNK = 65536
@@ -85,7 +92,7 @@ def main():
         if flag == "--stdout": out_path = value
         elif flag == "--stderr": err_path = value
         elif flag == "--cwd": cwd = value
-        elif flag == "--deadline-ms": deadline = time.monotonic() + int(value) / 1000.0
+        elif flag == "--deadline-at-ms": deadline = int(value) / 1000.0
         elif flag == "--cgroup-procs": procs_files.append(value)
         elif flag == "--cgroup-kill": kill_dirs.append(value)
         elif flag == "--freezer": freezer = value
@@ -160,14 +167,24 @@ def main():
                 pass
         return pids
 
-    def kill_all(sig):
+    def kill_group(sig):
         try:
             os.killpg(pgid, sig)
         except (ProcessLookupError, PermissionError):
             pass
+
+    def kill_all(sig):
         if sig != signal.SIGKILL:
+            kill_group(sig)
             return
-        # processes that left the group (setsid, double fork) are still in the execution's cgroups
+        # processes that left the group (setsid, double fork) are still in the execution's cgroups;
+        # frozen first, so nothing of the program runs another instruction while the kill lands
+        for d in kill_dirs:
+            try:
+                with open(os.path.join(d, "cgroup.freeze"), "w") as fh:
+                    fh.write("1")
+            except OSError:
+                pass
         for d in kill_dirs:
             try:
                 with open(os.path.join(d, "cgroup.kill"), "w") as fh:
@@ -208,11 +225,12 @@ def main():
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+        kill_group(signal.SIGKILL)  # and the group, where there are no cgroups
 
     def finish(code, why):
+        kill_all(signal.SIGKILL)  # before anything else, the note included
         if why:
             err_log.write(stamp() + b"[watchdog] " + why.encode() + b"\n")
-        kill_all(signal.SIGKILL)
         try:
             child.wait(timeout=5)
         except Exception:
@@ -225,13 +243,15 @@ def main():
     buf = b""
     stop_at = None
     while True:
+        # the deadline first, on every wake: after a freeze or suspend of the whole node nothing else
+        # may run before the fence is enforced
+        now = boot()
+        if deadline is not None and now >= deadline:
+            finish(86, "lease deadline passed without renewal: killed the program")
         if child.poll() is not None:
             kill_all(signal.SIGKILL)  # leftovers (daemonised helpers): they would hold the pipes open
             for t in threads: t.join(timeout=2)
             os._exit(child.returncode if child.returncode >= 0 else 128 - child.returncode)
-        now = time.monotonic()
-        if deadline is not None and now >= deadline:
-            finish(86, "lease deadline passed without renewal: killed the program")
         if stop_at is not None and now >= stop_at:
             finish(143, None)
         wait = 0.05
@@ -254,9 +274,9 @@ def main():
                 parts = word.split()
                 grace = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 3000
                 kill_all(signal.SIGTERM)
-                stop_at = time.monotonic() + grace / 1000.0
-            elif word.isdigit():
-                deadline = time.monotonic() + int(word) / 1000.0
+                stop_at = boot() + grace / 1000.0
+            elif word.startswith("at ") and word[3:].isdigit():
+                deadline = int(word[3:]) / 1000.0
 
 
 if __name__ == "__main__":

@@ -42,6 +42,36 @@ class WatchdogTest {
     }
 
     @Test
+    void aDeadlineThatPassedBeforeTheWatchdogStartedKillsTheProgramAtOnce() {
+        // absolute on CLOCK_BOOTTIME: time spent between computing the deadline and spawning counts
+        ProcessExecutor ex = new ProcessExecutor(Path.of("/usr/bin/python3"), dir.resolve("run"), new Cgroups(dir.resolve("nocg"), "x"));
+        WatchedProcess p = ex.spawn(new Executor.Spec("wd-past-" + System.nanoTime(), List.of("/bin/sh", "-c", "sleep 300"), dir,
+                Map.of("PATH", "/usr/bin:/bin"), dir.resolve("out.log"), dir.resolve("err.log"), 0, 64, 1,
+                BootClock.nanos() - Duration.ofSeconds(1).toNanos(), null, false));
+        try {
+            await().atMost(Duration.ofSeconds(5)).until(() -> !p.alive());
+            assertThat(p.exitCode()).isEqualTo(WatchedProcess.EXIT_LEASE_EXPIRED);
+            await().atMost(Duration.ofSeconds(5)).until(() -> groupGone(p.programPgid()));
+        } finally {
+            p.kill();
+        }
+    }
+
+    @Test
+    void anAbsoluteRenewalInThePastEndsTheProgramAndOneInTheFutureKeepsIt() throws Exception {
+        WatchedProcess p = spawn(Duration.ofSeconds(30));
+        try {
+            assertThat(p.renewUntil(BootClock.nanos() + Duration.ofSeconds(30).toNanos())).isTrue();
+            assertThat(p.watchdog().waitFor(300, java.util.concurrent.TimeUnit.MILLISECONDS)).isFalse();
+            assertThat(p.renewUntil(BootClock.nanos() - Duration.ofMillis(1).toNanos())).isTrue();
+            await().atMost(Duration.ofSeconds(5)).until(() -> !p.alive());
+            assertThat(p.exitCode()).isEqualTo(WatchedProcess.EXIT_LEASE_EXPIRED);
+        } finally {
+            p.kill();
+        }
+    }
+
+    @Test
     void renewalsKeepTheProgramAlive() throws Exception {
         WatchedProcess p = spawn(Duration.ofMillis(500));
         try {
