@@ -4,10 +4,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.cli.CliException;
 import org.aleph4j.cli.Ctx;
-import org.aleph4j.client.CcnException;
 import org.aleph4j.client.MessageRecord;
 import org.aleph4j.client.PostResult;
-import org.aleph4j.client.Price;
 import org.aleph4j.message.AlephMessage;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.MessageType;
@@ -17,7 +15,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.util.List;
 
 /** persist / unpersist: a new PROGRAM with on.persistent flipped that replaces the old one (reference §4.3). */
@@ -49,7 +46,7 @@ public abstract class PersistenceCommand extends ReachingCommand {
         }
         ProgramContent next = p.content().withPersistence(target, hash);
         AlephMessage msg = sign(account, MessageType.PROGRAM, next, p.message().channel(), ctx.now());
-        requireFundsForReplacement(msg, account.address());
+        new FundsCheck(ccn(), ctx.err()).beforeReplacement(msg, hash, account.address());
         PostResult r = postOrFail(msg, "the new program");
         boolean deleted = false;
         String forgetNote = null;
@@ -76,27 +73,6 @@ public abstract class PersistenceCommand extends ReachingCommand {
         }
         if (forgetNote != null) ctx.err().println("Warning: " + forgetNote);
         return 0;
-    }
-
-    /**
-     * Fails with upstream's insufficient-funds error, before anything is posted, unless the balance
-     * covers the replacement. The CCN does not count the replaced program's hold against its
-     * replacement, so that hold is available to it.
-     */
-    private void requireFundsForReplacement(AlephMessage replacement, String address) throws CcnException {
-        BigDecimal need;
-        BigDecimal oldCost;
-        try {
-            Price p = ccn().estimate(replacement);
-            need = p.requiredTokens().signum() > 0 ? p.requiredTokens() : p.cost();
-            Price old = ccn().price(hash);
-            oldCost = old.requiredTokens().signum() > 0 ? old.requiredTokens() : old.cost();
-        } catch (CcnException e) {
-            if (e.isUnreachable()) throw e;
-            return; // No estimate: let the CCN decide.
-        }
-        BigDecimal available = ccn().balance(address).available().add(oldCost);
-        if (available.compareTo(need) < 0) throw insufficient(address, plain(available), plain(need));
     }
 
     @Command(name = "persist", description = "Make a program persistent: a new PROGRAM replaces it, the old one is forgotten.")

@@ -1,7 +1,6 @@
 package org.aleph4j.cli.program;
 
 import org.aleph4j.cli.BaseCommand;
-import org.aleph4j.cli.CliException;
 import org.aleph4j.cli.Ctx;
 import org.aleph4j.message.HostLabels;
 import picocli.CommandLine.Option;
@@ -9,7 +8,6 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.math.BigDecimal;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,12 +56,6 @@ abstract class ReachingCommand extends BaseCommand {
         ctx.out().println("  " + hostUrl(hash));
     }
 
-    /** Upstream's insufficient-funds message (reference §4.1). */
-    static CliException insufficient(String address, String available, String required) {
-        return new CliException("Program creation failed due to insufficient funds.\n" + address + " has " + available
-                + " ALEPH but needs " + required + " ALEPH.");
-    }
-
     static String sha256(Path file) throws IOException {
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
             in.transferTo(OutputStream.nullOutputStream());
@@ -75,9 +67,5 @@ abstract class ReachingCommand extends BaseCommand {
 
     static String stripSlash(String s) {
         return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
-    }
-
-    static String plain(BigDecimal d) {
-        return d.signum() == 0 ? "0" : d.stripTrailingZeros().toPlainString();
     }
 }

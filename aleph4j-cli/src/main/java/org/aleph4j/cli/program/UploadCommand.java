@@ -5,11 +5,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.cli.CliException;
 import org.aleph4j.cli.Ctx;
-import org.aleph4j.client.Balance;
-import org.aleph4j.client.CcnException;
 import org.aleph4j.client.MessageRecord;
 import org.aleph4j.client.PostResult;
-import org.aleph4j.client.Price;
 import org.aleph4j.client.ProgramBuilder;
 import org.aleph4j.client.UploadProgress;
 import org.aleph4j.client.UploadResult;
@@ -27,7 +24,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -139,7 +135,7 @@ public final class UploadCommand extends ReachingCommand {
                     .persistent(persistent).variables(variables).volumes(volumes).time(now).build();
             AlephMessage program = sign(account, MessageType.PROGRAM, content, channel, now);
 
-            checkFunds(program, content, account.address());
+            new FundsCheck(ccn(), ctx.err()).beforeUpload(program, account.address());
 
             UploadResult up = ccn().uploadFile(archive.file(), store, true, progress(size));
             if (up.httpStatus() >= 400) throw new CliException("code upload failed: HTTP " + up.httpStatus());
@@ -150,7 +146,7 @@ public final class UploadCommand extends ReachingCommand {
                 forget(account, List.of(store.itemHash()), "Program creation failed", channel);
                 if (rec != null && rec.errorCode() != null && rec.errorCode() == 5) {
                     JsonNode err = rec.details() == null ? null : rec.details().path("errors").path(0);
-                    throw insufficient(account.address(),
+                    throw FundsCheck.insufficient(account.address(),
                             err == null ? "?" : err.path("account_balance").asText("?"),
                             err == null ? "?" : err.path("required_balance").asText("?"));
                 }
@@ -195,26 +191,6 @@ public final class UploadCommand extends ReachingCommand {
             return Json.MAPPER.readTree(s);
         } catch (IOException e) {
             return null;
-        }
-    }
-
-    /** Upstream's check (§4.1): the estimated hold must fit in balance − locked, before anything is uploaded. */
-    private void checkFunds(AlephMessage program, ProgramContent content, String address) throws CcnException {
-        BigDecimal required;
-        try {
-            Price p = ccn().estimate(program);
-            required = p.requiredTokens().signum() > 0 ? p.requiredTokens() : p.cost();
-        } catch (CcnException e) {
-            if (e.isUnreachable()) throw e;
-            // A CCN without the estimate endpoint: fall back to aleph4j's default hold prices.
-            int cu = ProgramBuilder.computeUnitsOf(content.resources().vcpus(), content.resources().memory());
-            int perCu = content.isPersistent() ? 2000 : (content.environment().internet() ? 400 : 200);
-            required = BigDecimal.valueOf((long) cu * perCu);
-            ctx.err().println("Note: the CCN could not estimate the price (" + e.getMessage() + "); assuming " + required + " ALEPH.");
-        }
-        Balance b = ccn().balance(address);
-        if (b.available().compareTo(required) < 0) {
-            throw insufficient(address, plain(b.available()), plain(required));
         }
     }
 
