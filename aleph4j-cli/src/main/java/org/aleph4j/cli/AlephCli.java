@@ -4,7 +4,7 @@ import org.aleph4j.cli.account.AccountCommand;
 import org.aleph4j.cli.file.FileCommand;
 import org.aleph4j.cli.message.MessageCommand;
 import org.aleph4j.cli.program.ProgramCommand;
-import org.aleph4j.cli.program.ProgramCommand.Unpersist;
+import org.aleph4j.cli.program.PersistenceCommand.Unpersist;
 import org.aleph4j.client.CcnException;
 import org.aleph4j.client.account.AccountStore;
 import org.aleph4j.client.crn.CrnClient;

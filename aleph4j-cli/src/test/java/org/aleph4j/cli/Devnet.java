@@ -12,6 +12,7 @@ import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageBuilder;
 import org.aleph4j.message.MessageType;
+import org.aleph4j.message.content.AggregateContent;
 import org.aleph4j.message.content.PostContent;
 
 import java.io.ByteArrayOutputStream;
@@ -28,12 +29,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** A real CCN with an oracle key owned by the test, plus helpers to run the CLI in-process against it. */
 final class Devnet implements AutoCloseable {
     final EthAccount oracle = EthAccount.generate(new SecureRandom());
+    final EthAccount pricingOwner = EthAccount.generate(new SecureRandom());
     final CcnNode node;
     final CcnClient ccn;
 
     Devnet(Path dataDir) {
-        node = new CcnNode(CcnConfig.defaults(dataDir).withOracleAddresses(Set.of(oracle.address().toLowerCase(), oracle.address())))
-                .start();
+        node = new CcnNode(CcnConfig.defaults(dataDir).withOracleAddresses(Set.of(oracle.address().toLowerCase(), oracle.address()))
+                .withPricingOwner(pricingOwner.address())).start();
         ccn = new CcnClient(node.url());
     }
 
@@ -49,6 +51,17 @@ final class Devnet implements AutoCloseable {
         PostResult r = ccn.post(m, true);
         assertThat(r.messageStatus()).isEqualTo("processed");
         assertThat(ccn.balance(address).balance()).isEqualByComparingTo(java.math.BigDecimal.valueOf(amount));
+    }
+
+    /** Sets the hold price per compute unit of persistent programs through the {@code pricing} aggregate the CCN reads. */
+    void setPersistentProgramPrice(long perComputeUnit) throws Exception {
+        ObjectNode pricing = Json.MAPPER.createObjectNode();
+        pricing.putObject("program_persistent").putObject("price").putObject("compute_unit").put("holding", perComputeUnit);
+        double now = System.currentTimeMillis() / 1000.0;
+        AlephMessage m = MessageBuilder.build(pricingOwner, MessageType.AGGREGATE,
+                new AggregateContent(pricingOwner.address(), now, Json.MAPPER.getNodeFactory().textNode("pricing"), pricing),
+                "ALEPH-CLOUDSOLUTIONS", now);
+        assertThat(ccn.post(m, true).messageStatus()).isEqualTo("processed");
     }
 
     /** Every message sent by {@code address}, whatever its status. */

@@ -1,0 +1,209 @@
+package org.aleph4j.cli.program;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.aleph4j.cli.CliException;
+import org.aleph4j.cli.Ctx;
+import org.aleph4j.client.MessageRecord;
+import org.aleph4j.client.PostResult;
+import org.aleph4j.client.ProgramBuilder;
+import org.aleph4j.client.UploadProgress;
+import org.aleph4j.client.UploadResult;
+import org.aleph4j.message.AlephMessage;
+import org.aleph4j.message.EthAccount;
+import org.aleph4j.message.ItemType;
+import org.aleph4j.message.Json;
+import org.aleph4j.message.MessageBuilder;
+import org.aleph4j.message.MessageType;
+import org.aleph4j.message.content.ProgramContent;
+import org.aleph4j.message.content.StoreContent;
+import org.aleph4j.message.content.Volume;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code aleph program upload}: pack the code, check the funds, upload the code STORE and post the PROGRAM. */
+@Command(name = "upload", aliases = "create", description = "Pack PATH, upload it and create a PROGRAM running ENTRYPOINT.")
+public final class UploadCommand extends ReachingCommand {
+    @Parameters(index = "0", paramLabel = "PATH", description = "Directory (packed as squashfs when mksquashfs exists, else zip) or a .zip/.squashfs file.")
+    Path path;
+
+    @Parameters(index = "1", paramLabel = "ENTRYPOINT", description = "module:app for ASGI programs (e.g. main:app), or an executable path.")
+    String entrypoint;
+
+    @Option(names = "--name", description = "Program name (default: the directory or file name).")
+    String name;
+
+    @Option(names = "--runtime", paramLabel = "HASH", description = "Runtime STORE hash (default: aleph4j's Python 3 runtime).")
+    String runtime;
+
+    @Option(names = "--compute-units", paramLabel = "N", description = "Compute units: N vCPU and N x 2048 MiB (default 1).")
+    Integer computeUnits;
+
+    @Option(names = "--vcpus", paramLabel = "N", description = "vCPUs (default from compute units).")
+    Integer vcpus;
+
+    @Option(names = "--memory", paramLabel = "MIB", description = "Memory in MiB (default from compute units).")
+    Integer memory;
+
+    @Option(names = "--timeout-seconds", paramLabel = "S", description = "Maximum duration of one request (default 30).")
+    Double timeoutSecondsPerRequest;
+
+    @Option(names = "--internet", negatable = true, description = "Give the program internet access (default off).")
+    boolean internet;
+
+    @Option(names = "--updatable", negatable = true, description = "Allow later PROGRAM messages to replace this one (allow_amend; always on for persistent programs).")
+    boolean updatable;
+
+    @Option(names = "--persistent", negatable = true, description = "Run it persistently (always on, exactly once) instead of on demand.")
+    boolean persistent;
+
+    @Option(names = "--persistent-volume", paramLabel = "SPEC", description = "name=…,mount=/abs,size_mib=N (repeatable).")
+    List<String> persistentVolumes = new ArrayList<>();
+
+    @Option(names = "--ephemeral-volume", paramLabel = "SPEC", description = "mount=/abs,size_mib=N (repeatable).")
+    List<String> ephemeralVolumes = new ArrayList<>();
+
+    @Option(names = "--immutable-volume", paramLabel = "SPEC", description = "mount=/abs,ref=<STORE hash>[,use_latest=true] (repeatable).")
+    List<String> immutableVolumes = new ArrayList<>();
+
+    @Option(names = "--env-vars", paramLabel = "K=v,K2=v2", description = "Environment variables (public: they are part of the message).")
+    String envVars;
+
+    @Option(names = "--channel", defaultValue = MessageBuilder.DEFAULT_CHANNEL, description = "Channel (default ${DEFAULT-VALUE}).")
+    String channel;
+
+    @Option(names = "--print-messages", description = "Print the STORE and PROGRAM messages.")
+    boolean printMessages;
+
+    @Option(names = "--print-code-message", description = "Print the code STORE message.")
+    boolean printCodeMessage;
+
+    @Option(names = "--print-program-message", description = "Print the PROGRAM message.")
+    boolean printProgramMessage;
+
+    public UploadCommand(Ctx ctx) {
+        super(ctx);
+    }
+
+    @Override
+    protected int execute() throws IOException {
+        // Everything that can be checked locally is checked before anything is sent.
+        try {
+            ProgramBuilder.checkEntrypoint(entrypoint);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
+        if (!Files.exists(path)) throw CliException.usage("no such file or directory: " + path + " — pass the directory holding your code");
+        List<Volume> volumes = new ArrayList<>();
+        Map<String, String> variables;
+        try {
+            persistentVolumes.forEach(s -> volumes.add(ProgramBuilder.parseVolume("persistent", s)));
+            ephemeralVolumes.forEach(s -> volumes.add(ProgramBuilder.parseVolume("ephemeral", s)));
+            immutableVolumes.forEach(s -> volumes.add(ProgramBuilder.parseVolume("immutable", s)));
+            variables = ProgramBuilder.parseEnvVars(envVars);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
+        if (runtime != null) requireHash(runtime, "runtime hash");
+        for (Integer v : new Integer[]{computeUnits, vcpus, memory}) {
+            if (v != null && v < 1) throw CliException.usage("--compute-units, --vcpus and --memory must be at least 1");
+        }
+        String programName = name != null ? name : defaultName(path);
+        if (programName.length() > 64) throw CliException.usage("--name must be shorter than 65 characters");
+        EthAccount account = account();
+        URI reach = crn();
+        domain();
+        try (CodeArchive archive = CodeArchive.pack(path, null, ctx.env())) {
+            long size = Files.size(archive.file());
+            double now = ctx.now();
+            AlephMessage store = sign(account, MessageType.STORE, new StoreContent(account.address(), now, ItemType.STORAGE,
+                    sha256(archive.file()), null, null, null, null, null), channel, now);
+            ProgramContent content = new ProgramBuilder(account.address(), store.itemHash(), entrypoint, archive.encoding())
+                    .name(programName).runtime(runtime).computeUnits(computeUnits).vcpus(vcpus).memory(memory)
+                    .timeoutSeconds(timeoutSecondsPerRequest).internet(internet).updatable(updatable)
+                    .persistent(persistent).variables(variables).volumes(volumes).time(now).build();
+            AlephMessage program = sign(account, MessageType.PROGRAM, content, channel, now);
+
+            new FundsCheck(ccn(), ctx.err()).beforeUpload(program, account.address());
+
+            UploadResult up = ccn().uploadFile(archive.file(), store, true, progress(size));
+            if (up.httpStatus() >= 400) throw new CliException("code upload failed: HTTP " + up.httpStatus());
+            PostResult r = ccn().post(program, true);
+            if (r.rejected()) {
+                MessageRecord rec = ccn().message(program.itemHash()).orElse(null);
+                // Leave nothing behind: the code only existed for this program.
+                forget(account, List.of(store.itemHash()), "Program creation failed", channel);
+                if (rec != null && rec.errorCode() != null && rec.errorCode() == 5) {
+                    JsonNode err = rec.details() == null ? null : rec.details().path("errors").path(0);
+                    throw FundsCheck.insufficient(account.address(),
+                            err == null ? "?" : err.path("account_balance").asText("?"),
+                            err == null ? "?" : err.path("required_balance").asText("?"));
+                }
+                throw new CliException("the CCN rejected the program " + program.itemHash() + " (error_code "
+                        + (rec == null ? "?" : rec.errorCode()) + (rec == null || rec.details() == null ? "" : ", " + rec.details())
+                        + ")");
+            }
+            if (printMessages || printCodeMessage) printJson(store.withContent(tree(storeContentOf(store))));
+            if (printMessages || printProgramMessage) printJson(program.withContent(tree(content)));
+            if (json) {
+                ObjectNode o = JsonNodeFactory.instance.objectNode();
+                o.put("item_hash", program.itemHash());
+                o.put("status", r.messageStatus());
+                o.put("code_store", store.itemHash());
+                o.put("encoding", archive.encoding().value());
+                o.put("code_size", size);
+                o.put("persistent", persistent);
+                o.put("vm_url", vmUrl(program.itemHash()));
+                o.put("host_url", hostUrl(program.itemHash()));
+                printJson(o);
+            } else {
+                ctx.out().println("Your program " + program.itemHash() + " has been uploaded.");
+                ctx.out().println("  Name:      " + programName);
+                ctx.out().println("  Code:      " + store.itemHash() + " (" + archive.encoding().value() + ", " + size + " bytes)");
+                ctx.out().println("  Execution: " + (persistent ? "persistent" : "on demand") + ", "
+                        + content.resources().vcpus() + " vCPU, " + content.resources().memory() + " MiB");
+                ctx.out().println("  Status:    " + r.messageStatus()
+                        + ("pending".equals(r.messageStatus()) ? " — check with `aleph message get " + program.itemHash() + "`" : ""));
+                printUrls(program.itemHash());
+                if (persistent) ctx.out().println("Locate it with `aleph program status " + program.itemHash() + "`; stop it with `aleph program unpersist " + program.itemHash() + "`.");
+            }
+            return 0;
+        }
+    }
+
+    private static Object storeContentOf(AlephMessage m) {
+        return m.content() != null ? m.content() : Json.MAPPER.valueToTree(parseTree(m.itemContent()));
+    }
+
+    private static JsonNode parseTree(String s) {
+        try {
+            return Json.MAPPER.readTree(s);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private UploadProgress progress(long size) {
+        if (size < (1 << 20) || json) return UploadProgress.NONE;
+        return (sent, total) -> ctx.err().printf(Locale.ROOT, "Uploading code: %.1f / %.1f MiB%n", sent / 1048576.0, total / 1048576.0);
+    }
+
+    static String defaultName(Path path) {
+        Path abs = path.toAbsolutePath().normalize();
+        String n = abs.getFileName() == null ? "program" : abs.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        if (!Files.isDirectory(path) && dot > 0) n = n.substring(0, dot);
+        return n;
+    }
+}
