@@ -37,8 +37,8 @@ import org.aleph4j.ccn.balance.Cost;
 import org.aleph4j.ccn.balance.CostCalculator;
 import org.aleph4j.ccn.files.FileStore;
 import org.aleph4j.ccn.pipeline.Outcome;
-import org.aleph4j.ccn.pipeline.Pipeline;
-import org.aleph4j.ccn.pipeline.Processor;
+import org.aleph4j.ccn.pipeline.MessageHandlers;
+import org.aleph4j.ccn.pipeline.PipelineWorker;
 import org.aleph4j.ccn.storage.Database;
 import org.aleph4j.ccn.storage.MessageFilter;
 import org.aleph4j.ccn.storage.MessageRow;
@@ -79,8 +79,8 @@ public final class CcnApi {
     private final Database db;
     private final MessageStore store;
     private final FileStore files;
-    private final Pipeline pipeline;
-    private final Processor processor;
+    private final MessageHandlers pipeline;
+    private final PipelineWorker processor;
     private final MessageStream stream;
     private final MessageValidator validator;
     private final PrometheusMeterRegistry meters;
@@ -92,13 +92,13 @@ public final class CcnApi {
     /** Serialises the check-and-commit of anonymous files so that concurrent uploads cannot overshoot the bound. */
     private final ReentrantLock anonymousStore = new ReentrantLock();
 
-    public CcnApi(CcnConfig config, Database db, MessageStore store, FileStore files, Pipeline pipeline, Processor processor,
+    public CcnApi(CcnConfig config, Database db, MessageStore store, FileStore files, MessageHandlers pipeline, PipelineWorker processor,
                   MessageStream stream, MessageValidator validator, PrometheusMeterRegistry meters) {
         this(config, db, store, files, pipeline, processor, stream, validator, meters, InstantSource.system(), System::nanoTime);
     }
 
     /** With injected wall-clock time and a monotonic nanosecond ticker (for rate limits). */
-    public CcnApi(CcnConfig config, Database db, MessageStore store, FileStore files, Pipeline pipeline, Processor processor,
+    public CcnApi(CcnConfig config, Database db, MessageStore store, FileStore files, MessageHandlers pipeline, PipelineWorker processor,
                   MessageStream stream, MessageValidator validator, PrometheusMeterRegistry meters, InstantSource clock,
                   LongSupplier nanos) {
         this.limits = config.limits();
@@ -280,11 +280,11 @@ public final class CcnApi {
         }
         boolean sync = body.path("sync").asBoolean(false);
         MessageValidator.Validated v = validator.validate(body.get("message"));
-        Processor.Result result = processor.submit(v.message(), sync ? SYNC_WAIT : Duration.ZERO);
+        PipelineWorker.Result result = processor.submit(v.message(), sync ? SYNC_WAIT : Duration.ZERO);
         json(ctx, httpStatusOf(result.status()), postResponse(result));
     }
 
-    private static Map<String, Object> postResponse(Processor.Result result) {
+    private static Map<String, Object> postResponse(PipelineWorker.Result result) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("publication_status", Map.of("status", "success", "failed", List.of()));
         out.put("message_status", result.status());
@@ -292,7 +292,7 @@ public final class CcnApi {
         return out;
     }
 
-    private static void addError(Map<String, Object> out, Processor.Result result) {
+    private static void addError(Map<String, Object> out, PipelineWorker.Result result) {
         JsonNode details = Json.MAPPER.createObjectNode();
         String reason = "message rejected";
         if (result.details() != null) {
@@ -585,7 +585,7 @@ public final class CcnApi {
         boolean existed = files.exists(staged.hash());
         staged.commit();
         processor.fileArrived(staged.hash(), staged.size());
-        Processor.Result result = processor.submit(m.withContent(null), sync ? SYNC_WAIT : Duration.ZERO);
+        PipelineWorker.Result result = processor.submit(m.withContent(null), sync ? SYNC_WAIT : Duration.ZERO);
         if ("rejected".equals(result.status()) && !existed) {
             // a refused STORE leaves no file behind unless something else pins it
             boolean pinned = db.jdbi().withHandle(h -> store.fileStillPinned(h, staged.hash()));

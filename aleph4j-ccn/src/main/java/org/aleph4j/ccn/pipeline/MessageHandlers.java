@@ -43,7 +43,7 @@ import org.jdbi.v3.core.Handle;
  * handler, cost and balance. Runs inside one transaction per message; never does anything but SQL and reading
  * local files, so the caller decides on threads and time.
  */
-public final class Pipeline {
+public final class MessageHandlers {
     /**
      * On-demand programs received before this time are free (upstream's cutoff, reference §5.6). Upstream compares
      * the sender-chosen {@code content.time}, so anyone could back-date a program and run it for nothing; here the
@@ -57,7 +57,7 @@ public final class Pipeline {
     private final Set<String> oracles;
     private final String pricingOwner;
 
-    public Pipeline(MessageStore store, FileStore files, Set<String> oracleAddresses, String pricingOwner) {
+    public MessageHandlers(MessageStore store, FileStore files, Set<String> oracleAddresses, String pricingOwner) {
         this.store = store;
         this.files = files;
         this.oracles = oracleAddresses.stream().map(a -> a.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
