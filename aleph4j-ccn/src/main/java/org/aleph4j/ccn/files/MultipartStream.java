@@ -1,4 +1,4 @@
-package org.aleph4j.ccn.api;
+package org.aleph4j.ccn.files;
 
 import java.io.IOException;
 import java.io.InputStream;
