@@ -139,7 +139,7 @@ public final class FileIntake {
     }
 
     private void receiveFile(Context ctx) throws IOException, MessageException {
-        String boundary = MultipartStream.boundaryOf(ctx.contentType());
+        String boundary = MultipartParts.boundaryOf(ctx.contentType());
         long hardLimit = Math.max(config.maxFileBytes(), config.maxUnauthenticatedFileBytes());
         long declared = ctx.req().getContentLengthLong();
         if (declared > hardLimit + MAX_METADATA_BYTES) {
@@ -156,11 +156,11 @@ public final class FileIntake {
             }
             return;
         }
-        MultipartStream mp = new MultipartStream(body, boundary);
+        MultipartParts mp = new MultipartParts(body, boundary);
         String metadata = null;
         FileStore.Staged staged = null;
         try {
-            MultipartStream.Part part;
+            MultipartParts.Part part;
             while ((part = mp.next()) != null) {
                 if ("metadata".equals(part.name())) {
                     byte[] meta = part.body().readNBytes((int) MAX_METADATA_BYTES + 1);
@@ -181,6 +181,8 @@ public final class FileIntake {
             }
             if (staged.size() > config.maxFileBytes()) throw tooLarge(config.maxFileBytes());
             authenticatedUpload(ctx, metadata, staged);
+        } catch (MultipartParts.MalformedException e) {
+            throw new ApiException(422, 0, e.getMessage(), Map.of());
         } finally {
             if (staged != null) staged.close();
         }
