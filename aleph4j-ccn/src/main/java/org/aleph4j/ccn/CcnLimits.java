@@ -37,7 +37,7 @@ public record CcnLimits(int maxPageSize, int maxStreamHistory, int maxSubscriber
         if (maxPageSize <= 0) maxPageSize = DEFAULT_MAX_PAGE_SIZE;
         if (maxStreamHistory <= 0) maxStreamHistory = DEFAULT_MAX_STREAM_HISTORY;
         // a client resumes from the processing time of the last frame and gets that instant's messages again; the
-        // processor stamps up to 64 messages with one time, so a smaller cap could replay the same page forever
+        // the pipeline worker stamps up to 64 messages with one time, so a smaller cap could replay the same page forever
         maxStreamHistory = Math.max(MIN_STREAM_HISTORY, maxStreamHistory);
         if (maxSubscribers <= 0) maxSubscribers = DEFAULT_MAX_SUBSCRIBERS;
         if (maxSubscribersPerAddress <= 0) maxSubscribersPerAddress = DEFAULT_MAX_SUBSCRIBERS_PER_ADDRESS;

@@ -11,8 +11,8 @@ import java.time.Duration;
 import java.time.InstantSource;
 import org.aleph4j.ccn.api.CcnApi;
 import org.aleph4j.ccn.files.FileStore;
-import org.aleph4j.ccn.pipeline.Pipeline;
-import org.aleph4j.ccn.pipeline.Processor;
+import org.aleph4j.ccn.pipeline.MessageHandlers;
+import org.aleph4j.ccn.pipeline.PipelineWorker;
 import org.aleph4j.ccn.storage.Database;
 import org.aleph4j.ccn.storage.MessageStore;
 import org.aleph4j.ccn.stream.MessageStream;
@@ -23,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A core channel node: wires database, file store, pipeline, processor, stream and HTTP API by hand.
+ * A core channel node: wires database, file store, message handlers, pipeline worker, stream and HTTP API by hand.
  * {@code new CcnNode(config).start()} serves on {@link #url()}; {@link #close()} stops everything.
  * On start it also publishes aleph4j's default runtime (its descriptor file and deterministic STORE), so
  * PROGRAMs using {@link DefaultRuntime#ref()} find their runtime on any node.
@@ -33,7 +33,7 @@ public final class CcnNode implements AutoCloseable {
 
     private final CcnConfig config;
     private Database db;
-    private Processor processor;
+    private PipelineWorker worker;
     private MessageStream stream;
     private Javalin app;
     private PrometheusMeterRegistry meters;
@@ -55,11 +55,11 @@ public final class CcnNode implements AutoCloseable {
                     limits.maxStreamHistory(), limits.streamQueueFrames(), limits.streamQueueChars()), InstantSource.system());
             meters.gauge("ccn_stream_subscribers", stream, MessageStream::subscriberCount);
             meters.more().counter("ccn_stream_slow_disconnects_total", java.util.List.of(), stream, MessageStream::slowDisconnects);
-            Pipeline pipeline = new Pipeline(store, files, config.oracleAddresses(), config.pricingOwner());
-            processor = new Processor(db, store, pipeline, files, stream, InstantSource.system(), meters);
+            MessageHandlers handlers = new MessageHandlers(store, files, config.oracleAddresses(), config.pricingOwner());
+            worker = new PipelineWorker(db, store, handlers, files, stream, InstantSource.system(), meters);
             MessageValidator validator = new MessageValidator(SignatureVerifier.best());
-            CcnApi api = new CcnApi(config, db, store, files, pipeline, processor, stream, validator, meters);
-            processor.start();
+            CcnApi api = new CcnApi(config, db, store, files, handlers, worker, stream, validator, meters);
+            worker.start();
             publishDefaultRuntime(files);
             app = Javalin.create(cfg -> {
                 cfg.startup.showJavalinBanner = false;
@@ -80,8 +80,8 @@ public final class CcnNode implements AutoCloseable {
     private void publishDefaultRuntime(FileStore files) throws IOException {
         byte[] descriptor = DefaultRuntime.descriptor();
         String hash = files.put(descriptor);
-        processor.fileArrived(hash, descriptor.length);
-        processor.submit(DefaultRuntime.storeMessage(), Duration.ZERO);
+        worker.fileArrived(hash, descriptor.length);
+        worker.submit(DefaultRuntime.storeMessage(), Duration.ZERO);
     }
 
     public int port() {
@@ -106,7 +106,7 @@ public final class CcnNode implements AutoCloseable {
             app = null;
         }
         if (stream != null) stream.close();
-        if (processor != null) processor.close();
+        if (worker != null) worker.close();
         if (db != null) db.close();
         if (meters != null) meters.close();
     }

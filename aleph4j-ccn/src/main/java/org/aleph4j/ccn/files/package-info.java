@@ -1,2 +1,6 @@
-/** Content-addressed file storage on local disk: streamed, hashed, written to a temp file and moved atomically. */
+/**
+ * Files: content-addressed storage on local disk (streamed, hashed, written to a temp file and moved atomically)
+ * and their HTTP intake ({@code add_file}, {@code add_json}, {@code raw}) with the upload limits and the bound on
+ * files no STORE pins.
+ */
 package org.aleph4j.ccn.files;

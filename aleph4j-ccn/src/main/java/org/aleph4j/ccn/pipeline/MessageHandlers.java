@@ -43,7 +43,7 @@ import org.jdbi.v3.core.Handle;
  * handler, cost and balance. Runs inside one transaction per message; never does anything but SQL and reading
  * local files, so the caller decides on threads and time.
  */
-public final class Pipeline {
+public final class MessageHandlers {
     /**
      * On-demand programs received before this time are free (upstream's cutoff, reference §5.6). Upstream compares
      * the sender-chosen {@code content.time}, so anyone could back-date a program and run it for nothing; here the
@@ -55,13 +55,15 @@ public final class Pipeline {
     private final MessageStore store;
     private final FileStore files;
     private final Set<String> oracles;
-    private final String pricingOwner;
+    private final Aggregates aggregates;
+    private final Permissions permissions;
 
-    public Pipeline(MessageStore store, FileStore files, Set<String> oracleAddresses, String pricingOwner) {
+    public MessageHandlers(MessageStore store, FileStore files, Set<String> oracleAddresses, String pricingOwner) {
         this.store = store;
         this.files = files;
         this.oracles = oracleAddresses.stream().map(a -> a.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
-        this.pricingOwner = pricingOwner;
+        this.aggregates = new Aggregates(store, pricingOwner);
+        this.permissions = new Permissions(aggregates);
     }
 
     private static String lc(String s) {
@@ -99,7 +101,7 @@ public final class Pipeline {
         } catch (IOException e) {
             return new Outcome.Retry(ErrorCode.CONTENT_UNAVAILABLE, "content could not be read: " + e.getMessage(), row.itemHash());
         }
-        if (!permitted(h, p.message(), p.content().address(), p.content())) {
+        if (!permissions.mayActFor(h, p.message(), p.content().address(), p.content())) {
             return reject(ErrorCode.PERMISSION_DENIED, "sender " + p.message().sender() + " may not act for " + p.content().address());
         }
         return switch (p.content()) {
@@ -119,52 +121,14 @@ public final class Pipeline {
                 ref, itemHash, paymentType, size, cost == null ? null : cost.hold().toPlainString()));
     }
 
-    // ---- permissions (reference §1.5)
-
-    /** True when {@code m}'s sender may act for {@code owner}: it is the owner or the owner's security aggregate allows it. */
-    boolean permitted(Handle h, AlephMessage m, String owner, Content content) {
-        if (lc(m.sender()).equals(lc(owner))) return true;
-        JsonNode security = aggregate(h, owner, List.of("security")).path("security");
-        for (JsonNode auth : security.path("authorizations")) {
-            if (!lc(auth.path("address").asText(null)).equals(lc(m.sender()))) continue;
-            if (auth.hasNonNull("chain") && !auth.path("chain").asText().equals(m.chain().value())) continue;
-            if (!listAllows(auth.path("channels"), m.channel())) continue;
-            if (!listAllows(auth.path("types"), m.type().name())) continue;
-            if (content instanceof PostContent pc && !listAllows(auth.path("post_types"), pc.type())) continue;
-            if (content instanceof AggregateContent ac && !listAllows(auth.path("aggregate_keys"), ac.keyName())) continue;
-            return true;
-        }
-        return false;
-    }
-
-    private static boolean listAllows(JsonNode list, String value) {
-        if (!list.isArray() || list.isEmpty()) return true;
-        for (JsonNode v : list) if (v.asText().equals(value)) return true;
-        return false;
-    }
-
     /** The merged aggregate of {@code owner} for {@code keys} (all keys when empty): {key: merged object}. */
     public ObjectNode aggregate(Handle h, String owner, List<String> keys) {
-        ObjectNode out = Json.MAPPER.createObjectNode();
-        for (MessageRow r : store.aggregateMessages(h, owner, keys)) {
-            try {
-                JsonNode content = Json.parseTree(r.content());
-                JsonNode value = content.path("content");
-                String key = r.contentKey();
-                if (key == null || !value.isObject()) continue;
-                JsonNode existing = out.get(key);
-                ObjectNode merged = existing instanceof ObjectNode o ? o : Json.MAPPER.createObjectNode();
-                merged.setAll((ObjectNode) value);
-                out.set(key, merged);
-            } catch (MessageException e) {
-                // stored content was valid when processed; skip anything unreadable rather than fail a read
-            }
-        }
-        return out;
+        return aggregates.merged(h, owner, keys);
     }
 
+    /** The node's current prices: the defaults overridden by the pricing owner's {@code pricing} aggregate. */
     public Pricing pricing(Handle h) {
-        return Pricing.defaults().overriddenBy(aggregate(h, pricingOwner, List.of("pricing")).get("pricing"));
+        return aggregates.pricing(h);
     }
 
     // ---- POST
@@ -279,20 +243,8 @@ public final class Pipeline {
 
     // ---- PROGRAM (reference §2 "CCN validation")
 
-    static List<String> programRefs(ProgramContent c) {
-        List<String> refs = new ArrayList<>();
-        if (c.code() != null) refs.add(c.code().ref());
-        if (c.runtime() != null) refs.add(c.runtime().ref());
-        if (c.data() != null && c.data().ref() != null) refs.add(c.data().ref());
-        for (Volume v : c.volumes()) {
-            if (v instanceof Volume.Immutable im) refs.add(im.ref());
-            if (v instanceof Volume.Persistent s && s.parent() != null) refs.add(s.parent().ref());
-        }
-        return refs;
-    }
-
     private Outcome program(Handle h, Parsed p, ProgramContent c, double receivedAt) {
-        for (String ref : programRefs(c)) {
+        for (String ref : VolumeRefs.of(c)) {
             if (!storeExists(h, ref)) return new Outcome.Retry(ErrorCode.VM_VOLUME_NOT_FOUND, "volume " + ref + " not found", ref);
         }
         if (c.replaces() != null) {
@@ -382,7 +334,7 @@ public final class Pipeline {
             MessageRow target = t.get();
             if ("rejected".equals(target.status())) continue;
             if ("FORGET".equals(target.type())) return reject(ErrorCode.FORGET_FORGET, "a FORGET cannot be forgotten");
-            if (!mayForget(h, p.message(), c, target)) {
+            if (!permissions.mayForget(h, p.message(), c, target)) {
                 return reject(ErrorCode.PERMISSION_DENIED, "sender " + p.message().sender() + " may not forget " + hash);
             }
             if ("STORE".equals(target.type())) {
@@ -424,38 +376,12 @@ public final class Pipeline {
         return out;
     }
 
-    /** Who may forget a target: whoever could have created it (its owner, or a sender the owner authorized). */
-    private boolean mayForget(Handle h, AlephMessage forget, ForgetContent c, MessageRow target) {
-        String owner = target.owner();
-        if (lc(forget.sender()).equals(lc(owner)) || lc(c.address()).equals(lc(owner)) && lc(forget.sender()).equals(lc(c.address()))) {
-            return true;
-        }
-        if (lc(forget.sender()).equals(lc(target.sender()))) return true;
-        JsonNode security = aggregate(h, owner, List.of("security")).path("security");
-        for (JsonNode auth : security.path("authorizations")) {
-            if (!lc(auth.path("address").asText(null)).equals(lc(forget.sender()))) continue;
-            if (!listAllows(auth.path("types"), target.type()) && !listAllows(auth.path("types"), "FORGET")) continue;
-            if (!listAllows(auth.path("channels"), target.channel())) continue;
-            return true;
-        }
-        return false;
-    }
-
     /** A live PROGRAM or INSTANCE that uses the STORE {@code storeHash}, or null. */
     private String liveUserOf(Handle h, String storeHash) {
         for (MessageRow r : store.liveOfTypes(h, List.of("PROGRAM", "INSTANCE"))) {
             try {
                 Content content = org.aleph4j.message.Contents.parse(MessageType.valueOf(r.type()), r.content());
-                List<String> refs = switch (content) {
-                    case ProgramContent pc -> programRefs(pc);
-                    case InstanceContent ic -> {
-                        List<String> l = new ArrayList<>();
-                        if (ic.rootfs() != null) l.add(ic.rootfs().path("parent").path("ref").asText(null));
-                        for (Volume v : ic.volumes()) if (v instanceof Volume.Immutable im) l.add(im.ref());
-                        yield l;
-                    }
-                    default -> List.of();
-                };
+                List<String> refs = VolumeRefs.of(content);
                 if (refs.contains(storeHash)) return r.itemHash();
             } catch (MessageException | RuntimeException e) {
                 // unreadable stored content cannot pin anything

@@ -27,20 +27,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The shell around {@link Pipeline}: takes validated messages in as pending rows, and one worker thread
+ * The shell around {@link MessageHandlers}: takes validated messages in as pending rows, and one worker thread
  * processes due pending rows in order (one transaction each), retries missing dependencies with back-off,
  * wakes waiting messages when what they need arrives, completes synchronous submitters and publishes on the
  * stream. A single worker keeps balance and forget decisions free of races.
  */
-public final class Processor implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(Processor.class);
+public final class PipelineWorker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PipelineWorker.class);
     public static final int MAX_RETRIES = 10;
     private static final double MAX_BACKOFF_S = 60;
     private static final double FILE_GRACE_S = 24 * 3600;
 
     private final Database db;
     private final MessageStore store;
-    private final Pipeline pipeline;
+    private final MessageHandlers handlers;
     private final FileStore files;
     private final MessageStream stream;
     private final InstantSource clock;
@@ -53,7 +53,7 @@ public final class Processor implements AutoCloseable {
     private final Counter accepted;
     private final MeterRegistry meters;
     private double lastGc;
-    private final Intake intake = new Intake();
+    private final MessageIntake intake;
     /** Rows inserted since the worker last refreshed the planner statistics (PostgreSQL only). */
     private final java.util.concurrent.atomic.AtomicLong insertedSinceAnalyze = new java.util.concurrent.atomic.AtomicLong();
     private double lastAnalyze;
@@ -61,79 +61,23 @@ public final class Processor implements AutoCloseable {
     static final int ANALYZE_AFTER_ROWS = 2_000;
     private static final double ANALYZE_MIN_INTERVAL_S = 5;
 
-    /**
-     * Group commit of incoming messages: concurrent submitters queue their rows and one thread inserts
-     * everything queued in a single transaction, so the database sees one write per batch, not per request.
-     */
-    private final class Intake {
-        private record Item(MessageStore.NewMessage row, CompletableFuture<Boolean> done) {}
-
-        private final java.util.concurrent.LinkedBlockingQueue<Item> queue = new java.util.concurrent.LinkedBlockingQueue<>();
-        private Thread thread;
-
-        void start() {
-            thread = Thread.ofPlatform().name("ccn-intake").daemon(true).start(this::loop);
-        }
-
-        boolean insert(MessageStore.NewMessage row) {
-            Item item = new Item(row, new CompletableFuture<>());
-            queue.add(item);
-            try {
-                return item.done().get(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while storing a message", e);
-            } catch (Exception e) {
-                throw new IllegalStateException("could not store the message: " + e.getMessage(), e);
-            }
-        }
-
-        private void loop() {
-            List<Item> batch = new ArrayList<>();
-            while (running) {
-                try {
-                    Item first = queue.poll(500, TimeUnit.MILLISECONDS);
-                    if (first == null) continue;
-                    batch.add(first);
-                    queue.drainTo(batch, 999);
-                    List<Boolean> results = db.write(h -> {
-                        List<Boolean> r = new ArrayList<>(batch.size());
-                        for (Item i : batch) r.add(store.insertPending(h, i.row()));
-                        return r;
-                    });
-                    for (int i = 0; i < batch.size(); i++) batch.get(i).done().complete(results.get(i));
-                    insertedSinceAnalyze.addAndGet(results.stream().filter(b -> b).count());
-                    signal();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                } catch (RuntimeException e) {
-                    log.warn("storing {} incoming messages failed: {}", batch.size(), e.toString());
-                    for (Item i : batch) i.done().completeExceptionally(e);
-                } finally {
-                    batch.clear();
-                }
-            }
-        }
-
-        void stop() {
-            if (thread != null) thread.interrupt();
-        }
-    }
-
     /** Result of a submission: the message status, and for rejected ones the error. */
     public record Result(String status, Integer errorCode, String error, String details) {}
 
-    public Processor(Database db, MessageStore store, Pipeline pipeline, FileStore files, MessageStream stream,
+    public PipelineWorker(Database db, MessageStore store, MessageHandlers handlers, FileStore files, MessageStream stream,
                      InstantSource clock, MeterRegistry meters) {
         this.db = db;
         this.store = store;
-        this.pipeline = pipeline;
+        this.handlers = handlers;
         this.files = files;
         this.stream = stream;
         this.clock = clock;
         this.meters = meters;
         this.accepted = meters.counter("ccn_messages_received_total");
+        this.intake = new MessageIntake(db, store, n -> {
+            insertedSinceAnalyze.addAndGet(n);
+            signal();
+        });
     }
 
     private double now() {
@@ -289,7 +233,7 @@ public final class Processor implements AutoCloseable {
     }
 
     private Outcome decide(org.jdbi.v3.core.Handle h, MessageRow row, double now, Effects fx) {
-        Outcome o = pipeline.process(h, row, now, fx);
+        Outcome o = handlers.process(h, row, now, fx);
         switch (o) {
             case Outcome.Processed p -> {
                 store.markProcessed(h, row.itemHash(), p.fields(), now);
