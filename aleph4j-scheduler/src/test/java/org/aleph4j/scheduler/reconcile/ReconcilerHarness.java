@@ -98,6 +98,17 @@ final class ReconcilerHarness {
         return heartbeat(address, "sandbox", true, executions);
     }
 
+    /** For {@code seconds} seconds, each second: the nodes heartbeat, then a pass runs. Returns those passes' decisions. */
+    List<Decision> steady(int seconds, String... heartbeating) {
+        List<Decision> all = new ArrayList<>();
+        for (int i = 0; i < seconds; i++) {
+            advance(Duration.ofSeconds(1));
+            for (String n : heartbeating) heartbeat(n);
+            all.addAll(tick());
+        }
+        return all;
+    }
+
     /** One periodic pass; returns its plan. */
     List<Decision> tick() {
         List<Decision> plan = reconciler.tick(state.snapshot(now, List.copyOf(nodes.values()), List.copyOf(programs.values())));
