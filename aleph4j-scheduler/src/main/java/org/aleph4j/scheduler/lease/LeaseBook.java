@@ -133,6 +133,20 @@ public final class LeaseBook {
         return out;
     }
 
+    /** Removes the lease of {@code itemHash} if it lapsed by {@code nowNanos}; returns it. */
+    public Optional<Lease> expire(String itemHash, long nowNanos) {
+        Lease l = leases.get(itemHash);
+        if (l == null || !policy.lapsed(l.lastGrantNanos(), nowNanos)) return Optional.empty();
+        leases.remove(itemHash);
+        return Optional.of(l);
+    }
+
+    /** Programs not assignable yet because they were removed while held, each until when (monotonic nanos). */
+    public Map<String, Long> quarantine(long nowNanos) {
+        quarantinedUntil.values().removeIf(until -> nowNanos - until > 0);
+        return Map.copyOf(quarantinedUntil);
+    }
+
     public Optional<Lease> get(String itemHash) {
         return Optional.ofNullable(leases.get(itemHash));
     }
