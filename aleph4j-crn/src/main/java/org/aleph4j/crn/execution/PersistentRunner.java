@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * Persistent executions, one per program this node holds a lease for: started with the lease as
  * the watchdog's deadline, renewed, replaced by a newer epoch, restarted with back-off after a
  * crash while the lease holds, stopped when the lease keeper says so. The {@link PersistentHost}
- * of the lease keeper.
+ * of the lease keeper, which has already applied the lease rules ({@code LeaseDecisions}: stale
+ * epochs never get here).
  */
 final class PersistentRunner implements PersistentHost {
     private static final Logger log = LoggerFactory.getLogger(PersistentRunner.class);
@@ -26,7 +27,6 @@ final class PersistentRunner implements PersistentHost {
     private final ExecutionLifecycle life;
     private final ScheduledExecutorService timer;
     final Map<String, Execution> executions = new ConcurrentHashMap<>();
-    private final Map<String, Long> seenEpochs = new ConcurrentHashMap<>();
     private final Object persistentLock = new Object();
 
     PersistentRunner(ExecutionLifecycle life, ScheduledExecutorService timer) {
@@ -41,12 +41,6 @@ final class PersistentRunner implements PersistentHost {
         Execution start;
         Execution old = null;
         synchronized (persistentLock) {
-            Long seen = seenEpochs.get(itemHash);
-            if (seen != null && epoch < seen) {
-                log.warn("ignoring allocation of {} with epoch {}: epoch {} was already seen", itemHash, epoch, seen);
-                return;
-            }
-            seenEpochs.put(itemHash, epoch);
             Execution current = executions.get(itemHash);
             if (current != null && current.epoch == epoch && current.wanted) {
                 renewLease(itemHash, epoch, fence);

@@ -6,6 +6,8 @@ import java.time.Duration;
  * Lease timings. A CRN holds a lease for {@code leaseTtl} from the moment it sent the heartbeat that
  * was answered; the scheduler waits {@code leaseTtl + driftMargin} after its last grant before it
  * treats the lease as gone, the margin covering clock-rate differences between the two machines.
+ * The CRN's side of the rule (what is left of a lease when the answer arrives) is
+ * {@code org.aleph4j.crn.lease.LeaseDecisions}.
  */
 public record LeasePolicy(Duration leaseTtl, Duration driftMargin) {
     public static final LeasePolicy DEFAULT = new LeasePolicy(Duration.ofSeconds(5), Duration.ofSeconds(2));
@@ -23,13 +25,5 @@ public record LeasePolicy(Duration leaseTtl, Duration driftMargin) {
     /** True once the lease granted at {@code lastGrantNanos} can no longer be believed by its holder. */
     public boolean lapsed(long lastGrantNanos, long nowNanos) {
         return nowNanos - lastGrantNanos > fenceNanos();
-    }
-
-    /**
-     * What a CRN may still count on: {@code leaseTtl} minus the time since it SENT the heartbeat
-     * that was answered (on its own clock); zero or negative means the lease is gone.
-     */
-    public static Duration remaining(Duration leaseTtl, long sentNanos, long nowNanos) {
-        return leaseTtl.minusNanos(nowNanos - sentNanos);
     }
 }

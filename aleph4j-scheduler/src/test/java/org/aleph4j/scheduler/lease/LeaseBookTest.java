@@ -7,7 +7,6 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,12 +72,6 @@ class LeaseBookTest {
         book.release("p", "0xa", 7);
         assertThatThrownBy(() -> book.assign("p", "0xb", 7, 1)).isInstanceOf(IllegalStateException.class);
         assertThat(book.assign("p", "0xb", 8, 1).epoch()).isEqualTo(8);
-    }
-
-    @Test
-    void theCrnCountsItsLeaseFromTheMomentItSentTheHeartbeat() {
-        assertThat(LeasePolicy.remaining(Duration.ofSeconds(5), 1_000 * MS, 1_300 * MS)).isEqualTo(Duration.ofMillis(4_700));
-        assertThat(LeasePolicy.remaining(Duration.ofSeconds(5), 0, 6_000 * MS).isNegative()).isTrue();
     }
 
     /** A random run of heartbeats (with random network delays), silences, releases and placements. */
