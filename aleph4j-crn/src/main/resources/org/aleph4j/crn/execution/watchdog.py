@@ -54,6 +54,15 @@ class Log:
                 pass  # a full disk must not kill the relay: the program's output is dropped instead
 
 
+def put(path, value):
+    """Writes a cgroup control file; one that is gone (the cgroup was removed) is not an error."""
+    try:
+        with open(path, "w") as fh:
+            fh.write(value)
+    except OSError:
+        pass
+
+
 def stamp():
     return b"%d " % int(time.time() * 1_000_000)
 
@@ -180,23 +189,12 @@ def main():
         # processes that left the group (setsid, double fork) are still in the execution's cgroups;
         # frozen first, so nothing of the program runs another instruction while the kill lands
         for d in kill_dirs:
-            try:
-                with open(os.path.join(d, "cgroup.freeze"), "w") as fh:
-                    fh.write("1")
-            except OSError:
-                pass
+            put(os.path.join(d, "cgroup.freeze"), "1")
         for d in kill_dirs:
-            try:
-                with open(os.path.join(d, "cgroup.kill"), "w") as fh:
-                    fh.write("1")
-            except OSError:
-                pass
+            put(os.path.join(d, "cgroup.kill"), "1")
         if freezer:
             state = os.path.join(freezer, "freezer.state")
-            try:
-                with open(state, "w") as fh: fh.write("FROZEN")
-            except OSError:
-                pass
+            put(state, "FROZEN")
             for _ in range(50):
                 pids = cgroup_pids()
                 if not pids:
@@ -206,19 +204,10 @@ def main():
                         os.kill(pid, signal.SIGKILL)
                     except OSError:
                         pass
-                try:
-                    with open(state, "w") as fh: fh.write("THAWED")  # a frozen task dies only once thawed
-                except OSError:
-                    pass
+                put(state, "THAWED")  # a frozen task dies only once thawed
                 time.sleep(0.01)
-                try:
-                    with open(state, "w") as fh: fh.write("FROZEN")
-                except OSError:
-                    pass
-            try:
-                with open(state, "w") as fh: fh.write("THAWED")
-            except OSError:
-                pass
+                put(state, "FROZEN")
+            put(state, "THAWED")
         elif not kill_dirs:
             for pid in cgroup_pids():
                 try:
