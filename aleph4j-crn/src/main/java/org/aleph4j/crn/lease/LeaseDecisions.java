@@ -18,6 +18,8 @@ import org.aleph4j.client.scheduler.LeaseGrant;
  *       (fencing: a late answer cannot bring back a superseded copy);</li>
  *   <li>a lease counts from the moment the heartbeat was <em>sent</em>: what is left is
  *       {@code lease − (now − sentAt)}; an answer that arrives after its lease ran out is ignored;</li>
+ *   <li>no lease is honoured for longer than {@link #MAX_LEASE}, whatever the answer says: a
+ *       wrong or forged answer cannot keep a program running for hours without renewals;</li>
  *   <li>a held program at the granted epoch that still runs is renewed; anything else granted is
  *       started (or restarted at the new epoch);</li>
  *   <li>a held program not validly granted by the answer (missing, stale, or too late) is stopped:
@@ -25,6 +27,9 @@ import org.aleph4j.client.scheduler.LeaseGrant;
  * </ul>
  */
 public final class LeaseDecisions {
+    /** The longest lease a CRN honours (the scheduler's default is 5 s). */
+    public static final Duration MAX_LEASE = Duration.ofSeconds(60);
+
     private LeaseDecisions() {}
 
     /** What to do with one program. */
@@ -73,7 +78,8 @@ public final class LeaseDecisions {
                 continue;
             }
             highest.put(g.itemHash(), g.epoch());
-            Duration remaining = Duration.ofMillis(g.leaseMs()).minusNanos(elapsed);
+            Duration lease = Duration.ofMillis(Math.min(Math.max(0, g.leaseMs()), MAX_LEASE.toMillis()));
+            Duration remaining = lease.minusNanos(elapsed);
             if (remaining.isNegative() || remaining.isZero()) {
                 out.add(new Ignore(g.itemHash(), g.epoch(), "answered " + (-remaining.toMillis()) + " ms after the lease ran out"));
                 continue;

@@ -79,4 +79,16 @@ class LeaseDecisionsTest {
         assertThat(p.decisions()).containsExactly(new Stop("a"));
         assertThat(p.highestEpochs()).containsEntry("a", 3L);
     }
+
+    @Test
+    void aLeaseLongerThanTheCapIsHonouredOnlyUpToTheCap() {
+        Plan p = decide(List.of(new LeaseGrant("a", 1, 86_400_000)), SENT, Map.of(), Set.of(), Map.of());
+        assertThat(p.decisions()).containsExactly(new Start("a", 1, LeaseDecisions.MAX_LEASE));
+    }
+
+    @Test
+    void aNegativeLeaseStartsNothing() {
+        Plan p = decide(List.of(new LeaseGrant("a", 1, -5_000)), SENT, Map.of(), Set.of(), Map.of());
+        assertThat(p.decisions()).singleElement().isInstanceOf(Ignore.class);
+    }
 }
