@@ -1,11 +1,10 @@
 package org.aleph4j.ccn.storage;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.nio.file.Path;
-import org.flywaydb.core.Flyway;
+import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
-import org.jdbi.v3.core.Handle;
+import org.aleph4j.store.SqlStore;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 
@@ -28,35 +27,11 @@ public final class Database implements AutoCloseable {
 
     /** Opens (and migrates) the database at {@code jdbcUrl}, or SQLite at {@code dataDir/ccn.sqlite} when null. */
     public static Database open(String jdbcUrl, Path dataDir) {
-        String url = jdbcUrl != null ? jdbcUrl : "jdbc:sqlite:" + dataDir.resolve("ccn.sqlite").toAbsolutePath();
-        Dialect dialect = url.startsWith("jdbc:postgresql:") ? Dialect.POSTGRESQL : Dialect.SQLITE;
-        HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(url);
-        hc.setPoolName("ccn-db");
-        hc.setConnectionTimeout(10_000);
-        if (dialect == Dialect.SQLITE) {
-            // One SQLite file allows one writer at a time; a small pool with WAL lets readers proceed while
-            // the busy timeout makes concurrent writers wait instead of failing.
-            hc.setMaximumPoolSize(4);
-            hc.setConnectionInitSql("PRAGMA busy_timeout=10000");
-            hc.addDataSourceProperty("journal_mode", "WAL");
-            hc.addDataSourceProperty("synchronous", "NORMAL");
-            hc.addDataSourceProperty("busy_timeout", "10000");
-            hc.addDataSourceProperty("foreign_keys", "true");
-        } else {
-            hc.setMaximumPoolSize(8);
-            if (!url.contains("user=")) hc.setUsername("postgres");
-        }
-        HikariDataSource ds = new HikariDataSource(hc);
-        try {
-            Flyway.configure().dataSource(ds)
-                    .locations(dialect == Dialect.SQLITE ? "classpath:db/sqlite" : "classpath:db/postgresql")
-                    .load().migrate();
-        } catch (RuntimeException e) {
-            ds.close();
-            throw e;
-        }
-        return new Database(ds, dialect);
+        // a CCN re-derives nothing it could lose in the last commits before a power loss: NORMAL suffices
+        SqlStore.Opened db = SqlStore.open(jdbcUrl, dataDir.resolve("ccn.sqlite"),
+                new SqlStore.Settings("ccn-db", 4, 8, Duration.ofSeconds(10), false, true),
+                (dialect, flyway) -> flyway.locations(dialect == SqlStore.Dialect.SQLITE ? "classpath:db/sqlite" : "classpath:db/postgresql"));
+        return new Database(db.dataSource(), db.dialect() == SqlStore.Dialect.SQLITE ? Dialect.SQLITE : Dialect.POSTGRESQL);
     }
 
     public Jdbi jdbi() {

@@ -1,19 +1,19 @@
 package org.aleph4j.scheduler.store;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import org.aleph4j.scheduler.store.Records.AllocationRow;
 import org.aleph4j.scheduler.store.Records.HistoryRow;
 import org.aleph4j.scheduler.store.Records.LeaderRow;
 import org.aleph4j.scheduler.store.Records.NodeRow;
 import org.aleph4j.scheduler.store.Records.ProgramRow;
-import org.flywaydb.core.Flyway;
+import org.aleph4j.store.SqlStore;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.mapper.RowMapper;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
@@ -40,37 +40,21 @@ public final class SchedulerStore implements AutoCloseable {
         this.jdbi = Jdbi.create(dataSource);
     }
 
-    /** Opens and migrates the database at {@code jdbcUrl}, or SQLite at {@code dataDir/scheduler.sqlite} when null. */
+    /**
+     * Opens and migrates the database at {@code jdbcUrl}, or SQLite at {@code dataDir/scheduler.sqlite}
+     * when null. SQLite commits are synced to disk: an epoch the scheduler granted must survive a
+     * power loss, or it could be granted again.
+     */
     public static SchedulerStore open(String jdbcUrl, Path dataDir) {
-        String url = jdbcUrl != null ? jdbcUrl : "jdbc:sqlite:" + dataDir.resolve("scheduler.sqlite").toAbsolutePath();
-        boolean postgres = url.startsWith("jdbc:postgresql:");
-        HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(url);
-        hc.setPoolName("scheduler-db");
-        hc.setConnectionTimeout(5_000);
-        if (postgres) {
-            hc.setMaximumPoolSize(6);
-            if (!url.contains("user=")) hc.setUsername("postgres");
-        } else {
-            // SQLite has one writer; WAL lets the read API proceed while the busy timeout queues writers.
-            hc.setMaximumPoolSize(4);
-            hc.setConnectionInitSql("PRAGMA busy_timeout=10000");
-            hc.addDataSourceProperty("journal_mode", "WAL");
-            hc.addDataSourceProperty("synchronous", "NORMAL");
-        }
-        HikariDataSource ds = new HikariDataSource(hc);
-        try {
-            // Own location and history table: the CCN may share the classpath and the database.
-            FluentConfiguration fc = Flyway.configure().dataSource(ds).locations("classpath:aleph4j/scheduler/db")
-                    .table("sched_schema_history");
-            Matcher m = CURRENT_SCHEMA.matcher(url);
-            if (postgres && m.find()) fc = fc.schemas(m.group(1)).createSchemas(true);
-            fc.load().migrate();
-        } catch (RuntimeException e) {
-            ds.close();
-            throw e;
-        }
-        return new SchedulerStore(ds, postgres);
+        SqlStore.Opened db = SqlStore.open(jdbcUrl, dataDir.resolve("scheduler.sqlite"),
+                new SqlStore.Settings("scheduler-db", 4, 6, Duration.ofSeconds(5), true, false),
+                (dialect, flyway) -> {
+                    // own location and history table: the CCN may share the classpath and the database
+                    FluentConfiguration fc = flyway.locations("classpath:aleph4j/scheduler/db").table("sched_schema_history");
+                    Matcher m = CURRENT_SCHEMA.matcher(jdbcUrl == null ? "" : jdbcUrl);
+                    return dialect == SqlStore.Dialect.POSTGRESQL && m.find() ? fc.schemas(m.group(1)).createSchemas(true) : fc;
+                });
+        return new SchedulerStore(db.dataSource(), db.dialect() == SqlStore.Dialect.POSTGRESQL);
     }
 
     public boolean postgres() {
