@@ -35,7 +35,7 @@ import java.util.Map;
  */
 public final class ProgramBuilder {
     /** MiB of memory in one compute unit. */
-    public static final int COMPUTE_UNIT_MIB = 2048;
+    public static final int COMPUTE_UNIT_MIB = Resources.DEFAULT_MEMORY_MIB_PER_UNIT;
     public static final double DEFAULT_TIMEOUT_SECONDS = 30.0;
 
     private final String address;
@@ -91,16 +91,11 @@ public final class ProgramBuilder {
     public ProgramBuilder payment(Payment v) { this.payment = v; return this; }
     public ProgramBuilder time(double v) { this.time = v; return this; }
 
-    /** Compute units implied by vCPUs and memory: {@code max(vcpus, ceil(memory / 2048))}. */
-    public static int computeUnitsOf(int vcpus, int memoryMib) {
-        return Math.max(vcpus, (memoryMib + COMPUTE_UNIT_MIB - 1) / COMPUTE_UNIT_MIB);
-    }
-
     /** The resources this builder will write. */
     public Resources resources() {
         int cu;
         if (computeUnits != null) cu = computeUnits;
-        else cu = computeUnitsOf(vcpus == null ? 1 : vcpus, memory == null ? COMPUTE_UNIT_MIB : memory);
+        else cu = new Resources(vcpus == null ? 1 : vcpus, memory == null ? COMPUTE_UNIT_MIB : memory, null, null).computeUnits(COMPUTE_UNIT_MIB);
         int v = vcpus != null ? vcpus : cu;
         int m = memory != null ? memory : cu * COMPUTE_UNIT_MIB;
         int seconds = (int) Math.max(1, Math.ceil(timeoutSeconds));

@@ -8,10 +8,10 @@ import java.util.List;
 import java.security.SecureRandom;
 import org.aleph4j.ccn.CcnConfig;
 import org.aleph4j.ccn.CcnLimits;
+import org.aleph4j.client.account.KeyFiles;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.prepare.PrepareLimits;
 import org.aleph4j.message.EthAccount;
-import org.aleph4j.message.KeyFiles;
 import org.aleph4j.scheduler.SchedulerConfig;
 
 /** Turns resolved {@link Settings} into each role's configuration; defaults serve a laptop. */

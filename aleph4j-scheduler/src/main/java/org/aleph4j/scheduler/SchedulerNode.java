@@ -2,8 +2,8 @@ package org.aleph4j.scheduler;
 
 import io.javalin.Javalin;
 import org.aleph4j.client.CcnClient;
-import org.aleph4j.client.scheduler.Ticker;
 import org.aleph4j.message.SignatureVerifier;
+import org.aleph4j.message.Ticker;
 import org.aleph4j.scheduler.api.RequestAuthenticator;
 import org.aleph4j.scheduler.api.SchedulerApi;
 import org.aleph4j.scheduler.engine.AllocationEngine;

@@ -15,9 +15,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.aleph4j.client.account.KeyFiles;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.Json;
-import org.aleph4j.message.KeyFiles;
 
 /**
  * Failover time with default settings: a CCN, a scheduler and three CRNs, each its own process

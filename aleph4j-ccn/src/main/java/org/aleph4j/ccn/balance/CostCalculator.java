@@ -23,11 +23,9 @@ public final class CostCalculator {
 
     private CostCalculator() {}
 
-    /** Compute units: {@code max(vcpus, ceil(memory / memory_per_unit))}. */
-    public static int computeUnits(Resources r, int memoryMibPerUnit) {
-        int vcpus = r == null ? 1 : r.vcpus();
-        int memory = r == null ? 128 : r.memory();
-        return Math.max(vcpus, (memory + memoryMibPerUnit - 1) / memoryMibPerUnit);
+    /** Compute units of possibly absent resources: absent ones take upstream's defaults (1 vCPU, 128 MiB). */
+    private static int computeUnits(Resources r, int memoryMibPerUnit) {
+        return (r == null ? new Resources(null, null, null, null) : r).computeUnits(memoryMibPerUnit);
     }
 
     /**

@@ -8,8 +8,8 @@ import org.aleph4j.cli.Ctx;
 import org.aleph4j.cli.GroupCommand;
 import org.aleph4j.client.Balance;
 import org.aleph4j.client.account.AccountStore;
+import org.aleph4j.client.account.KeyFiles;
 import org.aleph4j.message.EthAccount;
-import org.aleph4j.message.KeyFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

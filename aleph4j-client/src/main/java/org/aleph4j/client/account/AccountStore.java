@@ -1,7 +1,6 @@
 package org.aleph4j.client.account;
 
 import org.aleph4j.message.EthAccount;
-import org.aleph4j.message.KeyFiles;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

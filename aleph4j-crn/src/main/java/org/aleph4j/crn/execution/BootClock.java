@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.aleph4j.message.Ticker;
 
 /**
  * {@code CLOCK_BOOTTIME} for the JVM: the clock the lease fence is counted on, shared with the

@@ -18,6 +18,7 @@ import org.aleph4j.crn.logs.ProgramLogs;
 import org.aleph4j.crn.prepare.PreparedProgram;
 import org.aleph4j.crn.prepare.Preparer;
 import org.aleph4j.crn.prepare.ProgramInfo;
+import org.aleph4j.message.Ticker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,7 +106,7 @@ final class ExecutionLifecycle {
             var env = program.content().environment();
             boolean internet = env != null && Boolean.TRUE.equals(env.internet());
             Long deadline = fence == null ? null : fence.getAsLong();
-            if (deadline != null && deadline <= ticker.nanoTime()) {
+            if (deadline != null && deadline <= ticker.nanos()) {
                 throw new CrnException(503, "lease expired while preparing: not started", Map.of("item_hash", e.itemHash));
             }
             proc = executor.spawn(new Executor.Spec(e.id, LaunchSpec.command(prepared, view),
@@ -130,7 +131,7 @@ final class ExecutionLifecycle {
                         : "program did not answer on its port within " + settings.startTimeout().toSeconds() + " s";
                 throw new CrnException(exited ? 502 : 504, msg, details);
             }
-            e.runningSinceNanos = ticker.nanoTime();
+            e.runningSinceNanos = ticker.nanos();
             transition(e, ExecutionState.RUNNING, null);
             WatchedProcess running = proc;
             running.watchdog().onExit().thenRun(() -> Thread.ofVirtual().start(() -> onExit(e, running)));
@@ -206,7 +207,7 @@ final class ExecutionLifecycle {
             transition(e, ExecutionState.FAILED, why);
             log.warn("program {} {}", e.itemHash, why);
             if (e.persistent && e.wanted && !closed) {
-                if (code != null && code == WatchedProcess.EXIT_LEASE_EXPIRED || ticker.nanoTime() >= e.fenceDeadlineNanos) {
+                if (code != null && code == WatchedProcess.EXIT_LEASE_EXPIRED || ticker.nanos() >= e.fenceDeadlineNanos) {
                     e.wanted = false; // the lease is gone: only a new ensureRunning brings it back
                 } else {
                     crashed.accept(e);

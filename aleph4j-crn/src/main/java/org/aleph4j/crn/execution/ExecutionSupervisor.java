@@ -15,6 +15,7 @@ import org.aleph4j.crn.logs.ProgramLogs;
 import org.aleph4j.crn.prepare.PreparedProgram;
 import org.aleph4j.crn.prepare.Preparer;
 import org.aleph4j.crn.prepare.ProgramInfo;
+import org.aleph4j.message.Ticker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

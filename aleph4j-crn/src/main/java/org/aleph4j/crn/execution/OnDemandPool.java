@@ -42,7 +42,7 @@ final class OnDemandPool {
         // fast path: announce the request first, then look at the state (the reaper does the reverse)
         e.inFlight.incrementAndGet();
         if (e.running()) {
-            e.lastActivityNanos = life.ticker.nanoTime();
+            e.lastActivityNanos = life.ticker.nanos();
             return e;
         }
         int seenGeneration = e.generation;
@@ -54,7 +54,7 @@ final class OnDemandPool {
         }
         try {
             if (e.running()) {
-                e.lastActivityNanos = life.ticker.nanoTime();
+                e.lastActivityNanos = life.ticker.nanos();
                 return e;
             }
             // a start that failed while we waited for it is our answer too: one start per burst
@@ -63,7 +63,7 @@ final class OnDemandPool {
             }
             admit(e, program);
             life.start(e, program, null);
-            e.lastActivityNanos = life.ticker.nanoTime();
+            e.lastActivityNanos = life.ticker.nanos();
             return e;
         } catch (RuntimeException ex) {
             e.inFlight.decrementAndGet();
@@ -106,7 +106,7 @@ final class OnDemandPool {
     }
 
     public void release(Execution e) {
-        e.lastActivityNanos = life.ticker.nanoTime();
+        e.lastActivityNanos = life.ticker.nanos();
         e.inFlight.decrementAndGet();
     }
 
@@ -125,7 +125,7 @@ final class OnDemandPool {
 
     void reapIdle() {
         try {
-            long now = life.ticker.nanoTime();
+            long now = life.ticker.nanos();
             for (Execution e : executions.values()) {
                 if (e.state != ExecutionState.RUNNING || e.inFlight.get() > 0) continue;
                 if (now - e.lastActivityNanos < life.settings.idleTimeout().toNanos()) continue;
@@ -133,7 +133,7 @@ final class OnDemandPool {
                 try {
                     if (e.state != ExecutionState.RUNNING) continue;
                     e.state = ExecutionState.STOPPING; // publish first, then re-check requests (see acquire)
-                    if (e.inFlight.get() > 0 || life.ticker.nanoTime() - e.lastActivityNanos < life.settings.idleTimeout().toNanos()) {
+                    if (e.inFlight.get() > 0 || life.ticker.nanos() - e.lastActivityNanos < life.settings.idleTimeout().toNanos()) {
                         e.state = ExecutionState.RUNNING;
                         continue;
                     }

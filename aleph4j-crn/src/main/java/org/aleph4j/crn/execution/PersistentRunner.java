@@ -49,7 +49,7 @@ final class PersistentRunner implements PersistentHost {
             old = current;
             start = life.newExecution(itemHash, true, epoch);
             start.wanted = true;
-            start.fenceDeadlineNanos = life.ticker.nanoTime() + fence.toNanos();
+            start.fenceDeadlineNanos = life.ticker.nanos() + fence.toNanos();
             executions.put(itemHash, start);
         }
         Execution previous = old;
@@ -64,7 +64,7 @@ final class PersistentRunner implements PersistentHost {
         life.lockBounded(e);
         try {
             if (!e.wanted || e.running()) return;
-            long remaining = e.fenceDeadlineNanos - life.ticker.nanoTime();
+            long remaining = e.fenceDeadlineNanos - life.ticker.nanos();
             if (remaining <= 0) {
                 e.wanted = false;
                 life.transition(e, ExecutionState.FAILED, "lease expired before the program could start");
@@ -77,7 +77,7 @@ final class PersistentRunner implements PersistentHost {
         } catch (CrnException ex) {
             e.lastError = ex.getMessage();
             if (e.state != ExecutionState.FAILED) life.transition(e, ExecutionState.FAILED, ex.getMessage());
-            if (e.wanted && !life.closed && life.ticker.nanoTime() < e.fenceDeadlineNanos) scheduleRestart(e);
+            if (e.wanted && !life.closed && life.ticker.nanos() < e.fenceDeadlineNanos) scheduleRestart(e);
         } finally {
             e.lock.unlock();
         }
@@ -87,7 +87,7 @@ final class PersistentRunner implements PersistentHost {
     public void renewLease(String itemHash, long epoch, Duration remaining) {
         Execution e = executions.get(itemHash);
         if (e == null || e.epoch != epoch || !e.wanted) return;
-        e.fenceDeadlineNanos = life.ticker.nanoTime() + remaining.toNanos();
+        e.fenceDeadlineNanos = life.ticker.nanos() + remaining.toNanos();
         e.renewLease(e.fenceDeadlineNanos);
     }
 
@@ -114,7 +114,7 @@ final class PersistentRunner implements PersistentHost {
 
     private void scheduleRestart(Execution e) {
         // a run that lasted a while resets the back-off: it was a crash, not a crash loop
-        if (e.runningSinceNanos != 0 && life.ticker.nanoTime() - e.runningSinceNanos > Duration.ofSeconds(60).toNanos()) e.restarts = 0;
+        if (e.runningSinceNanos != 0 && life.ticker.nanos() - e.runningSinceNanos > Duration.ofSeconds(60).toNanos()) e.restarts = 0;
         long delay = Math.min(MAX_BACKOFF.toMillis(), 1000L << Math.min(10, e.restarts));
         e.restarts++;
         log.info("restarting persistent program {} in {} ms (restart #{})", e.itemHash, delay, e.restarts);
@@ -125,7 +125,7 @@ final class PersistentRunner implements PersistentHost {
     public Optional<Execution> persistentRunning(String itemHash) {
         Execution e = executions.get(itemHash);
         // a copy whose lease ran out gets no request, even in the moments before its watchdog kills it
-        return e != null && e.running() && life.ticker.nanoTime() < e.fenceDeadlineNanos ? Optional.of(e) : Optional.empty();
+        return e != null && e.running() && life.ticker.nanos() < e.fenceDeadlineNanos ? Optional.of(e) : Optional.empty();
     }
 
     /** Whether this node holds (or is starting) a persistent execution of {@code itemHash}. */

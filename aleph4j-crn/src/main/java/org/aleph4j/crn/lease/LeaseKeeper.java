@@ -5,8 +5,8 @@ import org.aleph4j.client.scheduler.ExecutionReport;
 import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.HeartbeatReply;
 import org.aleph4j.client.scheduler.SchedulerClient;
-import org.aleph4j.client.scheduler.Ticker;
 import org.aleph4j.message.EthAccount;
+import org.aleph4j.message.Ticker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,7 +1,7 @@
 package org.aleph4j.crn.lease;
 
 import org.aleph4j.client.scheduler.SchedulerClient;
-import org.aleph4j.client.scheduler.Ticker;
+import org.aleph4j.message.Ticker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -4,7 +4,12 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
-/** vCPUs, memory (MiB) and the per-request time bound in seconds, with upstream's defaults. */
+/**
+ * vCPUs, memory (MiB) and the per-request time bound in seconds, with upstream's defaults.
+ *
+ * <p>{@link #computeUnits(int)} is the one place that turns these into compute units; the CCN prices with it
+ * and the client derives resources with it.
+ */
 @JsonPropertyOrder({"vcpus", "memory", "seconds", "published_ports"})
 public record Resources(Integer vcpus, Integer memory, Integer seconds, JsonNode publishedPorts) {
     public Resources {
@@ -13,6 +18,25 @@ public record Resources(Integer vcpus, Integer memory, Integer seconds, JsonNode
         seconds = seconds == null ? 1 : seconds;
         publishedPorts = publishedPorts == null || publishedPorts.isNull() ? null
                 : Shapes.eachOf(Shapes.PUBLISHED_PORT).apply(publishedPorts);
+    }
+
+    /** Memory in one compute unit on this network's default products (upstream {@code compute_unit.memory_mib}). */
+    public static final int DEFAULT_MEMORY_MIB_PER_UNIT = 2048;
+
+    /**
+     * Compute units these resources take when one unit holds {@code memoryMibPerUnit} MiB:
+     * {@code max(vcpus, ceil(memory / memoryMibPerUnit))}, as upstream prices them (reference §5.5).
+     *
+     * @throws IllegalArgumentException if {@code memoryMibPerUnit} is not positive
+     */
+    public int computeUnits(int memoryMibPerUnit) {
+        if (memoryMibPerUnit <= 0) throw new IllegalArgumentException("memoryMibPerUnit must be positive: " + memoryMibPerUnit);
+        return Math.max(vcpus, Math.ceilDiv(memory, memoryMibPerUnit));
+    }
+
+    /** Compute units with the default {@value #DEFAULT_MEMORY_MIB_PER_UNIT} MiB per unit. */
+    public int computeUnits() {
+        return computeUnits(DEFAULT_MEMORY_MIB_PER_UNIT);
     }
 
     List<String> problems() {

@@ -1,10 +1,10 @@
 package org.aleph4j.scheduler.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.aleph4j.client.scheduler.Ticker;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.SignatureVerifier;
 import org.aleph4j.message.Signatures;
+import org.aleph4j.message.Ticker;
 import org.aleph4j.scheduler.engine.SchedulerError;
 
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package org.aleph4j.scheduler.leader;
 
-import org.aleph4j.client.scheduler.Ticker;
+import org.aleph4j.message.Ticker;
 import org.aleph4j.scheduler.store.SchedulerStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,4 +1,4 @@
-package org.aleph4j.message;
+package org.aleph4j.client.account;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import org.aleph4j.message.EthAccount;
 
 /**
  * Key files in upstream's format: the raw 32 private-key bytes (hex text is accepted on read),
