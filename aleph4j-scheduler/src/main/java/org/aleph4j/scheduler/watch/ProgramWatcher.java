@@ -5,6 +5,7 @@ import org.aleph4j.client.CcnClient;
 import org.aleph4j.client.MessageQuery;
 import org.aleph4j.client.MessageStream;
 import org.aleph4j.message.AlephMessage;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.scheduler.engine.AllocationEngine;
 import org.aleph4j.scheduler.store.Records.ProgramRow;
 import org.aleph4j.scheduler.store.SchedulerStore;
@@ -89,11 +90,12 @@ public final class ProgramWatcher implements AutoCloseable {
         List<String> active = store.activePrograms().stream().map(ProgramRow::itemHash).toList();
         for (int i = 0; i < active.size(); i += BATCH) {
             List<String> batch = active.subList(i, Math.min(active.size(), i + BATCH));
-            for (String status : List.of("forgotten", "removing", "removed")) {
+            for (MessageStatus status : MessageStatus.values()) {
+                if (!status.gone()) continue;
                 for (String hash : hashesWithStatus(batch, status)) {
-                    engine.removeProgram(hash, status.equals("removing")
+                    engine.removeProgram(hash, status == MessageStatus.REMOVING
                             ? StreamAction.REMOVING + ": the owner's balance no longer covers it (reconcile)"
-                            : "message " + status + " at the CCN (reconcile)");
+                            : "message " + status.value() + " at the CCN (reconcile)");
                 }
             }
         }
@@ -104,15 +106,15 @@ public final class ProgramWatcher implements AutoCloseable {
             }
         }
         for (int i = 0; i < unpaid.size(); i += BATCH) {
-            for (String hash : hashesWithStatus(unpaid.subList(i, Math.min(unpaid.size(), i + BATCH)), "processed")) {
+            for (String hash : hashesWithStatus(unpaid.subList(i, Math.min(unpaid.size(), i + BATCH)), MessageStatus.PROCESSED)) {
                 if (engine.reactivate(hash)) log.info("program {} is paid again: scheduling it", hash);
             }
         }
     }
 
-    private List<String> hashesWithStatus(List<String> hashes, String status) {
+    private List<String> hashesWithStatus(List<String> hashes, MessageStatus status) {
         try {
-            var page = ccn.messages(MessageQuery.builder().hashes(hashes).msgStatuses(status).pagination(200).build());
+            var page = ccn.messages(MessageQuery.builder().hashes(hashes).msgStatuses(status.value()).pagination(200).build());
             return page.messages().stream().map(AlephMessage::itemHash).toList();
         } catch (Exception e) {
             log.debug("reconcile query failed: {}", e.toString());

@@ -2,6 +2,7 @@ package org.aleph4j.scheduler.watch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.aleph4j.message.Json;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.content.ProgramContent;
 import org.aleph4j.scheduler.store.Records.ProgramRow;
 
@@ -17,7 +18,7 @@ public sealed interface StreamAction {
     record Remove(String itemHash, String reason) implements StreamAction {}
 
     /** Reason prefix of removals that a restored balance undoes. */
-    String REMOVING = "removing";
+    String REMOVING = MessageStatus.REMOVING.value();
 
     /** Actions for a message frame (top-level {@code status} defaults to processed). */
     static List<StreamAction> of(JsonNode m) {
