@@ -1,9 +1,9 @@
 package org.aleph4j.scheduler.watch;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.aleph4j.client.CcnClient;
 import org.aleph4j.client.MessageQuery;
 import org.aleph4j.client.MessageStream;
+import org.aleph4j.client.StreamFrame;
 import org.aleph4j.message.AlephMessage;
 import org.aleph4j.message.MessageStatus;
 import org.aleph4j.scheduler.engine.AllocationEngine;
@@ -42,22 +42,21 @@ public final class ProgramWatcher implements AutoCloseable {
         if (stream != null) return;
         double from = store.cursor(CURSOR).map(c -> Math.max(0, c - CATCH_UP_MARGIN_SECONDS)).orElse(0.0);
         log.info("following the CCN stream at {} from time {}", ccn.baseUrl(), from);
-        stream = ccn.stream(MessageQuery.builder().msgTypes("PROGRAM", "FORGET").build(), from, this::onMessage);
+        stream = ccn.subscribe(MessageQuery.builder().msgTypes("PROGRAM", "FORGET").build(), from, this::onMessage);
     }
 
-    void onMessage(JsonNode m) {
+    void onMessage(StreamFrame m) {
         List<StreamAction> actions = StreamAction.of(m);
         // The stream does not redeliver: retry a failing database write a few times before giving up
         // (the reconcile and the next catch-up still cover it), and never advance the cursor past it.
         for (int attempt = 1; ; attempt++) {
             try {
                 apply(actions);
-                double t = m.path("time").asDouble(0);
-                if (t > 0) store.saveCursor(CURSOR, t);
+                if (m.time() != null && m.time() > 0) store.saveCursor(CURSOR, m.time());
                 return;
             } catch (RuntimeException e) {
                 if (attempt >= 5) {
-                    log.warn("could not apply message {}: {}", m.path("item_hash").asText(), e.toString());
+                    log.warn("could not apply message {}: {}", m.itemHash(), e.toString());
                     return;
                 }
                 try {
