@@ -168,10 +168,19 @@ public final class CcnClient implements AutoCloseable {
      * thread, in arrival order) once per item_hash and status. Reconnects with back-off 0.1 s → 8 s
      * and resumes from the last seen message time, filling any gap through {@code messages.json},
      * so nothing is lost across reconnects. {@code startDate} null means "new messages only".
-     * Close the returned subscription to stop.
+     * Close the returned subscription to stop. {@code onMessage} gets each frame as received; see
+     * {@link #subscribe} for frames already read.
      */
     public MessageStream stream(MessageQuery query, Double startDate, Consumer<JsonNode> onMessage) {
-        MessageStream s = new MessageStream(this, http, query, startDate, onMessage, clock);
+        return subscribe(query, startDate, frame -> onMessage.accept(frame.raw()));
+    }
+
+    /**
+     * Like {@link #stream}, with each frame read once into a {@link StreamFrame} (item hash, type,
+     * status, time, content...). Deduplication and resuming are the same.
+     */
+    public MessageStream subscribe(MessageQuery query, Double startDate, Consumer<StreamFrame> onFrame) {
+        MessageStream s = new MessageStream(this, http, query, startDate, onFrame, clock);
         s.start();
         return s;
     }

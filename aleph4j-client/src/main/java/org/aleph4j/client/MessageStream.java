@@ -19,7 +19,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * A live subscription to a CCN's {@code /api/ws0/messages}, made by {@link CcnClient#stream}.
+ * A live subscription to a CCN's {@code /api/ws0/messages}, made by {@link CcnClient#subscribe}
+ * (frames read as {@link StreamFrame}s) or {@link CcnClient#stream} (raw JSON).
  * Reconnects with exponential back-off (0.1 s → 8 s); on each reconnect it resumes a few seconds
  * before the last seen message time and fills the gap through {@code messages.json}, delivering
  * each (item_hash, status) pair once. Close it to stop; the callback is never called after
@@ -37,7 +38,7 @@ public final class MessageStream implements AutoCloseable {
     private final CcnClient client;
     private final HttpClient http;
     private final MessageQuery query;
-    private final Consumer<JsonNode> onMessage;
+    private final Consumer<StreamFrame> onMessage;
     private final InstantSource clock;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Object deliveryLock = new Object();
@@ -53,7 +54,7 @@ public final class MessageStream implements AutoCloseable {
     private volatile int connections;
     private Thread worker;
 
-    MessageStream(CcnClient client, HttpClient http, MessageQuery query, Double startDate, Consumer<JsonNode> onMessage,
+    MessageStream(CcnClient client, HttpClient http, MessageQuery query, Double startDate, Consumer<StreamFrame> onMessage,
                   InstantSource clock) {
         this.client = client;
         this.http = http;
@@ -174,19 +175,18 @@ public final class MessageStream implements AutoCloseable {
 
     private void deliver(JsonNode m) {
         if (m == null || !m.isObject()) return;
-        String hash = m.path("item_hash").asText("");
-        String status = m.path("status").asText("processed");
+        StreamFrame frame = StreamFrame.of(m);
+        String hash = frame.itemHash();
         synchronized (deliveryLock) {
             if (closed.getCount() == 0) return;
-            if (!hash.isEmpty() && seen.put(hash + "/" + status, Boolean.TRUE) != null) return;
-            double t = m.path("time").asDouble(Double.NaN);
-            if (!Double.isNaN(t)) {
+            if (frame.hasHash() && seen.put(hash + "/" + frame.statusText(), Boolean.TRUE) != null) return;
+            if (frame.time() != null) {
                 Double cur = resumeFrom;
-                double candidate = t - RESUME_MARGIN_S;
+                double candidate = frame.time() - RESUME_MARGIN_S;
                 if (cur == null || candidate > cur) resumeFrom = candidate;
             }
             try {
-                onMessage.accept(m);
+                onMessage.accept(frame);
             } catch (RuntimeException e) {
                 log.warn("message stream callback failed on {}: {}", hash, e.toString());
             }

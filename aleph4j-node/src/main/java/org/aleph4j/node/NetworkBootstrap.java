@@ -15,6 +15,7 @@ import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageBuilder;
 import org.aleph4j.message.MessageException;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.MessageType;
 import org.aleph4j.message.content.PostContent;
 import org.aleph4j.message.runtime.DefaultRuntime;
@@ -33,7 +34,7 @@ public final class NetworkBootstrap {
     public void publishDefaultRuntime() throws CcnException, IOException {
         AlephMessage store = DefaultRuntime.storeMessage();
         var existing = ccn.status(store.itemHash());
-        if (existing.isPresent() && "processed".equals(existing.get().status())) return;
+        if (existing.isPresent() && MessageStatus.PROCESSED.is(existing.get().status())) return;
         byte[] descriptor = DefaultRuntime.descriptor();
         UploadResult result = ccn.uploadFile(new ByteArrayInputStream(descriptor), descriptor.length, "aleph4j-python3.json",
                 store, true, UploadProgress.NONE);

@@ -24,6 +24,7 @@ import org.aleph4j.ccn.stream.MessageJson;
 import org.aleph4j.message.ErrorCode;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageException;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.MessageValidator;
 
 /** Submitting and reading messages and aggregates (reference §5.1, §5.3, §5.3b). */
@@ -62,7 +63,7 @@ final class MessageRoutes {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("publication_status", Map.of("status", "success", "failed", List.of()));
         out.put("message_status", result.status());
-        if ("rejected".equals(result.status())) addRejection(out, result);
+        if (MessageStatus.REJECTED.is(result.status())) addRejection(out, result);
         return out;
     }
 
@@ -74,30 +75,30 @@ final class MessageRoutes {
         out.put("status", r.status());
         out.put("item_hash", r.itemHash());
         out.put("reception_time", r.receptionTime());
-        switch (r.status()) {
-            case "pending" -> {
+        switch (MessageStatus.parse(r.status()).orElse(null)) {
+            case PENDING -> {
                 ArrayNode arr = out.putArray("messages");
                 ObjectNode env = MessageJson.envelope(r);
                 env.put("reception_time", r.receptionTime());
                 arr.add(env);
             }
-            case "rejected" -> {
+            case REJECTED -> {
                 out.set("message", MessageJson.envelope(r));
                 out.put("error_code", r.errorCode());
                 out.set("details", detailsOf(r));
                 String reason = reasonOf(r);
                 if (reason != null) out.put("error", reason);
             }
-            case "forgotten" -> {
+            case FORGOTTEN -> {
                 out.set("message", MessageJson.item(r));
                 JsonNode by = MessageJson.item(r).get("forgotten_by");
                 out.set("forgotten_by", by == null ? Json.MAPPER.createArrayNode() : by);
             }
-            case "removing", "removed" -> {
+            case REMOVING, REMOVED -> {
                 out.set("message", MessageJson.item(r));
                 out.put("reason", r.reason() == null ? "balance_insufficient" : r.reason());
             }
-            default -> out.set("message", MessageJson.item(r));
+            case null, default -> out.set("message", MessageJson.item(r));
         }
         json(ctx, 200, out);
     }
@@ -109,7 +110,7 @@ final class MessageRoutes {
 
     void content(Context ctx) throws MessageException {
         MessageRow r = requireMessage(ctx.pathParam("hash"));
-        if (!"processed".equals(r.status()) && !"removing".equals(r.status())) {
+        if (!MessageStatus.parse(r.status()).map(MessageStatus::visible).orElse(false)) {
             throw new ApiException(422, -1, "message " + r.itemHash() + " is " + r.status(), Map.of("status", r.status()));
         }
         JsonNode content = Json.parseTree(r.content());

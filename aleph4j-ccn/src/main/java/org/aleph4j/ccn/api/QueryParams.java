@@ -3,13 +3,12 @@ package org.aleph4j.ccn.api;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.aleph4j.ccn.storage.MessageFilter;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.MessageType;
 
 /** Query-string parsing shared by the message list and the websocket: upstream's names, their snake_case aliases, 422 on bad values. */
 public final class QueryParams {
-    private static final Set<String> STATUSES = Set.of("pending", "processed", "rejected", "forgotten", "removing", "removed");
 
     private QueryParams() {}
 
@@ -60,7 +59,7 @@ public final class QueryParams {
             if (MessageType.parse(t) == null) throw new ApiException(422, 0, "unknown message type: " + t, Map.of());
         }
         List<String> statuses = list(q, "msgStatuses", "msg_statuses");
-        for (String s : statuses) if (!STATUSES.contains(s)) throw new ApiException(422, 0, "unknown status: " + s, Map.of());
+        for (String s : statuses) if (MessageStatus.parse(s).isEmpty()) throw new ApiException(422, 0, "unknown status: " + s, Map.of());
         return new MessageFilter(types, statuses, list(q, "addresses"), list(q, "owners"), list(q, "refs"),
                 list(q, "hashes"), list(q, "channels"), list(q, "contentTypes", "content_types"),
                 list(q, "contentKeys", "content_keys"), list(q, "contentHashes", "content_hashes"), list(q, "chains"),

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.aleph4j.ccn.pipeline.PipelineWorker;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageException;
+import org.aleph4j.message.MessageStatus;
 
 /** JSON answers shared by the routes: the body writer, and how a submitted message's status is answered. */
 public final class Responses {
@@ -23,12 +24,12 @@ public final class Responses {
 
     /** The HTTP status that answers a message in {@code status} (reference §5.1). */
     public static int httpStatusOf(String status) {
-        return switch (status) {
-            case "pending" -> 202;
-            case "processed", "removing" -> 200;
-            case "rejected" -> 422;
-            case "forgotten", "removed" -> 410;
-            default -> 200;
+        return switch (MessageStatus.parse(status).orElse(null)) {
+            case PENDING -> 202;
+            case PROCESSED, REMOVING -> 200;
+            case REJECTED -> 422;
+            case FORGOTTEN, REMOVED -> 410;
+            case null -> 200;
         };
     }
 

@@ -22,6 +22,7 @@ import org.aleph4j.message.Contents;
 import org.aleph4j.message.ErrorCode;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageException;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.MessageType;
 import org.aleph4j.message.content.Content;
 import org.aleph4j.message.content.InstanceContent;
@@ -68,12 +69,12 @@ public final class BalanceQueries {
     public void price(Context ctx) throws MessageException {
         String hash = ctx.pathParam("hash");
         MessageRow r = worker.find(hash).orElseThrow(() -> new ApiException(404, -1, "Message not found: " + hash, Map.of()));
-        switch (r.status()) {
-            case "rejected" -> throw new ApiException(404, -1, "Message not found: " + r.itemHash(), Map.of());
-            case "forgotten", "removed" -> throw new ApiException(410, -1, "Message " + r.itemHash() + " is " + r.status(), Map.of());
+        switch (MessageStatus.parse(r.status()).orElse(null)) {
+            case REJECTED -> throw new ApiException(404, -1, "Message not found: " + r.itemHash(), Map.of());
+            case FORGOTTEN, REMOVED -> throw new ApiException(410, -1, "Message " + r.itemHash() + " is " + r.status(), Map.of());
             // upstream answers 102 for pending; a final 1xx is not valid HTTP for most clients, so 202 it is
-            case "pending" -> throw new ApiException(202, -1, "Message " + r.itemHash() + " is still pending", Map.of());
-            default -> { }
+            case PENDING -> throw new ApiException(202, -1, "Message " + r.itemHash() + " is still pending", Map.of());
+            case null, default -> { }
         }
         if (!Set.of("PROGRAM", "INSTANCE", "STORE").contains(r.type())) {
             throw new ApiException(400, -1, "no price for " + r.type() + " messages", Map.of());

@@ -34,6 +34,7 @@ import org.aleph4j.message.ErrorCode;
 import org.aleph4j.message.ItemHashes;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageException;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.MessageType;
 import org.aleph4j.message.MessageValidator;
 import org.aleph4j.message.content.Content;
@@ -228,7 +229,7 @@ public final class FileIntake {
         staged.commit();
         worker.fileArrived(staged.hash(), staged.size());
         PipelineWorker.Result result = worker.submit(m.withContent(null), sync ? SYNC_WAIT : Duration.ZERO);
-        if ("rejected".equals(result.status()) && !existed) {
+        if (MessageStatus.REJECTED.is(result.status()) && !existed) {
             // a refused STORE leaves no file behind unless something else pins it
             boolean pinned = db.jdbi().withHandle(h -> store.fileStillPinned(h, staged.hash()));
             if (!pinned) {
@@ -240,10 +241,10 @@ public final class FileIntake {
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("status", "rejected".equals(result.status()) ? "error" : "success");
+        out.put("status", MessageStatus.REJECTED.is(result.status()) ? "error" : "success");
         out.put("hash", staged.hash());
         out.put("message_status", result.status());
-        if ("rejected".equals(result.status())) addRejection(out, result);
+        if (MessageStatus.REJECTED.is(result.status())) addRejection(out, result);
         json(ctx, httpStatusOf(result.status()), out);
     }
 

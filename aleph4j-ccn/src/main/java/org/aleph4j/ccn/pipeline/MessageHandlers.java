@@ -26,6 +26,7 @@ import org.aleph4j.message.ItemHashes;
 import org.aleph4j.message.ItemType;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageException;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.MessageType;
 import org.aleph4j.message.MessageValidator;
 import org.aleph4j.message.content.AggregateContent;
@@ -137,7 +138,7 @@ public final class MessageHandlers {
         String ref = c.refString();
         if ("amend".equals(c.type())) {
             Optional<MessageRow> target = store.find(h, ref);
-            if (target.isEmpty() || !"processed".equals(target.get().status())) {
+            if (target.isEmpty() || !MessageStatus.PROCESSED.is(target.get().status())) {
                 return new Outcome.Retry(ErrorCode.POST_AMEND_TARGET_NOT_FOUND, "amended post " + ref + " not found", ref);
             }
             if ("amend".equals(target.get().contentType())) return reject(ErrorCode.POST_AMEND_AMEND, "cannot amend an amend");
@@ -171,12 +172,12 @@ public final class MessageHandlers {
         Set<String> uncovered = Set.copyOf(Coverage.uncovered(balance, held));
         for (MessageRow r : live) {
             boolean short_ = uncovered.contains(r.itemHash());
-            if (short_ && "processed".equals(r.status())) {
-                store.setStatus(h, r.itemHash(), "removing", "balance_insufficient");
-                fx.status(r.itemHash(), "removing");
-            } else if (!short_ && "removing".equals(r.status())) {
-                store.setStatus(h, r.itemHash(), "processed", null);
-                fx.status(r.itemHash(), "processed");
+            if (short_ && MessageStatus.PROCESSED.is(r.status())) {
+                store.setStatus(h, r.itemHash(), MessageStatus.REMOVING.value(), "balance_insufficient");
+                fx.status(r.itemHash(), MessageStatus.REMOVING.value());
+            } else if (!short_ && MessageStatus.REMOVING.is(r.status())) {
+                store.setStatus(h, r.itemHash(), MessageStatus.PROCESSED.value(), null);
+                fx.status(r.itemHash(), MessageStatus.PROCESSED.value());
             }
         }
     }
@@ -194,7 +195,7 @@ public final class MessageHandlers {
         if (c.ref() != null) {
             if (ItemHashes.isItemHash(c.ref())) {
                 Optional<MessageRow> target = store.find(h, c.ref());
-                if (target.isEmpty() || !"processed".equals(target.get().status()) || !"STORE".equals(target.get().type())) {
+                if (target.isEmpty() || !MessageStatus.PROCESSED.is(target.get().status()) || !"STORE".equals(target.get().type())) {
                     return new Outcome.Retry(ErrorCode.STORE_REF_NOT_FOUND, "STORE " + c.ref() + " not found", c.ref());
                 }
                 if (target.get().contentRef() != null) return reject(ErrorCode.STORE_UPDATE_UPDATE, "cannot update an update");
@@ -238,7 +239,7 @@ public final class MessageHandlers {
 
     private boolean storeExists(Handle h, String ref) {
         if (store.tag(h, ref).isPresent()) return true;
-        return store.find(h, ref).filter(r -> "STORE".equals(r.type()) && "processed".equals(r.status())).isPresent();
+        return store.find(h, ref).filter(r -> "STORE".equals(r.type()) && MessageStatus.PROCESSED.is(r.status())).isPresent();
     }
 
     // ---- PROGRAM (reference §2 "CCN validation")
@@ -249,7 +250,7 @@ public final class MessageHandlers {
         }
         if (c.replaces() != null) {
             Optional<MessageRow> target = store.find(h, c.replaces())
-                    .filter(r -> "PROGRAM".equals(r.type()) && ("processed".equals(r.status()) || "removing".equals(r.status())));
+                    .filter(r -> "PROGRAM".equals(r.type()) && MessageStatus.parse(r.status()).map(MessageStatus::visible).orElse(false));
             if (target.isEmpty()) return new Outcome.Retry(ErrorCode.VM_REF_NOT_FOUND, "replaced program " + c.replaces() + " not found", c.replaces());
             if (!lc(target.get().owner()).equals(lc(c.address()))) {
                 return reject(ErrorCode.PERMISSION_DENIED, "only the owner of " + c.replaces() + " may replace it");
@@ -328,11 +329,11 @@ public final class MessageHandlers {
         List<MessageRow> targets = new ArrayList<>();
         for (String hash : c.hashes()) {
             Optional<MessageRow> t = store.find(h, hash);
-            if (t.isEmpty() || "pending".equals(t.get().status())) {
+            if (t.isEmpty() || MessageStatus.PENDING.is(t.get().status())) {
                 return new Outcome.Retry(ErrorCode.FORGET_TARGET_NOT_FOUND, "message " + hash + " not found", hash);
             }
             MessageRow target = t.get();
-            if ("rejected".equals(target.status())) continue;
+            if (MessageStatus.REJECTED.is(target.status())) continue;
             if ("FORGET".equals(target.type())) return reject(ErrorCode.FORGET_FORGET, "a FORGET cannot be forgotten");
             if (!permissions.mayForget(h, p.message(), c, target)) {
                 return reject(ErrorCode.PERMISSION_DENIED, "sender " + p.message().sender() + " may not forget " + hash);
@@ -348,13 +349,13 @@ public final class MessageHandlers {
         }
         boolean any = false;
         for (MessageRow target : targets) {
-            if ("forgotten".equals(target.status())) continue;
+            if (MessageStatus.FORGOTTEN.is(target.status())) continue;
             any = true;
             ArrayNode by = Json.MAPPER.createArrayNode();
             parseArray(target.forgottenBy()).forEach(by::add);
             by.add(p.message().itemHash());
             store.markForgotten(h, target.itemHash(), Json.write(by));
-            fx.status(target.itemHash(), "forgotten");
+            fx.status(target.itemHash(), MessageStatus.FORGOTTEN.value());
             if ("STORE".equals(target.type())) {
                 store.deleteTagsOfStore(h, target.itemHash());
                 if (target.contentItemHash() != null && !otherPin(h, target)) fx.filesToDelete.add(target.contentItemHash());

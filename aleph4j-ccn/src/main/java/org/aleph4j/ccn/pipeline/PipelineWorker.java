@@ -23,6 +23,7 @@ import org.aleph4j.ccn.stream.MessageStream;
 import org.aleph4j.message.AlephMessage;
 import org.aleph4j.message.ErrorCode;
 import org.aleph4j.message.Json;
+import org.aleph4j.message.MessageStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -114,11 +115,11 @@ public final class PipelineWorker implements AutoCloseable {
             accepted.increment();
             signal();
             // A fresh message is pending by definition: no read back for callers that do not wait.
-            if (done == null) return new Result("pending", null, null, null);
+            if (done == null) return new Result(MessageStatus.PENDING.value(), null, null, null);
         }
         if (done != null) {
             Optional<MessageRow> current = find(m.itemHash());
-            if (current.isPresent() && !"pending".equals(current.get().status())) {
+            if (current.isPresent() && !MessageStatus.PENDING.is(current.get().status())) {
                 waiters.remove(m.itemHash(), done);
             } else {
                 if (!inserted) signal();
@@ -291,9 +292,9 @@ public final class PipelineWorker implements AutoCloseable {
             }
         }
         String label = switch (outcome) {
-            case Outcome.Processed p -> "processed";
-            case Outcome.Rejected r -> "rejected";
-            case Outcome.Retry r -> "pending";
+            case Outcome.Processed p -> MessageStatus.PROCESSED.value();
+            case Outcome.Rejected r -> MessageStatus.REJECTED.value();
+            case Outcome.Retry r -> MessageStatus.PENDING.value();
         };
         meters.counter("ccn_messages_processed_total", "outcome", label).increment();
         if (outcome instanceof Outcome.Rejected r) log.info("rejected {} ({} {}): {}", row.itemHash(), row.type(), r.code().code(), r.reason());

@@ -1,5 +1,7 @@
 package org.aleph4j.ccn.storage;
 
+import org.aleph4j.message.MessageStatus;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -10,7 +12,8 @@ public record MessageFilter(List<String> types, List<String> statuses, List<Stri
                             List<String> refs, List<String> hashes, List<String> channels, List<String> contentTypes,
                             List<String> contentKeys, List<String> contentHashes, List<String> chains, Double startDate,
                             Double endDate) {
-    public static final List<String> DEFAULT_STATUSES = List.of("processed", "removing");
+    public static final List<String> DEFAULT_STATUSES = Arrays.stream(MessageStatus.values())
+            .filter(MessageStatus::visible).map(MessageStatus::value).toList();
 
     public MessageFilter {
         types = nz(types);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.ccn.storage.MessageRow;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageException;
+import org.aleph4j.message.MessageStatus;
 
 /** Renders stored messages as the API shows them (items of {@code messages.json}, stream frames). */
 public final class MessageJson {
@@ -32,7 +33,7 @@ public final class MessageJson {
      */
     public static ObjectNode item(MessageRow r) {
         ObjectNode o = envelope(r);
-        if ("forgotten".equals(r.status())) {
+        if (MessageStatus.FORGOTTEN.is(r.status())) {
             o.remove("item_content");
             JsonNode by = parse(r.forgottenBy());
             if (by != null) o.set("forgotten_by", by);

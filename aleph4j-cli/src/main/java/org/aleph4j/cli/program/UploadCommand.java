@@ -15,6 +15,7 @@ import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.ItemType;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageBuilder;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.MessageType;
 import org.aleph4j.message.content.ProgramContent;
 import org.aleph4j.message.content.StoreContent;
@@ -174,7 +175,7 @@ public final class UploadCommand extends ReachingCommand {
                 ctx.out().println("  Execution: " + (persistent ? "persistent" : "on demand") + ", "
                         + content.resources().vcpus() + " vCPU, " + content.resources().memory() + " MiB");
                 ctx.out().println("  Status:    " + r.messageStatus()
-                        + ("pending".equals(r.messageStatus()) ? " — check with `aleph message get " + program.itemHash() + "`" : ""));
+                        + (MessageStatus.PENDING.is(r.messageStatus()) ? " — check with `aleph message get " + program.itemHash() + "`" : ""));
                 printUrls(program.itemHash());
                 if (persistent) ctx.out().println("Locate it with `aleph program status " + program.itemHash() + "`; stop it with `aleph program unpersist " + program.itemHash() + "`.");
             }

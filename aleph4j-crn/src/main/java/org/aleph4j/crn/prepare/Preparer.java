@@ -22,14 +22,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.aleph4j.client.CcnClient;
 import org.aleph4j.client.CcnException;
 import org.aleph4j.client.MessagePage;
 import org.aleph4j.client.MessageQuery;
 import org.aleph4j.client.MessageRecord;
-import org.aleph4j.client.MessageStatus;
 import org.aleph4j.crn.CrnException;
 import org.aleph4j.crn.runtime.LocalRuntime;
 import org.aleph4j.crn.runtime.RuntimeRegistry;
@@ -38,6 +36,7 @@ import org.aleph4j.message.Contents;
 import org.aleph4j.message.ItemHashes;
 import org.aleph4j.message.ItemType;
 import org.aleph4j.message.MessageException;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.MessageType;
 import org.aleph4j.message.MessageValidator;
 import org.aleph4j.message.SignatureVerifier;
@@ -60,7 +59,6 @@ import org.slf4j.LoggerFactory;
 public final class Preparer {
     private static final Logger log = LoggerFactory.getLogger(Preparer.class);
     /** Statuses under which a message's resources are gone (reference §5.2). */
-    private static final Set<String> GONE = Set.of("forgotten", "removing", "removed");
     private final CcnClient ccn;
     private final RuntimeRegistry runtimes;
     private final Path filesDir;
@@ -125,10 +123,11 @@ public final class Preparer {
                 .orElseThrow(() -> new CrnException(404, "Program not found: no message " + hash + " on the CCN",
                         Map.of("item_hash", hash)));
         String status = statusOf(f);
-        if (GONE.contains(status)) {
+        MessageStatus typed = MessageStatus.parse(status).orElse(null);
+        if (typed != null && typed.gone()) {
             throw new CrnException(404, "Program " + hash + " was forgotten", Map.of("item_hash", hash, "status", status));
         }
-        if ("rejected".equals(status)) {
+        if (typed == MessageStatus.REJECTED) {
             throw new CrnException(404, "Program " + hash + " was rejected by the CCN", Map.of("item_hash", hash));
         }
         AlephMessage m = f.message();
@@ -182,19 +181,19 @@ public final class Preparer {
             r = ccn.message(hash);
         } catch (CcnException e) {
             if (e.url() != null) throw e;
-            String status = ccn.status(hash).map(MessageStatus::status).orElse(null);
-            if (status == null || (!GONE.contains(status) && !"rejected".equals(status))) throw e;
+            String status = ccn.status(hash).map(s -> s.status()).orElse(null);
+            if (!MessageStatus.parse(status).map(MessageStatus::unusable).orElse(false)) throw e;
             return Optional.of(new MessageRecord(status, hash, null, null, null, null, List.of(), null, null));
         }
         if (r.isEmpty()) return r;
         String status = statusOf(r.get());
-        boolean terminal = GONE.contains(status) || "rejected".equals(status);
-        if (!terminal && ("pending".equals(status) || r.get().message() == null)) return Optional.empty();
+        boolean unusable = MessageStatus.parse(status).map(MessageStatus::unusable).orElse(false);
+        if (!unusable && (MessageStatus.PENDING.is(status) || r.get().message() == null)) return Optional.empty();
         return r;
     }
 
     private static String statusOf(MessageRecord r) {
-        return r.status() == null ? "processed" : r.status();
+        return r.status() == null ? MessageStatus.PROCESSED.value() : r.status();
     }
 
     /**
@@ -248,7 +247,7 @@ public final class Preparer {
         String storeHash = resolveCodeRef(p);
         MessageRecord store = fetch(storeHash).orElseThrow(() -> new CrnException(400,
                 "Code, runtime or data not available: code STORE " + storeHash + " not found", Map.of("ref", storeHash)));
-        if (store.message() == null || !"processed".equals(statusOf(store))) {
+        if (store.message() == null || !MessageStatus.PROCESSED.is(statusOf(store))) {
             throw new CrnException(400, "Code, runtime or data not available: code STORE " + storeHash + " is " + statusOf(store),
                     Map.of("ref", storeHash));
         }

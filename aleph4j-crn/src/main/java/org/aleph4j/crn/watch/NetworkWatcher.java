@@ -1,13 +1,15 @@
 package org.aleph4j.crn.watch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import java.time.InstantSource;
-import java.util.Set;
 import org.aleph4j.client.CcnClient;
 import org.aleph4j.client.MessageQuery;
 import org.aleph4j.client.MessageStream;
+import org.aleph4j.client.StreamFrame;
 import org.aleph4j.crn.execution.ExecutionSupervisor;
 import org.aleph4j.crn.prepare.Preparer;
+import org.aleph4j.message.MessageStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +19,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class NetworkWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NetworkWatcher.class);
-    private static final Set<String> GONE = Set.of("forgotten", "removing", "removed", "rejected");
     private final ExecutionSupervisor supervisor;
     private final Preparer preparer;
     private final MessageStream subscription;
@@ -30,22 +31,25 @@ public final class NetworkWatcher implements AutoCloseable {
     public NetworkWatcher(CcnClient ccn, ExecutionSupervisor supervisor, Preparer preparer, InstantSource clock) {
         this.supervisor = supervisor;
         this.preparer = preparer;
-        this.subscription = ccn.stream(MessageQuery.all(), clock.millis() / 1000.0, this::onFrame);
+        this.subscription = ccn.subscribe(MessageQuery.all(), clock.millis() / 1000.0, this::onFrame);
     }
 
-    /** Handles one stream frame: a message, or {@code {status, message}}. Public so tests and other feeds can push frames. */
+    /** Handles one raw stream frame: a message, or {@code {status, message}}. Public so tests and other feeds can push frames. */
     public void onFrame(JsonNode frame) {
+        onFrame(StreamFrame.of(frame));
+    }
+
+    /** Handles one stream frame: a rejected, forgotten or (being) removed program stops; STORE and FORGET act on their content. */
+    public void onFrame(StreamFrame frame) {
         if (closed) return;
-        JsonNode m = frame.path("message").isObject() ? frame.get("message") : frame;
-        String status = frame.path("status").asText(m.path("status").asText(""));
-        String hash = m.path("item_hash").asText("");
-        String type = m.path("type").asText("");
-        JsonNode content = m.path("content");
-        if (GONE.contains(status) && !hash.isEmpty()) {
-            gone(hash, "message " + status);
+        String hash = frame.itemHash();
+        MessageStatus status = frame.status();
+        if (status != null && status.unusable() && frame.hasHash()) {
+            gone(hash, "message " + status.value());
             return;
         }
-        switch (type) {
+        JsonNode content = frame.content() == null ? MissingNode.getInstance() : frame.content();
+        switch (frame.type()) {
             case "STORE" -> {
                 String ref = content.path("ref").asText("");
                 if (!ref.isEmpty()) supervisor.codeUpdated(ref);

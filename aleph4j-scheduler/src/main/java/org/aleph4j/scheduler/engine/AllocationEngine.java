@@ -8,6 +8,7 @@ import org.aleph4j.client.scheduler.Release;
 import org.aleph4j.client.scheduler.ReleaseReply;
 import org.aleph4j.message.ItemHashes;
 import org.aleph4j.message.Json;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.Ticker;
 import org.aleph4j.scheduler.lease.Lease;
 import org.aleph4j.scheduler.lease.LeasePolicy;
@@ -201,7 +202,7 @@ public final class AllocationEngine {
 
     /** Brings back a program removed for a lost balance, when the CCN says it is processed again. */
     public boolean reactivate(String itemHash) {
-        return store.reactivate(itemHash, "removing", wallClock.millis());
+        return store.reactivate(itemHash, MessageStatus.REMOVING.value(), wallClock.millis());
     }
 
     /** Removes a program (unpersisted, forgotten, removed for balance): its allocation ends at once. */

@@ -1,10 +1,11 @@
 package org.aleph4j.scheduler.watch;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.aleph4j.client.CcnClient;
 import org.aleph4j.client.MessageQuery;
 import org.aleph4j.client.MessageStream;
+import org.aleph4j.client.StreamFrame;
 import org.aleph4j.message.AlephMessage;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.scheduler.engine.AllocationEngine;
 import org.aleph4j.scheduler.store.Records.ProgramRow;
 import org.aleph4j.scheduler.store.SchedulerStore;
@@ -41,22 +42,21 @@ public final class ProgramWatcher implements AutoCloseable {
         if (stream != null) return;
         double from = store.cursor(CURSOR).map(c -> Math.max(0, c - CATCH_UP_MARGIN_SECONDS)).orElse(0.0);
         log.info("following the CCN stream at {} from time {}", ccn.baseUrl(), from);
-        stream = ccn.stream(MessageQuery.builder().msgTypes("PROGRAM", "FORGET").build(), from, this::onMessage);
+        stream = ccn.subscribe(MessageQuery.builder().msgTypes("PROGRAM", "FORGET").build(), from, this::onMessage);
     }
 
-    void onMessage(JsonNode m) {
+    void onMessage(StreamFrame m) {
         List<StreamAction> actions = StreamAction.of(m);
         // The stream does not redeliver: retry a failing database write a few times before giving up
         // (the reconcile and the next catch-up still cover it), and never advance the cursor past it.
         for (int attempt = 1; ; attempt++) {
             try {
                 apply(actions);
-                double t = m.path("time").asDouble(0);
-                if (t > 0) store.saveCursor(CURSOR, t);
+                if (m.time() != null && m.time() > 0) store.saveCursor(CURSOR, m.time());
                 return;
             } catch (RuntimeException e) {
                 if (attempt >= 5) {
-                    log.warn("could not apply message {}: {}", m.path("item_hash").asText(), e.toString());
+                    log.warn("could not apply message {}: {}", m.itemHash(), e.toString());
                     return;
                 }
                 try {
@@ -89,11 +89,12 @@ public final class ProgramWatcher implements AutoCloseable {
         List<String> active = store.activePrograms().stream().map(ProgramRow::itemHash).toList();
         for (int i = 0; i < active.size(); i += BATCH) {
             List<String> batch = active.subList(i, Math.min(active.size(), i + BATCH));
-            for (String status : List.of("forgotten", "removing", "removed")) {
+            for (MessageStatus status : MessageStatus.values()) {
+                if (!status.gone()) continue;
                 for (String hash : hashesWithStatus(batch, status)) {
-                    engine.removeProgram(hash, status.equals("removing")
+                    engine.removeProgram(hash, status == MessageStatus.REMOVING
                             ? StreamAction.REMOVING + ": the owner's balance no longer covers it (reconcile)"
-                            : "message " + status + " at the CCN (reconcile)");
+                            : "message " + status.value() + " at the CCN (reconcile)");
                 }
             }
         }
@@ -104,15 +105,15 @@ public final class ProgramWatcher implements AutoCloseable {
             }
         }
         for (int i = 0; i < unpaid.size(); i += BATCH) {
-            for (String hash : hashesWithStatus(unpaid.subList(i, Math.min(unpaid.size(), i + BATCH)), "processed")) {
+            for (String hash : hashesWithStatus(unpaid.subList(i, Math.min(unpaid.size(), i + BATCH)), MessageStatus.PROCESSED)) {
                 if (engine.reactivate(hash)) log.info("program {} is paid again: scheduling it", hash);
             }
         }
     }
 
-    private List<String> hashesWithStatus(List<String> hashes, String status) {
+    private List<String> hashesWithStatus(List<String> hashes, MessageStatus status) {
         try {
-            var page = ccn.messages(MessageQuery.builder().hashes(hashes).msgStatuses(status).pagination(200).build());
+            var page = ccn.messages(MessageQuery.builder().hashes(hashes).msgStatuses(status.value()).pagination(200).build());
             return page.messages().stream().map(AlephMessage::itemHash).toList();
         } catch (Exception e) {
             log.debug("reconcile query failed: {}", e.toString());

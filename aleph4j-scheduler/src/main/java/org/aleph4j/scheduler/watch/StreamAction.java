@@ -1,7 +1,9 @@
 package org.aleph4j.scheduler.watch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.aleph4j.client.StreamFrame;
 import org.aleph4j.message.Json;
+import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.content.ProgramContent;
 import org.aleph4j.scheduler.store.Records.ProgramRow;
 
@@ -17,30 +19,30 @@ public sealed interface StreamAction {
     record Remove(String itemHash, String reason) implements StreamAction {}
 
     /** Reason prefix of removals that a restored balance undoes. */
-    String REMOVING = "removing";
+    String REMOVING = MessageStatus.REMOVING.value();
 
-    /** Actions for a message frame (top-level {@code status} defaults to processed). */
+    /** Actions for a raw message frame; see {@link #of(StreamFrame)}. */
     static List<StreamAction> of(JsonNode m) {
+        return of(StreamFrame.of(m));
+    }
+
+    /** Actions for a message frame (a frame without a status counts as processed). */
+    static List<StreamAction> of(StreamFrame m) {
         List<StreamAction> out = new ArrayList<>();
-        String type = m.path("type").asText("");
-        String hash = m.path("item_hash").asText("");
-        String status = m.path("status").asText("processed");
-        if (hash.isEmpty()) return out;
-        switch (status) {
-            case "forgotten", "removed", "rejected" -> {
-                out.add(new Remove(hash, "message " + status + " at the CCN"));
-                return out;
-            }
-            case "removing" -> {
-                out.add(new Remove(hash, REMOVING + ": the owner's balance no longer covers it"));
-                return out;
-            }
-            case "processed" -> { }
-            default -> {
-                return out; // pending: nothing to do yet
-            }
+        String type = m.type();
+        String hash = m.itemHash();
+        if (!m.hasHash()) return out;
+        MessageStatus status = m.status();
+        if (status == null || status == MessageStatus.PENDING) return out; // nothing to do yet
+        if (status.terminal()) {
+            out.add(new Remove(hash, "message " + status.value() + " at the CCN"));
+            return out;
         }
-        JsonNode content = content(m);
+        if (status == MessageStatus.REMOVING) {
+            out.add(new Remove(hash, REMOVING + ": the owner's balance no longer covers it"));
+            return out;
+        }
+        JsonNode content = m.content();
         if (content == null) return out;
         if ("FORGET".equals(type)) {
             for (JsonNode h : content.path("hashes")) out.add(new Remove(h.asText(), "forgotten by " + hash));
@@ -59,25 +61,11 @@ public sealed interface StreamAction {
                 long memory = p.resources() == null ? 128 : p.resources().memory();
                 String runtime = p.runtime() == null ? null : p.runtime().ref();
                 String requirements = p.requirements() == null || p.requirements().isNull() ? null : Json.write(p.requirements());
-                long created = (long) (m.path("time").asDouble(p.time()) * 1000);
+                long created = (long) ((m.time() != null ? m.time() : p.time()) * 1000);
                 out.add(new Add(new ProgramRow(hash, p.address(), vcpus, memory, runtime, requirements, "active", null,
                         null, null, 0, created)));
             }
         }
         return out;
-    }
-
-    private static JsonNode content(JsonNode m) {
-        JsonNode c = m.get("content");
-        if (c != null && c.isObject()) return c;
-        JsonNode ic = m.get("item_content");
-        if (ic != null && ic.isTextual()) {
-            try {
-                return Json.MAPPER.readTree(ic.asText());
-            } catch (Exception e) {
-                return null;
-            }
-        }
-        return null;
     }
 }
