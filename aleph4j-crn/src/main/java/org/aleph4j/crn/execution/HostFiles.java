@@ -12,8 +12,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import org.aleph4j.crn.CrnException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +51,7 @@ public final class HostFiles {
     public static void createWorkDir(Path work, int sizeMiB) throws IOException {
         Files.createDirectories(work);
         if (ROOT && !isMountPoint(work)) {
-            run(List.of("/usr/bin/mount", "-t", "tmpfs", "-o", "size=" + sizeMiB + "m,mode=0700,nosuid,nodev", "aleph4j-work",
+            HostTools.run(List.of("/usr/bin/mount", "-t", "tmpfs", "-o", "size=" + sizeMiB + "m,mode=0700,nosuid,nodev", "aleph4j-work",
                     work.toString()));
         }
         Files.createDirectories(work.resolve("tmp"));
@@ -65,7 +63,7 @@ public final class HostFiles {
         if (ROOT) {
             for (int i = 0; i < 4 && isMountPoint(work); i++) {
                 try {
-                    run(List.of("/usr/bin/umount", "-l", work.toString()));
+                    HostTools.run(List.of("/usr/bin/umount", "-l", work.toString()));
                 } catch (RuntimeException e) {
                     log.warn("cannot unmount {}: {}", work, e.getMessage());
                     break;
@@ -157,28 +155,6 @@ public final class HostFiles {
             walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException | UncheckedIOException ignored) {
             // best effort
-        }
-    }
-
-    /** Runs a host tool with the fixed host environment, bounded to 10 s. */
-    static void run(List<String> cmd) {
-        try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().clear();
-            pb.environment().putAll(ProcessExecutor.HOST_ENV);
-            Process p = pb.start();
-            p.getOutputStream().close();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new CrnException(500, "timed out: " + String.join(" ", cmd));
-            }
-            String out = new String(p.getInputStream().readNBytes(4096)).strip();
-            if (p.exitValue() != 0) throw new CrnException(500, String.join(" ", cmd) + " failed: " + out);
-        } catch (IOException e) {
-            throw new CrnException(500, "cannot run " + cmd.get(0) + ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CrnException(503, "interrupted: " + String.join(" ", cmd));
         }
     }
 }

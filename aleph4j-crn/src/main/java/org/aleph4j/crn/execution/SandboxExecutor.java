@@ -78,7 +78,7 @@ public final class SandboxExecutor implements Executor {
         this.cgroups = launcher.cgroups();
         this.support = support;
         this.egress = egress;
-        this.network = new SandboxNetwork(support.ip(), support.iptables(), SandboxNetwork.which("nft"), egress,
+        this.network = new SandboxNetwork(support.ip(), support.iptables(), HostTools.which("nft"), egress,
                 SandboxNetwork.DEFAULT_STATE_DIR);
         this.runDir = dataDir.resolve("run");
         this.boxesDir = dataDir.resolve("sandbox");
@@ -96,10 +96,10 @@ public final class SandboxExecutor implements Executor {
 
     /** Checks what the sandbox needs: root, bwrap, setpriv, ip with usable network namespaces, writable cgroups. */
     public static Support probe(Cgroups cgroups) {
-        String bwrap = which("bwrap");
-        String ip = which("ip");
-        String setpriv = which("setpriv");
-        String iptables = which("iptables");
+        String bwrap = HostTools.which("bwrap");
+        String ip = HostTools.which("ip");
+        String setpriv = HostTools.which("setpriv");
+        String iptables = HostTools.which("iptables");
         String why = null;
         if (!isRoot()) why = "the node does not run as root";
         else if (bwrap == null) why = "bubblewrap (bwrap) is not installed";
@@ -110,22 +110,14 @@ public final class SandboxExecutor implements Executor {
         else {
             String probe = "a4j-probe-" + ProcessHandle.current().pid();
             SandboxNetwork n = new SandboxNetwork(ip, null);
-            if (n.exitCode(List.of(ip, "netns", "add", probe)) != 0) why = "network namespaces are not usable (ip netns add failed)";
-            n.exitCode(List.of(ip, "netns", "del", probe));
+            if (HostTools.exitCode(List.of(ip, "netns", "add", probe)) != 0) why = "network namespaces are not usable (ip netns add failed)";
+            HostTools.exitCode(List.of(ip, "netns", "del", probe));
         }
         return new Support(why == null, why == null ? "root, bwrap, netns and cgroups available" : why, bwrap, ip, setpriv, iptables);
     }
 
     private static boolean isRoot() {
         return HostFiles.isRoot();
-    }
-
-    private static String which(String tool) {
-        for (String d : List.of("/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin", "/usr/local/sbin")) {
-            Path p = Path.of(d, tool);
-            if (Files.isExecutable(p)) return p.toString();
-        }
-        return null;
     }
 
     @Override

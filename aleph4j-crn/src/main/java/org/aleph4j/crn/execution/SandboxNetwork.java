@@ -1,13 +1,11 @@
 package org.aleph4j.crn.execution;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.aleph4j.crn.CrnException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,7 +67,7 @@ final class SandboxNetwork implements AutoCloseable {
     private volatile boolean everJoined;
 
     SandboxNetwork(String ip, String iptables) {
-        this(ip, iptables, which("nft"), EgressPolicy.DEFAULT, DEFAULT_STATE_DIR);
+        this(ip, iptables, HostTools.which("nft"), EgressPolicy.DEFAULT, DEFAULT_STATE_DIR);
     }
 
     /**
@@ -125,15 +123,15 @@ final class SandboxNetwork implements AutoCloseable {
     }
 
     private HostNetworkState.Original currentHostSettings() {
-        String rules = run(List.of(ip, "rule", "show"), null, false);
+        String rules = HostTools.run(List.of(ip, "rule", "show"), null, false);
         String fwd;
         try {
             fwd = Files.readString(IP_FORWARD).strip();
         } catch (IOException e) {
             fwd = "0";
         }
-        boolean filter = nft != null && exitCode(List.of(nft, "list", "table", "inet", FILTER_TABLE)) == 0;
-        boolean nat = nft != null && exitCode(List.of(nft, "list", "table", "ip", NAT_TABLE)) == 0;
+        boolean filter = nft != null && HostTools.exitCode(List.of(nft, "list", "table", "inet", FILTER_TABLE)) == 0;
+        boolean nat = nft != null && HostTools.exitCode(List.of(nft, "list", "table", "ip", NAT_TABLE)) == 0;
         return new HostNetworkState.Original(fwd, localRuleAt(rules, 0), localRuleAt(rules, 1000), filter, nat);
     }
 
@@ -142,15 +140,15 @@ final class SandboxNetwork implements AutoCloseable {
     }
 
     private void moveLocalRule() {
-        String rules = run(List.of(ip, "rule", "show"), null, false);
-        if (!localRuleAt(rules, 1000)) run(List.of(ip, "rule", "add", "pref", "1000", "lookup", "local"), null, true);
-        if (localRuleAt(rules, 0)) run(List.of(ip, "rule", "del", "pref", "0", "lookup", "local"), null, false);
+        String rules = HostTools.run(List.of(ip, "rule", "show"), null, false);
+        if (!localRuleAt(rules, 1000)) HostTools.run(List.of(ip, "rule", "add", "pref", "1000", "lookup", "local"), null, true);
+        if (localRuleAt(rules, 0)) HostTools.run(List.of(ip, "rule", "del", "pref", "0", "lookup", "local"), null, false);
     }
 
     /** Creates the two tables when absent (the caller holds the host lock, so two nodes do not both add rules). */
     private void ensureTables() {
         String t = "inet " + FILTER_TABLE;
-        if (exitCode(List.of(nft, "list", "table", "inet", FILTER_TABLE)) != 0) {
+        if (HostTools.exitCode(List.of(nft, "list", "table", "inet", FILTER_TABLE)) != 0) {
             String s = String.join("\n",
                     "add table " + t,
                     "add map " + t + " egress { type ifname : verdict; }",
@@ -174,11 +172,11 @@ final class SandboxNetwork implements AutoCloseable {
                     // nobody outside opens connections into a sandbox; the node's proxy connects from the host itself
                     "add rule " + t + " to_sandbox ct state established,related accept",
                     "add rule " + t + " to_sandbox drop") + "\n";
-            run(List.of(nft, "-f", "-"), s, true);
+            HostTools.run(List.of(nft, "-f", "-"), s, true);
         }
-        if (exitCode(List.of(nft, "list", "table", "ip", NAT_TABLE)) != 0) {
+        if (HostTools.exitCode(List.of(nft, "list", "table", "ip", NAT_TABLE)) != 0) {
             String n = "ip " + NAT_TABLE;
-            run(List.of(nft, "-f", "-"), "add table " + n + "\n"
+            HostTools.run(List.of(nft, "-f", "-"), "add table " + n + "\n"
                     + "add chain " + n + " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
                     + "add rule " + n + " postrouting ip saddr " + SANDBOX_RANGE + " ip daddr != " + SANDBOX_RANGE + " masquerade\n", true);
         }
@@ -216,12 +214,12 @@ final class SandboxNetwork implements AutoCloseable {
         } catch (IOException e) {
             log.warn("cannot restore net.ipv4.ip_forward={}: {}", o.ipForward(), e.toString());
         }
-        String rules = run(List.of(ip, "rule", "show"), null, false);
-        if (o.localRulePref0() && !localRuleAt(rules, 0)) run(List.of(ip, "rule", "add", "pref", "0", "lookup", "local"), null, false);
-        if (!o.localRulePref1000() && localRuleAt(rules, 1000)) run(List.of(ip, "rule", "del", "pref", "1000", "lookup", "local"), null, false);
+        String rules = HostTools.run(List.of(ip, "rule", "show"), null, false);
+        if (o.localRulePref0() && !localRuleAt(rules, 0)) HostTools.run(List.of(ip, "rule", "add", "pref", "0", "lookup", "local"), null, false);
+        if (!o.localRulePref1000() && localRuleAt(rules, 1000)) HostTools.run(List.of(ip, "rule", "del", "pref", "1000", "lookup", "local"), null, false);
         if (nft != null) {
-            if (!o.filterTableExisted()) exitCode(List.of(nft, "delete", "table", "inet", FILTER_TABLE));
-            if (!o.natTableExisted()) exitCode(List.of(nft, "delete", "table", "ip", NAT_TABLE));
+            if (!o.filterTableExisted()) HostTools.exitCode(List.of(nft, "delete", "table", "inet", FILTER_TABLE));
+            if (!o.natTableExisted()) HostTools.exitCode(List.of(nft, "delete", "table", "ip", NAT_TABLE));
         }
         log.info("sandbox network: host settings restored (ip_forward={})", o.ipForward());
     }
@@ -245,7 +243,7 @@ final class SandboxNetwork implements AutoCloseable {
             } catch (IOException e) {
                 throw new CrnException(500, "cannot record the sandbox: " + e.getMessage());
             }
-            if (exitCode(List.of(ip, "netns", "add", l.netns())) == 0) return l;
+            if (HostTools.exitCode(List.of(ip, "netns", "add", l.netns())) == 0) return l;
             try {
                 Files.deleteIfExists(entry);
             } catch (IOException ignored) {
@@ -263,25 +261,25 @@ final class SandboxNetwork implements AutoCloseable {
         host.append("addr add ").append(l.hostIp()).append("/30 dev ").append(l.hostIf()).append('\n');
         if (!nftReady) policyRules(host, l);
         host.append("link set dev ").append(l.hostIf()).append(" up\n");
-        run(List.of(ip, "-batch", "-"), host.toString(), true);
+        HostTools.run(List.of(ip, "-batch", "-"), host.toString(), true);
         StringBuilder inside = new StringBuilder();
         inside.append("link set dev lo up\n");
         inside.append("link set dev eth0 addrgenmode none\n");
         inside.append("addr add ").append(l.programIp()).append("/30 dev eth0\n");
         inside.append("link set dev eth0 up\n");
         if (l.internet()) inside.append("route add default via ").append(l.hostIp()).append('\n');
-        run(List.of(ip, "-n", l.netns(), "-batch", "-"), inside.toString(), true);
+        HostTools.run(List.of(ip, "-n", l.netns(), "-batch", "-"), inside.toString(), true);
         if (!l.internet()) return;
         if (nftReady) {
-            run(List.of(nft, "-f", "-"), egressChain(l), true);
+            HostTools.run(List.of(nft, "-f", "-"), egressChain(l), true);
         } else {
             List<String> rule = List.of("-t", "nat", "POSTROUTING", "-s", SANDBOX_RANGE, "!", "-d", SANDBOX_RANGE, "-j", "MASQUERADE");
             List<String> check = new ArrayList<>(List.of(iptables, "-t", "nat", "-C"));
             check.addAll(rule.subList(2, rule.size()));
-            if (exitCode(check) != 0) {
+            if (HostTools.exitCode(check) != 0) {
                 List<String> add = new ArrayList<>(List.of(iptables, "-t", "nat", "-A"));
                 add.addAll(rule.subList(2, rule.size()));
-                run(add, null, true);
+                HostTools.run(add, null, true);
             }
         }
         try {
@@ -343,7 +341,7 @@ final class SandboxNetwork implements AutoCloseable {
     /** The IPv4 addresses on the host's interfaces now, as /32 ranges. */
     private List<String> hostAddresses() {
         List<String> out = new ArrayList<>();
-        for (String line : run(List.of(ip, "-o", "-4", "addr", "show"), null, false).lines().toList()) {
+        for (String line : HostTools.run(List.of(ip, "-o", "-4", "addr", "show"), null, false).lines().toList()) {
             String[] f = line.strip().split("\\s+");
             for (int i = 0; i + 1 < f.length; i++) {
                 if (f[i].equals("inet")) {
@@ -364,78 +362,17 @@ final class SandboxNetwork implements AutoCloseable {
             log.warn("not a sandbox network: {} {}", netns, hostIf);
             return;
         }
-        if (Files.exists(Path.of("/sys/class/net", hostIf))) exitCode(List.of(ip, "link", "del", hostIf));
-        if (Files.exists(Path.of("/run/netns", netns))) exitCode(List.of(ip, "netns", "del", netns));
+        if (Files.exists(Path.of("/sys/class/net", hostIf))) HostTools.exitCode(List.of(ip, "link", "del", hostIf));
+        if (Files.exists(Path.of("/run/netns", netns))) HostTools.exitCode(List.of(ip, "netns", "del", netns));
         for (int pref = PREF_ALLOW; pref <= PREF_LAST; pref++) {
-            for (int i = 0; i < 64 && exitCode(List.of(ip, "rule", "del", "pref", Integer.toString(pref), "iif", hostIf)) == 0; i++) {
+            for (int i = 0; i < 64 && HostTools.exitCode(List.of(ip, "rule", "del", "pref", Integer.toString(pref), "iif", hostIf)) == 0; i++) {
                 // a rule per call: loop until none is left
             }
         }
         if (nft != null) {
             // the map element first: a referenced chain cannot be deleted
-            exitCode(List.of(nft, "delete", "element", "inet", FILTER_TABLE, "egress", "{ \"" + hostIf + "\" }"));
-            exitCode(List.of(nft, "delete", "chain", "inet", FILTER_TABLE, chainOf(hostIf)));
-        }
-    }
-
-    static String which(String tool) {
-        for (String d : List.of("/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin")) {
-            Path p = Path.of(d, tool);
-            if (Files.isExecutable(p)) return p.toString();
-        }
-        return null;
-    }
-
-    int exitCode(List<String> cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return -1;
-            }
-            return p.exitValue();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
-    }
-
-    /** Runs a command (bounded to 10 s) with optional stdin; returns its output. */
-    static String run(List<String> cmd, String stdin, boolean mustSucceed) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            if (stdin != null) p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-            p.getOutputStream().close();
-            // read on the side so a hanging tool cannot block us past the bound
-            java.util.concurrent.CompletableFuture<byte[]> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                try {
-                    return p.getInputStream().readAllBytes();
-                } catch (IOException e) {
-                    return new byte[0];
-                }
-            }, r -> Thread.ofVirtual().start(r));
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new CrnException(500, "sandbox setup timed out: " + String.join(" ", cmd));
-            }
-            String text;
-            try {
-                text = new String(out.get(2, TimeUnit.SECONDS), StandardCharsets.UTF_8);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                text = "";
-            }
-            if (mustSucceed && p.exitValue() != 0) {
-                throw new CrnException(500, "sandbox setup failed: " + String.join(" ", cmd) + ": " + text.strip()
-                        + (stdin == null ? "" : " (input: " + stdin.strip().replace('\n', ';') + ")"));
-            }
-            return text;
-        } catch (IOException e) {
-            throw new CrnException(500, "sandbox setup failed: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CrnException(503, "interrupted during sandbox setup");
+            HostTools.exitCode(List.of(nft, "delete", "element", "inet", FILTER_TABLE, "egress", "{ \"" + hostIf + "\" }"));
+            HostTools.exitCode(List.of(nft, "delete", "chain", "inet", FILTER_TABLE, chainOf(hostIf)));
         }
     }
 }

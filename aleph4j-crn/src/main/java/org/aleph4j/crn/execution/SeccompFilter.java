@@ -50,7 +50,7 @@ final class SeccompFilter {
         }
         Path out = runDir.resolve("seccomp.bpf");
         Files.deleteIfExists(out);
-        HostFiles.run(List.of(PYTHON, "-I", script.toString(), out.toString()));
+        HostTools.run(List.of(PYTHON, "-I", script.toString(), out.toString()));
         if (!Files.isRegularFile(out) || Files.size(out) == 0 || Files.size(out) % 8 != 0) {
             throw new IllegalStateException("the seccomp filter was not compiled");
         }

@@ -102,9 +102,9 @@ class SandboxNetworkTest {
     @BeforeAll
     void buildTheWorld() throws Exception {
         require(isRoot(), "SandboxNetworkTest needs root (network namespaces, nftables)");
-        ip = SandboxNetwork.which("ip");
-        nft = SandboxNetwork.which("nft");
-        setpriv = SandboxNetwork.which("setpriv");
+        ip = HostTools.which("ip");
+        nft = HostTools.which("nft");
+        setpriv = HostTools.which("setpriv");
         require(ip != null && nft != null && setpriv != null && Files.isExecutable(Path.of(PY)),
                 "SandboxNetworkTest needs ip, nft, setpriv and " + PY);
         // before anything else: a downed test link must never let packets take the default route
@@ -336,7 +336,7 @@ class SandboxNetworkTest {
         cmd.addAll(List.of(PY, "-c", PROBE));
         cmd.addAll(targets);
         Map<String, String> out = new LinkedHashMap<>();
-        for (String line : SandboxNetwork.run(cmd, null, true).lines().toList()) {
+        for (String line : HostTools.run(cmd, null, true).lines().toList()) {
             int sp = line.indexOf(' ');
             if (sp > 0) out.put(line.substring(0, sp), line.substring(sp + 1));
         }
@@ -361,7 +361,7 @@ class SandboxNetworkTest {
     }
 
     private static String sh(String... cmd) {
-        return SandboxNetwork.run(List.of(cmd), null, true);
+        return HostTools.run(List.of(cmd), null, true);
     }
 
     private static int code(String... cmd) {
