@@ -39,8 +39,8 @@ class CorpusTest {
     private final MessageValidator validator = new MessageValidator(SignatureVerifier.best());
 
     static Path corpus() {
-        String shared = System.getProperty("aleph4j.shared", "/work/shared");
-        return Path.of(shared).resolve("corpus");
+        // the repository's copy (testdata/corpus), set by the parent POM
+        return Path.of(System.getProperty("aleph4j.corpus", "../testdata/corpus"));
     }
 
     static JsonNode locate(JsonNode root, String path) {

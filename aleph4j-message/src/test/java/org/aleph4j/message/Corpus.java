@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The shared upstream corpus: one entry per row of messages_index.tsv, with the message it points at. */
+/** The upstream corpus (testdata/corpus): one entry per row of messages_index.tsv, with the message it points at. */
 final class Corpus {
     private Corpus() {}
 
@@ -27,10 +27,9 @@ final class Corpus {
         }
     }
 
+    /** The repository's copy of the corpus ({@code testdata/corpus}, set by the parent POM). */
     static Path root() {
-        Path shared = Path.of(System.getProperty("aleph4j.shared", "../../shared"));
-        if (!Files.isDirectory(shared.resolve("corpus"))) shared = Path.of("../../shared");
-        return shared.resolve("corpus");
+        return Path.of(System.getProperty("aleph4j.corpus", "../testdata/corpus"));
     }
 
     static List<Entry> entries() {

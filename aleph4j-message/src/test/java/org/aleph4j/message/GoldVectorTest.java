@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 class GoldVectorTest {
     static Path corpus() {
-        return Path.of(System.getProperty("aleph4j.shared", "../../shared")).resolve("corpus");
+        return Corpus.root();
     }
 
     @Test

@@ -61,27 +61,41 @@ public final class HostFiles {
     public static void deleteWorkDir(Path work) {
         if (!Files.exists(work, LinkOption.NOFOLLOW_LINKS)) return;
         if (ROOT) {
-            for (int i = 0; i < 4 && isMountPoint(work); i++) {
-                try {
-                    HostTools.run(List.of("/usr/bin/umount", "-l", work.toString()));
-                } catch (RuntimeException e) {
-                    log.warn("cannot unmount {}: {}", work, e.getMessage());
-                    break;
-                }
+            try {
+                // stacked mounts (a crashed node mounted twice) come off one at a time
+                for (int i = 0; i < 4 && isMountPoint(work); i++) HostTools.run(List.of("/usr/bin/umount", "-l", work.toString()));
+            } catch (IOException | RuntimeException e) {
+                log.warn("cannot unmount {}: {}", work, e.getMessage());
             }
         }
         deleteTree(work);
     }
 
-    /** Whether {@code dir} is a mount point (its device differs from its parent's). */
-    static boolean isMountPoint(Path dir) {
-        try {
-            Object dev = Files.getAttribute(dir, "unix:dev", LinkOption.NOFOLLOW_LINKS);
-            Object parent = Files.getAttribute(dir.toAbsolutePath().getParent(), "unix:dev");
-            return !dev.equals(parent);
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return false;
+    /** Whether something is mounted exactly at {@code dir}, as the kernel's mount table says. */
+    static boolean isMountPoint(Path dir) throws IOException {
+        Path real = Files.exists(dir, LinkOption.NOFOLLOW_LINKS) ? dir.toRealPath() : dir.toAbsolutePath().normalize();
+        String target = real.toString();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] f = line.split(" ");
+            // field 5 is the mount point, with space, tab, newline and backslash written as \ooo
+            if (f.length > 4 && unescapeMountField(f[4]).equals(target)) return true;
         }
+        return false;
+    }
+
+    private static String unescapeMountField(String s) {
+        if (s.indexOf('\\') < 0) return s;
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 3 < s.length()) {
+                b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 
     /** Gives {@code dir} and everything in it (links themselves, not their targets) to {@code uid}. */

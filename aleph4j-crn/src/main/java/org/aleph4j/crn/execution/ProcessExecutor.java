@@ -45,6 +45,7 @@ public final class ProcessExecutor implements Executor {
     /** Per-execution users when the node is root (null otherwise). */
     private final UidPool uids;
     private final Set<String> readableCode = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean protectedDirs = new java.util.concurrent.atomic.AtomicBoolean();
     /** The seccomp filter the watchdog installs on programs it runs itself (root with python3-seccomp), else null. */
     private final Path seccomp;
 
@@ -140,7 +141,8 @@ public final class ProcessExecutor implements Executor {
         if (uids == null) return launch(spec, program, List.of(), "127.0.0.1", spec.workDir());
         int uid = uids.allocate(spec.executionId());
         try {
-            HostFiles.protectNodeDirs(runDir.getParent());
+            // once: the node's directories all exist by the first spawn, and keep their modes
+            if (protectedDirs.compareAndSet(false, true)) HostFiles.protectNodeDirs(runDir.getParent());
             HostFiles.chownTree(spec.workDir(), uid);
             HostFiles.passable(spec.workDir().getParent());
             if (spec.codeDir() != null) HostFiles.makeReadableOnce(readableCode, spec.codeDir());

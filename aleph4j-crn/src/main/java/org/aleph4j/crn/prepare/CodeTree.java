@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.aleph4j.crn.CrnException;
+import org.slf4j.LoggerFactory;
 
 /**
  * An unpacked program's code as the host may use it: a tree of plain directories, regular files and
@@ -267,18 +268,15 @@ public final class CodeTree {
     /**
      * Deletes {@code p} and everything under it, never following links (a link is removed, not its
      * target), making directories writable first so an unprivileged node can delete what it unpacked.
+     * What cannot be deleted is left and logged (the next start's leftover scan tries again).
      */
     static void deleteTree(Path p) {
         if (!Files.exists(p, NOFOLLOW)) return;
         try {
             Files.walkFileTree(p, new SimpleFileVisitor<>() {
                 @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                    try {
-                        Files.setPosixFilePermissions(dir, permissions(0700));
-                    } catch (IOException | UnsupportedOperationException ignored) {
-                        // deleting may still work
-                    }
+                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                    Files.setPosixFilePermissions(dir, permissions(0700));
                     return FileVisitResult.CONTINUE;
                 }
 
@@ -300,8 +298,8 @@ public final class CodeTree {
                     return FileVisitResult.CONTINUE;
                 }
             });
-        } catch (IOException | UncheckedIOException ignored) {
-            // best effort cleanup
+        } catch (IOException | UncheckedIOException e) {
+            LoggerFactory.getLogger(CodeTree.class).warn("cannot delete {} entirely: {}", p, e.toString());
         }
     }
 }
