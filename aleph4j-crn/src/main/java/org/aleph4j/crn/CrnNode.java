@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import org.aleph4j.client.CcnClient;
@@ -45,10 +46,20 @@ public final class CrnNode implements AutoCloseable {
     private LeaseKeeper keeper;
 
     /**
-     * How this CRN holds leases of persistent programs: the scheduler it heartbeats every
-     * {@code heartbeat}, signed with {@code nodeKey}, and reports {@code version} to.
+     * How this CRN holds leases of persistent programs: the schedulers (a leader and its standbys,
+     * tried in order) it heartbeats every {@code heartbeat}, signed with {@code nodeKey}, and reports
+     * {@code version} to.
      */
-    public record Leasing(URI schedulerUrl, EthAccount nodeKey, java.time.Duration heartbeat, String version) {}
+    public record Leasing(List<URI> schedulerUrls, EthAccount nodeKey, java.time.Duration heartbeat, String version) {
+        public Leasing {
+            schedulerUrls = List.copyOf(schedulerUrls);
+            if (schedulerUrls.isEmpty()) throw new IllegalArgumentException("at least one scheduler URL");
+        }
+
+        SchedulerClient client() {
+            return new SchedulerClient(schedulerUrls, java.time.Duration.ofSeconds(5), InstantSource.system());
+        }
+    }
 
     /**
      * A CRN that heartbeats {@code leasing}'s scheduler and runs the persistent programs it is
@@ -56,7 +67,7 @@ public final class CrnNode implements AutoCloseable {
      * released so the scheduler moves them at once.
      */
     public CrnNode(CrnConfig config, Leasing leasing) {
-        this(config, new SchedulerLeaseDirectory(new SchedulerClient(leasing.schedulerUrl())), SandboxExecutor::probe, leasing);
+        this(config, new SchedulerLeaseDirectory(leasing.client()), SandboxExecutor::probe, leasing);
     }
     private final CcnClient ccn;
     private final Preparer preparer;
@@ -190,7 +201,7 @@ public final class CrnNode implements AutoCloseable {
             CrnConfig.Capacity c = config.capacity();
             Capacity capacity = new Capacity(c.vcpus(), c.memoryMiB(), c.diskMiB());
             ExecutorInfo info = new ExecutorInfo(executorName(), executorIsolates());
-            keeper = new LeaseKeeper(new SchedulerClient(leasing.schedulerUrl()), supervisor, leasing.nodeKey(), url(),
+            keeper = new LeaseKeeper(leasing.client(), supervisor, leasing.nodeKey(), url(),
                     () -> new LeaseKeeper.Offer(capacity, supportedRuntimes(), leasing.version(), info), leasing.heartbeat(),
                     // the fence's clock, shared with the watchdogs (its 10 ms steps are far inside the scheduler's drift margin)
                     BootClock::nanos).start();

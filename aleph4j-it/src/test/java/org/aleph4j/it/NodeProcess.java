@@ -32,6 +32,11 @@ final class NodeProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(ROOT.resolve("bin").resolve(launcher).toString());
         cmd.addAll(List.of(args));
+        return startCommand(name, log, env, cmd);
+    }
+
+    /** Starts {@code cmd} (which must exec the node, e.g. through {@code nsenter}, so that the pid is the node's). */
+    static NodeProcess startCommand(String name, Path log, Map<String, String> env, List<String> cmd) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(env);
         pb.redirectInput(ProcessBuilder.Redirect.PIPE);

@@ -116,10 +116,13 @@ public final class AlephNode {
         @Option(names = "--require-isolation", arity = "0..1", fallbackValue = "true",
                 description = "place persistent programs only on CRNs whose executor isolates them (default true)")
         String requireIsolation;
+        @Option(names = "--profile", description = "lease timing: defaults (heartbeat 1s, lease 5s, drift 2s) or fast (250ms, 1.5s, 0.5s)")
+        String profile;
 
         @Override
         public Integer call() throws Exception {
             Map<String, String> f = common.flags();
+            f.put("profile", profile);
             f.put("ccn-url", ccnUrl);
             f.put("db", db);
             f.put("allowed-nodes", allowed);
@@ -137,7 +140,9 @@ public final class AlephNode {
     static final class Crn implements Callable<Integer> {
         @CommandLine.Mixin Common common = new Common();
         @Option(names = "--ccn-url", description = "CCN to fetch programs from (default http://127.0.0.1:4024)") String ccnUrl;
-        @Option(names = "--scheduler-url", description = "scheduler to heartbeat (persistent programs); none: on demand only") String schedulerUrl;
+        @Option(names = "--scheduler-url", description = "scheduler(s) to heartbeat, comma-separated (leader and standbys); none: on demand only")
+        String schedulerUrl;
+        @Option(names = "--profile", description = "lease timing, as the scheduler's: defaults (heartbeat 1s) or fast (250ms)") String profile;
         @Option(names = "--public-url", description = "URL other nodes reach this one at") String publicUrl;
         @Option(names = "--domain", description = "host-routing domain (default aleph.localhost)") String domain;
         @Option(names = "--key-file", description = "node key (created if missing; default <data>/node.key)") Path keyFile;
@@ -151,6 +156,7 @@ public final class AlephNode {
             Map<String, String> f = common.flags();
             f.put("ccn-url", ccnUrl);
             f.put("scheduler-url", schedulerUrl);
+            f.put("profile", profile);
             f.put("public-url", publicUrl);
             f.put("domain", domain);
             f.put("key-file", keyFile == null ? null : keyFile.toString());
@@ -159,8 +165,8 @@ public final class AlephNode {
             Settings s = Settings.resolve(common.config, System.getenv(), f);
             var config = Roles.crn(s, defaultData("crn"));
             Path key = s.path("key-file", config.dataDir().resolve("node.key"));
-            ComputeNode node = ComputeNode.start(config, s.uri("scheduler-url", null), Roles.nodeKey(key),
-                    s.duration("heartbeat", java.time.Duration.ofSeconds(1)));
+            ComputeNode node = ComputeNode.start(config, s.uris("scheduler-url"), Roles.nodeKey(key),
+                    Roles.LeaseTiming.of(s).heartbeat());
             System.out.println("aleph4j crn ready at " + node.url() + " node address " + node.nodeAddress()
                     + " executor " + node.executor()
                     + (node.leased() ? " (persistent programs through " + s.string("scheduler-url", "") + ")" : " (on demand only)"));

@@ -2,6 +2,7 @@ package org.aleph4j.node;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnNode;
 import org.aleph4j.crn.lease.LeaseDirectory;
@@ -21,10 +22,10 @@ public final class ComputeNode implements AutoCloseable {
         this.nodeKey = nodeKey;
     }
 
-    /** Starts a CRN; {@code schedulerUrl} null means on-demand programs only. */
-    public static ComputeNode start(CrnConfig config, URI schedulerUrl, EthAccount nodeKey, Duration heartbeat) {
-        CrnNode crn = schedulerUrl == null ? new CrnNode(config, LeaseDirectory.NONE)
-                : new CrnNode(config, new CrnNode.Leasing(schedulerUrl, nodeKey, heartbeat, VERSION));
+    /** Starts a CRN; no scheduler URL means on-demand programs only. */
+    public static ComputeNode start(CrnConfig config, List<URI> schedulerUrls, EthAccount nodeKey, Duration heartbeat) {
+        CrnNode crn = schedulerUrls.isEmpty() ? new CrnNode(config, LeaseDirectory.NONE)
+                : new CrnNode(config, new CrnNode.Leasing(schedulerUrls, nodeKey, heartbeat, VERSION));
         try {
             return new ComputeNode(crn.start(), nodeKey);
         } catch (RuntimeException e) {

@@ -138,6 +138,13 @@ public final class Settings {
     }
 
     /** A comma-separated list. */
+    /** Comma-separated URLs, each checked as {@link #uri}; empty when unset. */
+    public java.util.List<URI> uris(String key) {
+        java.util.List<URI> out = new java.util.ArrayList<>();
+        for (String u : set(key)) out.add(new Settings(Map.of(key, u)).uri(key, null));
+        return out;
+    }
+
     public Set<String> set(String key) {
         String s = values.get(key);
         Set<String> out = new LinkedHashSet<>();

@@ -39,7 +39,11 @@ final class SandboxNetwork implements AutoCloseable {
     static final String SANDBOX_RANGE = "10.213.0.0/16";
     static final String FILTER_TABLE = "aleph4j";
     static final String NAT_TABLE = "aleph4j_nat";
-    static final Path DEFAULT_STATE_DIR = Path.of("/run/aleph4j-sandbox");
+    /**
+     * Host settings are those of a network namespace: nodes in different namespaces of one host (as
+     * the fault suite runs them) each record and restore their own.
+     */
+    static final Path DEFAULT_STATE_DIR = Path.of("/run/aleph4j-sandbox").resolve(networkNamespaceDir());
     private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
     private static final java.util.regex.Pattern HOST_IF = java.util.regex.Pattern.compile("a4j\\d{1,5}h");
     private static final int PREF_ALLOW = 500;
@@ -88,6 +92,17 @@ final class SandboxNetwork implements AutoCloseable {
             // the kernel default
         }
         this.ephemeralPorts = range;
+    }
+
+    /** {@code net-<inode>} of this process's network namespace ({@code host} when it cannot be read). */
+    static String networkNamespaceDir() {
+        try {
+            String link = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString(); // net:[4026531840]
+            String inode = link.replaceAll("\\D", "");
+            return inode.isEmpty() ? "host" : "net-" + inode;
+        } catch (IOException | UnsupportedOperationException e) {
+            return "host";
+        }
     }
 
     /** Whether programs can get outbound internet (nftables, or iptables for NAT). */
@@ -362,7 +377,8 @@ final class SandboxNetwork implements AutoCloseable {
             log.warn("not a sandbox network: {} {}", netns, hostIf);
             return;
         }
-        if (Files.exists(Path.of("/sys/class/net", hostIf))) HostTools.exitCode(List.of(ip, "link", "del", hostIf));
+        // /sys shows the interfaces of the namespace it was mounted in, not necessarily this node's: ask ip
+        if (HostTools.exitCode(List.of(ip, "link", "show", "dev", hostIf)) == 0) HostTools.exitCode(List.of(ip, "link", "del", hostIf));
         if (Files.exists(Path.of("/run/netns", netns))) HostTools.exitCode(List.of(ip, "netns", "del", netns));
         for (int pref = PREF_ALLOW; pref <= PREF_LAST; pref++) {
             for (int i = 0; i < 64 && HostTools.exitCode(List.of(ip, "rule", "del", "pref", Integer.toString(pref), "iif", hostIf)) == 0; i++) {

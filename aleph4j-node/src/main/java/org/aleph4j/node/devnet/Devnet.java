@@ -101,7 +101,7 @@ public final class Devnet implements AutoCloseable {
 
             for (int i = 1; i <= options.crns(); i++) {
                 CrnConfig config = crnConfig(i);
-                ComputeNode crn = ComputeNode.start(config, scheduler.url(), crnKeys.get(i - 1), options.heartbeat());
+                ComputeNode crn = ComputeNode.start(config, java.util.List.of(scheduler.url()), crnKeys.get(i - 1), options.heartbeat());
                 crns.add(crn);
                 started.add(crn);
             }

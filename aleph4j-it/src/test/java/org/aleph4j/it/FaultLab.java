@@ -1,0 +1,386 @@
+package org.aleph4j.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.aleph4j.client.account.KeyFiles;
+import org.aleph4j.message.EthAccount;
+
+/**
+ * A network of real processes to inject faults into: the CCN and the schedulers (on PostgreSQL) on
+ * the host side of a bridge, and each CRN in a network namespace of its own, joined to the bridge by
+ * a veth pair, so one node's network can be cut or black-holed while the others keep theirs. The
+ * namespaces' range {@value #RANGE} is unreachable anywhere but on the bridge: test traffic cannot
+ * leave the machine even while a link is down. Everything is removed on close, and leftovers of an
+ * earlier run are removed before starting.
+ */
+final class FaultLab implements AutoCloseable {
+    static final String BRIDGE = "f4jbr0";
+    static final String HOST_IP = "10.214.0.1";
+    static final String RANGE = "10.214.0.0/16";
+    static final String FAULT_TABLE = "f4jfault";
+    static final String PG = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+
+    /** Lease timing shared by the scheduler and the CRNs. */
+    record Profile(String name, Duration heartbeat, Duration leaseTtl, Duration drift) {
+        static final Profile DEFAULTS = new Profile("defaults", Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(2));
+        static final Profile FAST = new Profile("fast", Duration.ofMillis(250), Duration.ofMillis(1500), Duration.ofMillis(500));
+
+        static Profile named(String name) {
+            return switch (name) {
+                case "fast" -> FAST;
+                case "defaults" -> DEFAULTS;
+                default -> throw new IllegalArgumentException("profile fast or defaults, got " + name);
+            };
+        }
+
+        /** The flag the nodes take: the profile by name, so the test checks what operators run. */
+        String flag() {
+            return "--profile=" + name;
+        }
+    }
+
+    /** One CRN: its namespace, address, data directory and process. */
+    final class Crn {
+        final int index;
+        final String netns;
+        final String hostIf;
+        final String ip;
+        final int port;
+        final Path data;
+        final Path keyFile;
+        final String address;
+        NodeProcess process;
+
+        Crn(int index, int port) throws IOException {
+            this.index = index;
+            this.netns = "f4j-" + index;
+            this.hostIf = "f4j" + index + "h";
+            this.ip = "10.214.0." + (10 + index);
+            this.port = port;
+            this.data = dir.resolve("crn-" + index);
+            this.keyFile = dir.resolve("crn-" + index + ".key");
+            EthAccount key = EthAccount.generate(new SecureRandom());
+            KeyFiles.write(keyFile, key, false);
+            this.address = key.address();
+        }
+
+        String url() {
+            return "http://" + ip + ":" + port;
+        }
+
+        void start() throws IOException {
+            List<String> cmd = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + netns, "--",
+                    NodeProcess.ROOT.resolve("bin/aleph-node").toString(), "crn", "--data", data.toString(),
+                    "--host", ip, "--port", String.valueOf(port), "--public-url", url(), "--ccn-url", ccnUrl,
+                    "--scheduler-url", String.join(",", schedulerUrls()), "--key-file", keyFile.toString(),
+                    "--executor", executor, profile.flag()));
+            process = NodeProcess.startCommand("crn-" + index, dir.resolve("crn-" + index + ".log"), env, cmd);
+        }
+
+        void awaitReady() {
+            process.awaitLog("aleph4j crn ready", Duration.ofSeconds(120));
+        }
+
+        /** The node's JVM and everything it started (watchdogs, sandboxes, programs). */
+        List<Long> tree() {
+            List<Long> pids = new ArrayList<>();
+            pids.add(process.pid());
+            process.handle().descendants().forEach(h -> pids.add(h.pid()));
+            return pids;
+        }
+    }
+
+    final Path dir;
+    final String executor;
+    final Profile profile;
+    final String schema = "f4j_" + Long.toHexString(new SecureRandom().nextLong() & Long.MAX_VALUE);
+    final Map<String, String> env = new HashMap<>();
+    final List<Crn> crns = new ArrayList<>();
+    final NodeProcess[] schedulers = new NodeProcess[2];
+    final int[] schedulerPorts = new int[2];
+    final EthAccount user = EthAccount.generate(new SecureRandom());
+    String ccnUrl;
+    NodeProcess ccn;
+    Cli cli;
+    private final int basePort;
+
+    FaultLab(Path dir, String executor, Profile profile, int crnCount) throws Exception {
+        this.dir = dir;
+        this.executor = executor;
+        this.profile = profile;
+        this.basePort = Http.freePorts(3 + crnCount);
+        removeLeftovers();
+        sh("ip", "link", "add", BRIDGE, "type", "bridge");
+        sh("ip", "addr", "add", HOST_IP + "/24", "dev", BRIDGE);
+        sh("ip", "link", "set", BRIDGE, "up");
+        sh("ip", "route", "add", "unreachable", RANGE);
+        for (int i = 0; i < crnCount; i++) {
+            Crn c = new Crn(i, basePort + 3 + i);
+            sh("ip", "netns", "add", c.netns);
+            sh("ip", "link", "add", c.hostIf, "type", "veth", "peer", "name", "eth0", "netns", c.netns);
+            sh("ip", "link", "set", c.hostIf, "master", BRIDGE, "up");
+            sh("ip", "-n", c.netns, "addr", "add", c.ip + "/24", "dev", "eth0");
+            sh("ip", "-n", c.netns, "link", "set", "lo", "up");
+            sh("ip", "-n", c.netns, "link", "set", "eth0", "up");
+            sh("ip", "-n", c.netns, "route", "add", "default", "via", HOST_IP);
+            crns.add(c);
+        }
+        try (Connection c = DriverManager.getConnection(PG); Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA " + schema);
+        }
+        ccnUrl = "http://" + HOST_IP + ":" + basePort;
+        schedulerPorts[0] = basePort + 1;
+        schedulerPorts[1] = basePort + 2;
+        env.put("ALEPH_HOME", dir.resolve("aleph-home").toString());
+        env.put("ALEPH_CCN_URL", ccnUrl);
+        env.put("ALEPH_SCHEDULER_URL", String.join(",", schedulerUrls()));
+        env.put("ALEPH_CRN_URL", crns.get(0).url());
+    }
+
+    List<String> schedulerUrls() {
+        return List.of("http://" + HOST_IP + ":" + schedulerPorts[0], "http://" + HOST_IP + ":" + schedulerPorts[1]);
+    }
+
+    /** Starts the CCN, the first scheduler and every CRN, and funds the lab's user with the CLI's key. */
+    FaultLab start() throws Exception {
+        EthAccount oracle = EthAccount.generate(new SecureRandom());
+        KeyFiles.write(dir.resolve("oracle.key"), oracle, false);
+        ccn = NodeProcess.start("ccn", dir.resolve("ccn.log"), env, "aleph-node", "ccn", "--data", dir.resolve("ccn").toString(),
+                "--host", HOST_IP, "--port", String.valueOf(basePort), "--oracle-addresses", oracle.address());
+        ccn.awaitLog("aleph4j ccn ready", Duration.ofSeconds(120));
+        startScheduler(0);
+        for (Crn c : crns) c.start();
+        schedulers[0].awaitLog("aleph4j scheduler ready", Duration.ofSeconds(120));
+        for (Crn c : crns) c.awaitReady();
+        KeyFiles.write(dir.resolve("aleph-home/private-keys/ethereum.key"), user, false);
+        try (NodeProcess fund = NodeProcess.start("fund", dir.resolve("fund.log"), env, "aleph-node", "fund", "--ccn-url", ccnUrl,
+                "--oracle-key", dir.resolve("oracle.key").toString(), user.address() + "=10000000")) {
+            fund.awaitLog("funded " + user.address(), Duration.ofSeconds(60));
+        }
+        cli = new Cli(Files.createDirectories(dir.resolve("work")), env);
+        return this;
+    }
+
+    void startScheduler(int k) throws IOException {
+        List<String> allowed = crns.stream().map(c -> c.address).toList();
+        schedulers[k] = NodeProcess.start("scheduler-" + k, dir.resolve("scheduler-" + k + ".log"), env, "aleph-node", "scheduler",
+                "--data", dir.resolve("scheduler-" + k).toString(), "--host", HOST_IP, "--port", String.valueOf(schedulerPorts[k]),
+                "--ccn-url", ccnUrl, "--db", PG + "&currentSchema=" + schema, "--allowed-nodes", String.join(",", allowed),
+                "--require-isolation=" + executor.equals("sandbox"), profile.flag());
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    void signalTree(Crn c, String signal) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("kill", "-" + signal));
+        c.tree().forEach(p -> cmd.add(String.valueOf(p)));
+        run(cmd, false);
+    }
+
+    void signal(long pid, String signal) throws Exception {
+        run(List.of("kill", "-" + signal, String.valueOf(pid)), true);
+    }
+
+    /** The node's own side of its link goes down: its sends fail at once. */
+    void linkDown(Crn c) throws Exception {
+        sh("ip", "-n", c.netns, "link", "set", "eth0", "down");
+    }
+
+    void linkUp(Crn c) throws Exception {
+        sh("ip", "-n", c.netns, "link", "set", "eth0", "up");
+        sh("ip", "-n", c.netns, "route", "replace", "default", "via", HOST_IP);
+    }
+
+    /** Every frame to or from the node is dropped on the bridge: its connections hang, as in a real partition. */
+    void blackhole(Crn c) throws Exception {
+        sh("nft", "add", "table", "bridge", FAULT_TABLE);
+        sh("nft", "add", "chain", "bridge", FAULT_TABLE, "drop_in", "{ type filter hook input priority -200; }");
+        sh("nft", "add", "chain", "bridge", FAULT_TABLE, "drop_through", "{ type filter hook forward priority -200; }");
+        sh("nft", "add", "chain", "bridge", FAULT_TABLE, "drop_out", "{ type filter hook output priority -200; }");
+        sh("nft", "add", "rule", "bridge", FAULT_TABLE, "drop_in", "iifname", c.hostIf, "drop");
+        sh("nft", "add", "rule", "bridge", FAULT_TABLE, "drop_through", "iifname", c.hostIf, "drop");
+        sh("nft", "add", "rule", "bridge", FAULT_TABLE, "drop_through", "oifname", c.hostIf, "drop");
+        sh("nft", "add", "rule", "bridge", FAULT_TABLE, "drop_out", "oifname", c.hostIf, "drop");
+    }
+
+    void heal() throws Exception {
+        run(List.of("nft", "delete", "table", "bridge", FAULT_TABLE), false);
+    }
+
+    /** Holds an exclusive lock on every scheduler table for {@code d}: the database stalls for the schedulers. */
+    void stallDatabase(Duration d) throws SQLException {
+        try (Connection c = DriverManager.getConnection(PG + "&currentSchema=" + schema)) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LOCAL lock_timeout = '5s'");
+                s.execute("LOCK TABLE sched_nodes, sched_programs, sched_allocations, sched_history, sched_cursor, sched_leader"
+                        + " IN ACCESS EXCLUSIVE MODE");
+                long until = System.nanoTime() + d.toNanos();
+                await().atMost(d.plusSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> System.nanoTime() >= until);
+            }
+            c.commit();
+        }
+    }
+
+    // ---------------------------------------------------------------- observation
+
+    /** Index of the CRN the scheduler allocated {@code hash} to, or -1. */
+    int holder(String hash) {
+        for (String s : schedulerUrls()) {
+            Http.Response r = Http.get(s + "/api/v0/allocation/" + hash);
+            if (r.status() != 200) continue;
+            String url = r.json().path("node").path("url").asText();
+            for (Crn c : crns) if (url.startsWith(c.url())) return c.index;
+        }
+        return -1;
+    }
+
+    /** CRNs (reachable now) that list {@code hash} among their running executions. */
+    List<Integer> runningOn(String hash) {
+        List<Integer> on = new ArrayList<>();
+        for (Crn c : crns) {
+            Http.Response r = Http.get(c.url() + "/about/executions/list");
+            if (r.status() == 200 && r.json().has(hash)) on.add(c.index); // v1 lists running executions only
+        }
+        return on;
+    }
+
+    /** Every record the probe printed on every node, from the nodes' log files. */
+    ProbeRecords records(String hash) throws IOException {
+        ProbeRecords all = new ProbeRecords();
+        for (Crn c : crns) {
+            Path logs = c.data.resolve("logs").resolve(hash);
+            for (String f : List.of("stdout.log.1", "stdout.log")) {
+                Path p = logs.resolve(f);
+                if (Files.exists(p)) all.read(c.index, Files.readAllLines(p, StandardCharsets.ISO_8859_1));
+            }
+        }
+        return all;
+    }
+
+    /** The nodes' log tails and the probe's copies, for a failure message. */
+    String describe(String hash) {
+        StringBuilder b = new StringBuilder();
+        try {
+            b.append("probe copies:\n").append(records(hash)).append('\n');
+        } catch (IOException e) {
+            b.append("probe records unreadable: ").append(e).append('\n');
+        }
+        for (NodeProcess s : schedulers) if (s != null) b.append("--- ").append(s).append('\n').append(s.tail()).append('\n');
+        for (Crn c : crns) {
+            if (c.process == null) continue;
+            b.append("--- ").append(c.process).append('\n').append(c.process.tail()).append('\n');
+            try (var files = Files.walk(c.data.resolve("logs"))) {
+                files.forEach(f -> b.append(f).append(' ').append(f.toFile().length()).append('\n'));
+            } catch (IOException | java.io.UncheckedIOException e) {
+                b.append("no logs: ").append(e).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    @Override
+    public void close() {
+        for (Crn c : crns) {
+            if (c.process != null) {
+                try {
+                    run(List.of("kill", "-CONT", String.valueOf(c.process.pid())), false);
+                    c.tree().forEach(p -> ProcessHandle.of(p).ifPresent(h -> {
+                        try {
+                            run(List.of("kill", "-CONT", String.valueOf(p)), false);
+                        } catch (Exception ignored) {
+                            // gone
+                        }
+                    }));
+                } catch (Exception ignored) {
+                    // gone
+                }
+            }
+        }
+        try {
+            heal();
+        } catch (Exception ignored) {
+            // not installed
+        }
+        for (Crn c : crns) {
+            try {
+                linkUp(c); // a node stopping cleanly may need to reach nothing, but its namespace must be intact
+            } catch (Exception ignored) {
+                // already up
+            }
+        }
+        for (Crn c : crns) if (c.process != null) c.process.close();
+        for (NodeProcess s : schedulers) if (s != null) s.close();
+        if (ccn != null) ccn.close();
+        keepLogs();
+        try (Connection c = DriverManager.getConnection(PG); Statement s = c.createStatement()) {
+            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        } catch (SQLException ignored) {
+            // the database is shared and cleaned by the next run's schema name anyway
+        }
+        removeLeftovers();
+    }
+
+    /** The nodes' logs outlive the temporary directory, for whoever reads a failure (CI keeps target/). */
+    private void keepLogs() {
+        try {
+            Path to = Files.createDirectories(Path.of("target/fault-logs", executor + "-" + profile.name()));
+            try (var logs = Files.list(dir)) {
+                for (Path f : logs.filter(p -> p.getFileName().toString().endsWith(".log")).toList()) {
+                    Files.copy(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            System.err.println("cannot keep the fault lab's logs: " + e);
+        }
+    }
+
+    private static void removeLeftovers() {
+        try {
+            run(List.of("nft", "delete", "table", "bridge", FAULT_TABLE), false);
+            try (var s = Files.list(Path.of("/run/netns"))) {
+                for (Path ns : s.filter(p -> p.getFileName().toString().matches("f4j-\\d+")).toList()) {
+                    run(List.of("ip", "netns", "del", ns.getFileName().toString()), false);
+                }
+            } catch (java.nio.file.NoSuchFileException ignored) {
+                // no namespace at all
+            }
+            run(List.of("ip", "link", "del", BRIDGE), false);
+            run(List.of("ip", "route", "del", "unreachable", RANGE), false);
+        } catch (Exception e) {
+            throw new AssertionError("cannot remove the fault lab's network: " + e, e);
+        }
+    }
+
+    static void sh(String... cmd) throws Exception {
+        run(List.of(cmd), true);
+    }
+
+    private static void run(List<String> cmd, boolean mustSucceed) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", cmd) + " did not finish within 10 s");
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (mustSucceed && p.exitValue() != 0) throw new AssertionError(String.join(" ", cmd) + " failed: " + out);
+    }
+}
