@@ -2,6 +2,7 @@ package org.aleph4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.aleph4j.message.Json;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,55 +20,55 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BadUsageTest {
     @TempDir
     static Path tmp;
-    static Devnet devnet;
+    static TestNetwork net;
     static Map<String, String> env;
     static String address;
     static Path src;
 
     @BeforeAll
     static void start() throws Exception {
-        devnet = new Devnet(tmp.resolve("ccn"));
-        env = devnet.env(tmp.resolve("home"), false);
-        assertThat(Devnet.run(env, "account", "create").code()).isZero();
-        address = Devnet.run(env, "account", "address").out().strip();
+        net = TestNetwork.builder(tmp).start();
+        env = Cli.env(net, tmp.resolve("home"), false);
+        assertThat(Cli.run(env, "account", "create").code()).isZero();
+        address = Cli.run(env, "account", "address").out().strip();
         src = Files.createDirectories(tmp.resolve("src"));
         Files.writeString(src.resolve("main.py"), "app = None\n");
     }
 
     @AfterAll
     static void stop() {
-        if (devnet != null) devnet.close();
+        if (net != null) net.close();
     }
 
-    private static Devnet.Run expectFailureWithoutMessages(String... args) throws Exception {
-        long before = devnet.messagesFrom(address);
-        Devnet.Run r = Devnet.run(env, args);
+    private static Cli.Run expectFailureWithoutMessages(String... args) throws Exception {
+        long before = net.messagesFrom(address);
+        Cli.Run r = Cli.run(env, args);
         assertThat(r.code()).as("exit code of %s", String.join(" ", args)).isNotZero();
         assertThat(r.err()).startsWith("Error: ");
         assertThat(r.out()).isEmpty();
-        assertThat(devnet.messagesFrom(address)).as("messages stored by the CCN").isEqualTo(before);
+        assertThat(net.messagesFrom(address)).as("messages stored by the CCN").isEqualTo(before);
         return r;
     }
 
     @Test
     void uploadWithoutPathOrEntrypointIsAUsageError() throws Exception {
-        Devnet.Run r = expectFailureWithoutMessages("program", "upload");
+        Cli.Run r = expectFailureWithoutMessages("program", "upload");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("Missing required parameter").contains("aleph program upload --help");
     }
 
     @Test
     void uploadOfAMissingDirectorySaysSo() throws Exception {
-        Devnet.Run r = expectFailureWithoutMessages("program", "upload", tmp.resolve("nope").toString(), "main:app");
+        Cli.Run r = expectFailureWithoutMessages("program", "upload", tmp.resolve("nope").toString(), "main:app");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("no such file or directory").contains("nope");
     }
 
     @Test
     void entrypointWithoutModuleOrAttributeIsRejectedBeforeUploading() throws Exception {
-        devnet.fund(address, 10_000);
+        net.fund(address, 10_000);
         for (String bad : new String[]{"main:", ":app"}) {
-            Devnet.Run r = expectFailureWithoutMessages("program", "upload", src.toString(), bad);
+            Cli.Run r = expectFailureWithoutMessages("program", "upload", src.toString(), bad);
             assertThat(r.code()).isEqualTo(2);
             assertThat(r.err()).contains("entrypoint '" + bad + "' must be module:app");
         }
@@ -76,31 +77,31 @@ class BadUsageTest {
     @Test
     void unknownHashIsReportedAsNotFound() throws Exception {
         String unknown = "ab".repeat(32);
-        Devnet.Run r = expectFailureWithoutMessages("program", "unpersist", unknown);
+        Cli.Run r = expectFailureWithoutMessages("program", "unpersist", unknown);
         assertThat(r.err()).contains("program " + unknown + " not found on the CCN");
-        Devnet.Run g = expectFailureWithoutMessages("message", "get", unknown);
+        Cli.Run g = expectFailureWithoutMessages("message", "get", unknown);
         assertThat(g.err()).contains("not found");
-        Devnet.Run notAHash = expectFailureWithoutMessages("program", "delete", "xyz");
+        Cli.Run notAHash = expectFailureWithoutMessages("program", "delete", "xyz");
         assertThat(notAHash.code()).isEqualTo(2);
     }
 
     @Test
     void someoneElsesProgramCannotBeUnpersistedOrDeleted() throws Exception {
-        Map<String, String> other = devnet.env(tmp.resolve("home-other"), false);
-        assertThat(Devnet.run(other, "account", "create").code()).isZero();
-        String otherAddress = Devnet.run(other, "account", "address").out().strip();
-        devnet.fund(otherAddress, 5000);
-        Devnet.Run up = Devnet.run(other, "program", "upload", "--persistent", src.toString(), "main:app", "--json");
+        Map<String, String> other = Cli.env(net, tmp.resolve("home-other"), false);
+        assertThat(Cli.run(other, "account", "create").code()).isZero();
+        String otherAddress = Cli.run(other, "account", "address").out().strip();
+        net.fund(otherAddress, 5000);
+        Cli.Run up = Cli.run(other, "program", "upload", "--persistent", src.toString(), "main:app", "--json");
         assertThat(up.code()).as(up.err()).isZero();
         String hash = Json.MAPPER.readTree(up.out()).path("item_hash").asText();
 
-        long otherBefore = devnet.messagesFrom(otherAddress);
-        Devnet.Run r = expectFailureWithoutMessages("program", "unpersist", hash);
+        long otherBefore = net.messagesFrom(otherAddress);
+        Cli.Run r = expectFailureWithoutMessages("program", "unpersist", hash);
         assertThat(r.err()).contains("belongs to " + otherAddress);
-        Devnet.Run d = expectFailureWithoutMessages("program", "delete", hash);
+        Cli.Run d = expectFailureWithoutMessages("program", "delete", hash);
         assertThat(d.err()).contains("belongs to " + otherAddress);
-        assertThat(devnet.messagesFrom(otherAddress)).isEqualTo(otherBefore);
-        assertThat(devnet.ccn.message(hash).orElseThrow().status()).isEqualTo("processed");
+        assertThat(net.messagesFrom(otherAddress)).isEqualTo(otherBefore);
+        assertThat(net.client().message(hash).orElseThrow().status()).isEqualTo("processed");
     }
 
     @Test
@@ -111,26 +112,26 @@ class BadUsageTest {
         }
         Map<String, String> e = new HashMap<>(env);
         e.put("ALEPH_CCN_URL", "http://127.0.0.1:" + port);
-        long before = devnet.messagesFrom(address);
-        Devnet.Run r = Devnet.run(e, "program", "upload", src.toString(), "main:app");
+        long before = net.messagesFrom(address);
+        Cli.Run r = Cli.run(e, "program", "upload", src.toString(), "main:app");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err().strip()).isEqualTo("Error: cannot reach the CCN at http://127.0.0.1:" + port
                 + ": connection refused — start a devnet with `bin/aleph-node devnet` or pass --ccn-url");
-        assertThat(devnet.messagesFrom(address)).isEqualTo(before);
+        assertThat(net.messagesFrom(address)).isEqualTo(before);
     }
 
     @Test
     void insufficientBalancePrintsUpstreamsMessageAndUploadsNothing() throws Exception {
-        Map<String, String> poorEnv = devnet.env(tmp.resolve("home-poor"), false);
-        assertThat(Devnet.run(poorEnv, "account", "create").code()).isZero();
-        String poor = Devnet.run(poorEnv, "account", "address").out().strip();
-        devnet.fund(poor, 100);
-        Devnet.Run r = Devnet.run(poorEnv, "program", "upload", "--persistent", src.toString(), "main:app");
+        Map<String, String> poorEnv = Cli.env(net, tmp.resolve("home-poor"), false);
+        assertThat(Cli.run(poorEnv, "account", "create").code()).isZero();
+        String poor = Cli.run(poorEnv, "account", "address").out().strip();
+        net.fund(poor, 100);
+        Cli.Run r = Cli.run(poorEnv, "program", "upload", "--persistent", src.toString(), "main:app");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("Program creation failed due to insufficient funds.\n" + poor + " has 100 ALEPH but needs ")
                 .containsPattern("needs [0-9.]+ ALEPH\\.");
-        assertThat(devnet.messagesFrom(poor)).isZero();
-        JsonNode files = devnet.ccn.messagesJson(org.aleph4j.client.MessageQuery.builder().msgTypes("STORE").owners(poor).build());
+        assertThat(net.messagesFrom(poor)).isZero();
+        JsonNode files = net.client().messagesJson(org.aleph4j.client.MessageQuery.builder().msgTypes("STORE").owners(poor).build());
         assertThat(files.path("messages")).isEmpty();
     }
 }

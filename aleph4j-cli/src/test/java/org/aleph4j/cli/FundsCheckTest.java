@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import org.aleph4j.client.MessageQuery;
 import org.aleph4j.message.Json;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,35 +38,35 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FundsCheckTest {
     @TempDir
     static Path tmp;
-    static Devnet devnet;
+    static TestNetwork net;
     static Path src;
 
     @BeforeAll
     static void start() throws Exception {
-        devnet = new Devnet(tmp.resolve("ccn"));
-        devnet.setPersistentProgramPrice(700);
+        net = TestNetwork.builder(tmp).pricingOwner().start();
+        net.setPersistentProgramPrice(700);
         src = Files.createDirectories(tmp.resolve("app"));
         Files.writeString(src.resolve("main.py"), "async def app(scope, receive, send):\n    pass\n");
     }
 
     @AfterAll
     static void stop() {
-        if (devnet != null) devnet.close();
+        if (net != null) net.close();
     }
 
     private static Map<String, String> account(String name, long funds) throws Exception {
-        Map<String, String> env = devnet.env(tmp.resolve(name), false);
-        assertThat(Devnet.run(env, "account", "create").code()).isZero();
-        devnet.fund(address(env), funds);
+        Map<String, String> env = Cli.env(net, tmp.resolve(name), false);
+        assertThat(Cli.run(env, "account", "create").code()).isZero();
+        net.fund(address(env), funds);
         return env;
     }
 
     private static String address(Map<String, String> env) {
-        return Devnet.run(env, "account", "address").out().strip();
+        return Cli.run(env, "account", "address").out().strip();
     }
 
     private static JsonNode storesOf(String address) throws Exception {
-        return devnet.ccn.messagesJson(MessageQuery.builder().msgTypes("STORE").owners(address)
+        return net.client().messagesJson(MessageQuery.builder().msgTypes("STORE").owners(address)
                 .msgStatuses("pending", "processed", "rejected", "forgotten").build()).path("messages");
     }
 
@@ -73,15 +74,15 @@ class FundsCheckTest {
     void theCcnsPriceDecidesWhatAPersistentProgramNeedsPerComputeUnit() throws Exception {
         Map<String, String> poor = account("home-poor", 1000);
         String poorAddress = address(poor);
-        Devnet.Run refused = Devnet.run(poor, "program", "upload", "--persistent", "--vcpus", "2", src.toString(), "main:app");
+        Cli.Run refused = Cli.run(poor, "program", "upload", "--persistent", "--vcpus", "2", src.toString(), "main:app");
         assertThat(refused.code()).isEqualTo(1);
         assertThat(refused.err()).contains("Program creation failed due to insufficient funds.\n"
                 + poorAddress + " has 1000 ALEPH but needs 1400 ALEPH.");
-        assertThat(devnet.messagesFrom(poorAddress)).isZero();
+        assertThat(net.messagesFrom(poorAddress)).isZero();
 
         // 800 would not cover aleph4j's default of 2000 per compute unit, but covers the CCN's 700.
         Map<String, String> rich = account("home-rich", 800);
-        Devnet.Run up = Devnet.run(rich, "program", "upload", "--persistent", src.toString(), "main:app", "--json");
+        Cli.Run up = Cli.run(rich, "program", "upload", "--persistent", src.toString(), "main:app", "--json");
         assertThat(up.code()).as(up.err()).isZero();
         assertThat(up.err()).doesNotContain("Note:");
         assertThat(Json.MAPPER.readTree(up.out()).path("status").asText()).isEqualTo("processed");
@@ -89,11 +90,11 @@ class FundsCheckTest {
 
     @Test
     void withoutAnEstimateTheUploadSaysSoAndTheCcnStillRefusesAPoorAccount() throws Exception {
-        try (EstimatelessCcn ccn = new EstimatelessCcn(devnet.node.url())) {
+        try (EstimatelessCcn ccn = new EstimatelessCcn(net.ccnUrl())) {
             Map<String, String> poor = new HashMap<>(account("home-no-estimate-poor", 500));
             poor.put("ALEPH_CCN_URL", ccn.url());
             String poorAddress = address(poor);
-            Devnet.Run refused = Devnet.run(poor, "program", "upload", "--persistent", src.toString(), "main:app");
+            Cli.Run refused = Cli.run(poor, "program", "upload", "--persistent", src.toString(), "main:app");
             assertThat(refused.code()).isEqualTo(1);
             assertThat(refused.err()).contains("Note: the CCN could not estimate the price (")
                     .contains("it will check the balance when the program is posted.")
@@ -102,11 +103,11 @@ class FundsCheckTest {
             // The code uploaded for the refused program is forgotten again.
             JsonNode stores = storesOf(poorAddress);
             assertThat(stores).hasSize(1);
-            assertThat(devnet.ccn.message(stores.get(0).path("item_hash").asText()).orElseThrow().status()).isEqualTo("forgotten");
+            assertThat(net.client().message(stores.get(0).path("item_hash").asText()).orElseThrow().status()).isEqualTo("forgotten");
 
             Map<String, String> rich = new HashMap<>(account("home-no-estimate-rich", 800));
             rich.put("ALEPH_CCN_URL", ccn.url());
-            Devnet.Run up = Devnet.run(rich, "program", "upload", "--persistent", src.toString(), "main:app", "--json");
+            Cli.Run up = Cli.run(rich, "program", "upload", "--persistent", src.toString(), "main:app", "--json");
             assertThat(up.code()).as(up.err()).isZero();
             assertThat(up.err()).contains("Note: the CCN could not estimate the price (");
             assertThat(Json.MAPPER.readTree(up.out()).path("status").asText()).isEqualTo("processed");

@@ -17,11 +17,11 @@ class HelpTest {
         for (String[] c : commands) {
             String[] args = java.util.Arrays.copyOf(c, c.length + 1);
             args[c.length] = "--help";
-            Devnet.Run r = Devnet.run(Map.of(), args);
+            Cli.Run r = Cli.run(Map.of(), args);
             assertThat(r.code()).as(String.join(" ", args)).isZero();
             assertThat(r.out()).as(String.join(" ", args)).contains("Usage: aleph");
         }
-        Devnet.Run group = Devnet.run(Map.of(), "program");
+        Cli.Run group = Cli.run(Map.of(), "program");
         assertThat(group.code()).isEqualTo(2);
         assertThat(group.err()).contains("missing command");
     }

@@ -3,6 +3,7 @@ package org.aleph4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.aleph4j.message.ItemHashes;
 import org.aleph4j.message.Json;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MessageAndFileCommandsTest {
     @TempDir
     static Path tmp;
-    static Devnet devnet;
+    static TestNetwork net;
     static Map<String, String> env;
     static String address;
     static Map<String, String> otherEnv;
@@ -29,20 +30,20 @@ class MessageAndFileCommandsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        devnet = new Devnet(tmp.resolve("ccn"));
-        env = devnet.env(tmp.resolve("home"), false);
-        assertThat(Devnet.run(env, "account", "create").code()).isZero();
-        address = Devnet.run(env, "account", "address").out().strip();
-        otherEnv = devnet.env(tmp.resolve("home-other"), false);
-        assertThat(Devnet.run(otherEnv, "account", "create").code()).isZero();
-        otherAddress = Devnet.run(otherEnv, "account", "address").out().strip();
-        devnet.fund(address, 10_000);
-        devnet.fund(otherAddress, 10_000);
+        net = TestNetwork.builder(tmp).start();
+        env = Cli.env(net, tmp.resolve("home"), false);
+        assertThat(Cli.run(env, "account", "create").code()).isZero();
+        address = Cli.run(env, "account", "address").out().strip();
+        otherEnv = Cli.env(net, tmp.resolve("home-other"), false);
+        assertThat(Cli.run(otherEnv, "account", "create").code()).isZero();
+        otherAddress = Cli.run(otherEnv, "account", "address").out().strip();
+        net.fund(address, 10_000);
+        net.fund(otherAddress, 10_000);
     }
 
     @AfterAll
     static void stop() {
-        if (devnet != null) devnet.close();
+        if (net != null) net.close();
     }
 
     private static Path randomFile(String name, int size, long seed) throws Exception {
@@ -57,7 +58,7 @@ class MessageAndFileCommandsTest {
     private static JsonNode upload(Map<String, String> e, Path file, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("file", "upload", file.toString(), "--json"));
         args.addAll(List.of(extra));
-        Devnet.Run up = Devnet.run(e, args.toArray(String[]::new));
+        Cli.Run up = Cli.run(e, args.toArray(String[]::new));
         assertThat(up.code()).as(up.err()).isZero();
         return Json.MAPPER.readTree(up.out());
     }
@@ -75,20 +76,20 @@ class MessageAndFileCommandsTest {
         assertThat(up.path("status").asText()).isEqualTo("processed");
 
         // The CCN holds a processed STORE by us that pins exactly this file.
-        var rec = devnet.ccn.message(storeHash).orElseThrow();
+        var rec = net.client().message(storeHash).orElseThrow();
         assertThat(rec.status()).isEqualTo("processed");
         assertThat(rec.message().sender()).isEqualTo(address);
         assertThat(rec.message().content().path("item_hash").asText()).isEqualTo(fileHash);
         assertThat(rec.message().content().path("metadata").path("purpose").asText()).isEqualTo("test");
 
         Path byFile = tmp.resolve("by-file.bin");
-        Devnet.Run d1 = Devnet.run(env, "file", "download", fileHash, "-o", byFile.toString());
+        Cli.Run d1 = Cli.run(env, "file", "download", fileHash, "-o", byFile.toString());
         assertThat(d1.code()).as(d1.err()).isZero();
         assertThat(d1.out()).contains("Downloaded " + fileHash + " to " + byFile + " (" + original.length + " bytes)");
         assertThat(Files.readAllBytes(byFile)).isEqualTo(original);
 
         Path byStore = tmp.resolve("by-store.bin");
-        Devnet.Run d2 = Devnet.run(env, "file", "download", storeHash, "-o", byStore.toString(), "--json");
+        Cli.Run d2 = Cli.run(env, "file", "download", storeHash, "-o", byStore.toString(), "--json");
         assertThat(d2.code()).as(d2.err()).isZero();
         JsonNode dj = Json.MAPPER.readTree(d2.out());
         assertThat(dj.path("file_hash").asText()).isEqualTo(fileHash);
@@ -100,7 +101,7 @@ class MessageAndFileCommandsTest {
     void downloadOfAnUnknownFileFailsWithNotFound() {
         String unknown = "cd".repeat(32);
         Path target = tmp.resolve("never.bin");
-        Devnet.Run r = Devnet.run(env, "file", "download", unknown, "-o", target.toString());
+        Cli.Run r = Cli.run(env, "file", "download", unknown, "-o", target.toString());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).startsWith("Error: ").contains("file " + unknown + " not found");
         assertThat(target).doesNotExist();
@@ -112,7 +113,7 @@ class MessageAndFileCommandsTest {
         JsonNode up = upload(env, file);
         String storeHash = up.path("item_hash").asText();
 
-        Devnet.Run g = Devnet.run(env, "message", "get", storeHash);
+        Cli.Run g = Cli.run(env, "message", "get", storeHash);
         assertThat(g.code()).as(g.err()).isZero();
         assertThat(g.out()).startsWith("Message Status: processed");
         String json = g.out().substring(g.out().indexOf('{'));
@@ -122,7 +123,7 @@ class MessageAndFileCommandsTest {
         assertThat(m.path("sender").asText()).isEqualTo(address);
         assertThat(m.path("content").path("item_hash").asText()).isEqualTo(up.path("file_hash").asText());
 
-        Devnet.Run gj = Devnet.run(env, "message", "get", storeHash, "--json");
+        Cli.Run gj = Cli.run(env, "message", "get", storeHash, "--json");
         assertThat(gj.code()).as(gj.err()).isZero();
         JsonNode raw = Json.MAPPER.readTree(gj.out());
         assertThat(raw.path("status").asText()).isEqualTo("processed");
@@ -134,7 +135,7 @@ class MessageAndFileCommandsTest {
         String mine = upload(env, randomFile("find-mine.bin", 500, 3)).path("item_hash").asText();
         String theirs = upload(otherEnv, randomFile("find-theirs.bin", 500, 4)).path("item_hash").asText();
 
-        Devnet.Run f = Devnet.run(env, "message", "find", "--types", "store", "--addresses", address, "--json");
+        Cli.Run f = Cli.run(env, "message", "find", "--types", "store", "--addresses", address, "--json");
         assertThat(f.code()).as(f.err()).isZero();
         JsonNode messages = Json.MAPPER.readTree(f.out()).path("messages");
         List<String> hashes = new ArrayList<>();
@@ -146,11 +147,11 @@ class MessageAndFileCommandsTest {
         assertThat(hashes).contains(mine).doesNotContain(theirs);
 
         // Only the oracle's balance POSTs exist, so a POST query for our address finds nothing.
-        Devnet.Run none = Devnet.run(env, "message", "find", "--types", "POST", "--addresses", address, "--json");
+        Cli.Run none = Cli.run(env, "message", "find", "--types", "POST", "--addresses", address, "--json");
         assertThat(none.code()).as(none.err()).isZero();
         assertThat(Json.MAPPER.readTree(none.out()).path("messages")).isEmpty();
 
-        Devnet.Run text = Devnet.run(env, "message", "find", "--types", "STORE", "--addresses", otherAddress);
+        Cli.Run text = Cli.run(env, "message", "find", "--types", "STORE", "--addresses", otherAddress);
         assertThat(text.code()).as(text.err()).isZero();
         assertThat(text.out()).contains(theirs).doesNotContain(mine).containsPattern("\\d+ of \\d+ messages");
     }
@@ -159,18 +160,18 @@ class MessageAndFileCommandsTest {
     void messageForgetForgetsYourMessageAndGetThenShowsItForgotten() throws Exception {
         String storeHash = upload(env, randomFile("forget.bin", 800, 5)).path("item_hash").asText();
 
-        Devnet.Run fg = Devnet.run(env, "message", "forget", storeHash, "--reason", "test cleanup", "--json");
+        Cli.Run fg = Cli.run(env, "message", "forget", storeHash, "--reason", "test cleanup", "--json");
         assertThat(fg.code()).as(fg.err()).isZero();
         JsonNode res = Json.MAPPER.readTree(fg.out());
         String forgetHash = res.path("item_hash").asText();
         assertThat(res.path("status").asText()).isEqualTo("processed");
         assertThat(res.path("hashes").get(0).asText()).isEqualTo(storeHash);
 
-        JsonNode forget = devnet.ccn.message(forgetHash).orElseThrow().message().content();
+        JsonNode forget = net.client().message(forgetHash).orElseThrow().message().content();
         assertThat(forget.path("reason").asText()).isEqualTo("test cleanup");
-        assertThat(devnet.ccn.message(storeHash).orElseThrow().status()).isEqualTo("forgotten");
+        assertThat(net.client().message(storeHash).orElseThrow().status()).isEqualTo("forgotten");
 
-        Devnet.Run g = Devnet.run(env, "message", "get", storeHash);
+        Cli.Run g = Cli.run(env, "message", "get", storeHash);
         assertThat(g.code()).as(g.err()).isZero();
         assertThat(g.out()).startsWith("Message Status: forgotten").contains("Forgotten by: " + forgetHash);
     }
@@ -179,15 +180,15 @@ class MessageAndFileCommandsTest {
     void messageForgetOfSomeoneElsesMessageFailsClearlyAndLeavesItProcessed() throws Exception {
         String theirs = upload(otherEnv, randomFile("not-mine.bin", 600, 6)).path("item_hash").asText();
 
-        Devnet.Run r = Devnet.run(env, "message", "forget", theirs);
+        Cli.Run r = Cli.run(env, "message", "forget", theirs);
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).startsWith("Error: permission denied").contains(theirs)
                 .contains("you can only forget messages sent by or owned by your account " + address);
         assertThat(r.err().strip()).doesNotContain("\n");
         assertThat(r.out()).isEmpty();
-        assertThat(devnet.ccn.message(theirs).orElseThrow().status()).isEqualTo("processed");
+        assertThat(net.client().message(theirs).orElseThrow().status()).isEqualTo("processed");
 
-        Devnet.Run unknown = Devnet.run(env, "message", "forget", "ef".repeat(32));
+        Cli.Run unknown = Cli.run(env, "message", "forget", "ef".repeat(32));
         assertThat(unknown.code()).isEqualTo(1);
         assertThat(unknown.err()).contains("not found on the CCN — nothing was forgotten");
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.aleph4j.client.MessageRecord;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.runtime.DefaultRuntime;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,16 +22,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ProgramLifecycleTest {
     @TempDir
     static Path tmp;
-    static Devnet devnet;
+    static TestNetwork net;
 
     @BeforeAll
-    static void start() {
-        devnet = new Devnet(tmp.resolve("ccn"));
+    static void start() throws Exception {
+        net = TestNetwork.builder(tmp).start();
     }
 
     @AfterAll
     static void stop() {
-        if (devnet != null) devnet.close();
+        if (net != null) net.close();
     }
 
     private static Path appDir(Path parent) throws Exception {
@@ -46,7 +47,7 @@ class ProgramLifecycleTest {
     }
 
     private static String address(Map<String, String> env) {
-        Devnet.Run r = Devnet.run(env, "account", "address");
+        Cli.Run r = Cli.run(env, "account", "address");
         assertThat(r.code()).as(r.err()).isZero();
         return r.out().strip();
     }
@@ -54,8 +55,8 @@ class ProgramLifecycleTest {
     @Test
     void accountCreateStoresARawKeyReadableOnlyByItsOwnerAndRefusesToOverwrite() throws Exception {
         Path home = tmp.resolve("home-account");
-        Map<String, String> env = devnet.env(home, false);
-        Devnet.Run created = Devnet.run(env, "account", "create");
+        Map<String, String> env = Cli.env(net, home, false);
+        Cli.Run created = Cli.run(env, "account", "create");
         assertThat(created.code()).as(created.err()).isZero();
         Path key = home.resolve("private-keys/ethereum.key");
         assertThat(created.out()).contains("Private key stored in " + key);
@@ -66,32 +67,32 @@ class ProgramLifecycleTest {
         assertThat(addr).matches("0x[0-9a-fA-F]{40}");
         assertThat(created.out()).contains(addr);
 
-        Devnet.Run again = Devnet.run(env, "account", "create");
+        Cli.Run again = Cli.run(env, "account", "create");
         assertThat(again.code()).isNotZero();
         assertThat(again.err()).contains("--replace");
         assertThat(address(env)).isEqualTo(addr);
 
-        devnet.fund(addr, 1234);
-        Devnet.Run balance = Devnet.run(env, "account", "balance", "--json");
+        net.fund(addr, 1234);
+        Cli.Run balance = Cli.run(env, "account", "balance", "--json");
         assertThat(balance.code()).as(balance.err()).isZero();
         JsonNode b = Json.MAPPER.readTree(balance.out());
         assertThat(b.path("balance").decimalValue()).isEqualByComparingTo("1234");
         assertThat(b.path("available").decimalValue()).isEqualByComparingTo("1234");
 
-        Devnet.Run list = Devnet.run(env, "account", "list");
+        Cli.Run list = Cli.run(env, "account", "list");
         assertThat(list.out()).contains("* " + addr);
     }
 
     @Test
     void persistentZipUploadIsProcessedWithCliDefaultsThenUnpersistDeleteAndList() throws Exception {
         Path home = tmp.resolve("home-zip");
-        Map<String, String> env = devnet.env(home, false);
-        assertThat(Devnet.run(env, "account", "create").code()).isZero();
+        Map<String, String> env = Cli.env(net, home, false);
+        assertThat(Cli.run(env, "account", "create").code()).isZero();
         String addr = address(env);
-        devnet.fund(addr, 5000);
+        net.fund(addr, 5000);
         Path src = appDir(home);
 
-        Devnet.Run up = Devnet.run(env, "program", "upload", "--persistent", src.toString(), "main:app", "--json");
+        Cli.Run up = Cli.run(env, "program", "upload", "--persistent", src.toString(), "main:app", "--json");
         assertThat(up.code()).as(up.err()).isZero();
         JsonNode res = Json.MAPPER.readTree(up.out());
         String hash = res.path("item_hash").asText();
@@ -100,7 +101,7 @@ class ProgramLifecycleTest {
         assertThat(res.path("vm_url").asText()).isEqualTo("http://127.0.0.1:4041/vm/" + hash);
         assertThat(res.path("host_url").asText()).matches("http://[a-z2-7]{52}\\.aleph\\.localhost:4041");
 
-        MessageRecord rec = devnet.ccn.message(hash).orElseThrow();
+        MessageRecord rec = net.client().message(hash).orElseThrow();
         assertThat(rec.status()).isEqualTo("processed");
         JsonNode c = rec.message().content();
         assertThat(c.path("type").asText()).isEqualTo("vm-function");
@@ -124,42 +125,42 @@ class ProgramLifecycleTest {
 
         // The code STORE pins a zip holding main.py at its root.
         String codeRef = c.path("code").path("ref").asText();
-        MessageRecord store = devnet.ccn.message(codeRef).orElseThrow();
+        MessageRecord store = net.client().message(codeRef).orElseThrow();
         assertThat(store.status()).isEqualTo("processed");
         String fileHash = store.message().content().path("item_hash").asText();
         Path zip = home.resolve("code.zip");
-        devnet.ccn.downloadFile(fileHash, zip);
+        net.client().downloadFile(fileHash, zip);
         try (ZipInputStream z = new ZipInputStream(Files.newInputStream(zip))) {
             assertThat(z.getNextEntry().getName()).isEqualTo("main.py");
         }
 
-        Devnet.Run unp = Devnet.run(env, "program", "unpersist", hash, "--json");
+        Cli.Run unp = Cli.run(env, "program", "unpersist", hash, "--json");
         assertThat(unp.code()).as(unp.err()).isZero();
         JsonNode u = Json.MAPPER.readTree(unp.out());
         String newHash = u.path("item_hash").asText();
         assertThat(newHash).isNotEqualTo(hash).hasSize(64);
         assertThat(u.path("previous").asText()).isEqualTo("deleted");
-        JsonNode nc = devnet.ccn.message(newHash).orElseThrow().message().content();
+        JsonNode nc = net.client().message(newHash).orElseThrow().message().content();
         assertThat(nc.path("on").path("persistent").asBoolean()).isFalse();
         assertThat(nc.path("replaces").asText()).isEqualTo(hash);
         assertThat(nc.path("code").path("ref").asText()).isEqualTo(codeRef);
-        assertThat(devnet.ccn.message(hash).orElseThrow().status()).isEqualTo("forgotten");
+        assertThat(net.client().message(hash).orElseThrow().status()).isEqualTo("forgotten");
 
-        Devnet.Run listed = Devnet.run(env, "program", "list", "--json");
+        Cli.Run listed = Cli.run(env, "program", "list", "--json");
         assertThat(listed.code()).as(listed.err()).isZero();
         JsonNode programs = Json.MAPPER.readTree(listed.out());
         assertThat(programs).hasSize(1);
         assertThat(programs.get(0).path("item_hash").asText()).isEqualTo(newHash);
         assertThat(programs.get(0).path("persistent").asBoolean()).isFalse();
 
-        Devnet.Run del = Devnet.run(env, "program", "delete", newHash);
+        Cli.Run del = Cli.run(env, "program", "delete", newHash);
         assertThat(del.code()).as(del.err()).isZero();
         assertThat(del.out()).contains("Program " + newHash + " has been deleted.")
                 .contains("Code volume " + codeRef + " has been deleted.");
-        assertThat(devnet.ccn.message(newHash).orElseThrow().status()).isEqualTo("forgotten");
-        assertThat(devnet.ccn.message(codeRef).orElseThrow().status()).isEqualTo("forgotten");
+        assertThat(net.client().message(newHash).orElseThrow().status()).isEqualTo("forgotten");
+        assertThat(net.client().message(codeRef).orElseThrow().status()).isEqualTo("forgotten");
 
-        Devnet.Run empty = Devnet.run(env, "program", "list");
+        Cli.Run empty = Cli.run(env, "program", "list");
         assertThat(empty.code()).isZero();
         assertThat(empty.out()).contains("No programs for " + addr);
     }
@@ -167,18 +168,18 @@ class ProgramLifecycleTest {
     @Test
     void directoryIsPackedAsSquashfsWhenMksquashfsIsInstalled() throws Exception {
         Path home = tmp.resolve("home-squash");
-        Map<String, String> env = devnet.env(home, true);
-        assertThat(Devnet.run(env, "account", "create").code()).isZero();
+        Map<String, String> env = Cli.env(net, home, true);
+        assertThat(Cli.run(env, "account", "create").code()).isZero();
         String addr = address(env);
-        devnet.fund(addr, 1000);
+        net.fund(addr, 1000);
         Path src = appDir(home);
 
-        Devnet.Run up = Devnet.run(env, "program", "upload", src.toString(), "main:app", "--name", "squashy",
+        Cli.Run up = Cli.run(env, "program", "upload", src.toString(), "main:app", "--name", "squashy",
                 "--vcpus", "2", "--env-vars", "GREETING=hi,MODE=test", "--json");
         assertThat(up.code()).as(up.err()).isZero();
         JsonNode res = Json.MAPPER.readTree(up.out());
         assertThat(res.path("encoding").asText()).isEqualTo("squashfs");
-        JsonNode c = devnet.ccn.message(res.path("item_hash").asText()).orElseThrow().message().content();
+        JsonNode c = net.client().message(res.path("item_hash").asText()).orElseThrow().message().content();
         assertThat(c.path("code").path("encoding").asText()).isEqualTo("squashfs");
         assertThat(c.path("on").path("persistent").asBoolean()).isFalse();
         assertThat(c.path("allow_amend").asBoolean()).isFalse();
@@ -187,9 +188,9 @@ class ProgramLifecycleTest {
         assertThat(c.path("resources").path("memory").asInt()).isEqualTo(4096);
         assertThat(c.path("variables").path("GREETING").asText()).isEqualTo("hi");
 
-        String fileHash = devnet.ccn.message(c.path("code").path("ref").asText()).orElseThrow().message().content()
+        String fileHash = net.client().message(c.path("code").path("ref").asText()).orElseThrow().message().content()
                 .path("item_hash").asText();
-        byte[] image = devnet.ccn.downloadBytes(fileHash);
+        byte[] image = net.client().downloadBytes(fileHash);
         assertThat(new String(image, 0, 4, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("hsqs");
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.aleph4j.client.MessageQuery;
 import org.aleph4j.client.MessageRecord;
 import org.aleph4j.message.Json;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,22 +21,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ProgramUpdateTest {
     @TempDir
     static Path tmp;
-    static Devnet devnet;
+    static TestNetwork net;
     static Map<String, String> env;
     static String address;
 
     @BeforeAll
     static void start() throws Exception {
-        devnet = new Devnet(tmp.resolve("ccn"));
-        env = devnet.env(tmp.resolve("home"), false);
-        assertThat(Devnet.run(env, "account", "create").code()).isZero();
-        address = Devnet.run(env, "account", "address").out().strip();
-        devnet.fund(address, 10_000);
+        net = TestNetwork.builder(tmp).start();
+        env = Cli.env(net, tmp.resolve("home"), false);
+        assertThat(Cli.run(env, "account", "create").code()).isZero();
+        address = Cli.run(env, "account", "address").out().strip();
+        net.fund(address, 10_000);
     }
 
     @AfterAll
     static void stop() {
-        if (devnet != null) devnet.close();
+        if (net != null) net.close();
     }
 
     private static Path app(String dir, String body) throws Exception {
@@ -46,7 +47,7 @@ class ProgramUpdateTest {
 
     /** Uploads a zip program (no mksquashfs on the PATH of {@code e}) and returns its hash. */
     private static String uploadProgram(Map<String, String> e, Path src) throws Exception {
-        Devnet.Run up = Devnet.run(e, "program", "upload", src.toString(), "main:app", "--updatable", "--json");
+        Cli.Run up = Cli.run(e, "program", "upload", src.toString(), "main:app", "--updatable", "--json");
         assertThat(up.code()).as(up.err()).isZero();
         JsonNode res = Json.MAPPER.readTree(up.out());
         assertThat(res.path("status").asText()).isEqualTo("processed");
@@ -55,11 +56,11 @@ class ProgramUpdateTest {
     }
 
     private static String codeRef(String programHash) throws Exception {
-        return devnet.ccn.message(programHash).orElseThrow().message().content().path("code").path("ref").asText();
+        return net.client().message(programHash).orElseThrow().message().content().path("code").path("ref").asText();
     }
 
     private static JsonNode storesReferring(String ref) throws Exception {
-        return devnet.ccn.messagesJson(MessageQuery.builder().msgTypes("STORE").refs(ref).build()).path("messages");
+        return net.client().messagesJson(MessageQuery.builder().msgTypes("STORE").refs(ref).build()).path("messages");
     }
 
     @Test
@@ -69,7 +70,7 @@ class ProgramUpdateTest {
         assertThat(storesReferring(codeRef)).isEmpty();
 
         Path v2 = app("v2", "app = 'v2'\n");
-        Devnet.Run upd = Devnet.run(env, "program", "update", hash, v2.toString(), "--json");
+        Cli.Run upd = Cli.run(env, "program", "update", hash, v2.toString(), "--json");
         assertThat(upd.code()).as(upd.err()).isZero();
         JsonNode res = Json.MAPPER.readTree(upd.out());
         assertThat(res.path("item_hash").asText()).isEqualTo(hash);
@@ -85,21 +86,21 @@ class ProgramUpdateTest {
         assertThat(store.path("sender").asText()).isEqualTo(address);
         assertThat(store.path("content").path("ref").asText()).isEqualTo(codeRef);
 
-        byte[] zip = devnet.ccn.downloadBytes(store.path("content").path("item_hash").asText());
+        byte[] zip = net.client().downloadBytes(store.path("content").path("item_hash").asText());
         try (ZipInputStream z = new ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
             assertThat(z.getNextEntry().getName()).isEqualTo("main.py");
             assertThat(new String(z.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("app = 'v2'\n");
         }
 
         // The program itself is untouched: same hash, still processed, still pointing at the original code STORE.
-        MessageRecord program = devnet.ccn.message(hash).orElseThrow();
+        MessageRecord program = net.client().message(hash).orElseThrow();
         assertThat(program.status()).isEqualTo("processed");
         assertThat(program.message().content().path("code").path("ref").asText()).isEqualTo(codeRef);
         assertThat(program.message().content().path("code").path("use_latest").asBoolean()).isTrue();
-        assertThat(devnet.ccn.message(codeRef).orElseThrow().status()).isEqualTo("processed");
+        assertThat(net.client().message(codeRef).orElseThrow().status()).isEqualTo("processed");
 
         // Plain output says the same to a human.
-        Devnet.Run again = Devnet.run(env, "program", "update", hash, app("v3", "app = 'v3'\n").toString());
+        Cli.Run again = Cli.run(env, "program", "update", hash, app("v3", "app = 'v3'\n").toString());
         assertThat(again.code()).as(again.err()).isZero();
         assertThat(again.out()).contains("Your program " + hash + " has been updated to the new source code.")
                 .contains("Updated code volume: ");
@@ -112,32 +113,32 @@ class ProgramUpdateTest {
         String codeRef = codeRef(hash);
         Path image = tmp.resolve("new-code.squashfs");
         Files.write(image, "hsqs-not-really-an-image".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        long before = devnet.messagesFrom(address);
+        long before = net.messagesFrom(address);
 
-        Devnet.Run r = Devnet.run(env, "program", "update", hash, image.toString());
+        Cli.Run r = Cli.run(env, "program", "update", hash, image.toString());
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).startsWith("Error: ").contains("is squashfs but the program's code is zip")
                 .contains("the encoding cannot change on update");
         assertThat(r.out()).isEmpty();
-        assertThat(devnet.messagesFrom(address)).isEqualTo(before);
+        assertThat(net.messagesFrom(address)).isEqualTo(before);
         assertThat(storesReferring(codeRef)).isEmpty();
     }
 
     @Test
     void updateOfSomeoneElsesProgramIsRefusedAndUploadsNothing() throws Exception {
-        Map<String, String> other = devnet.env(tmp.resolve("home-other"), false);
-        assertThat(Devnet.run(other, "account", "create").code()).isZero();
-        String otherAddress = Devnet.run(other, "account", "address").out().strip();
-        devnet.fund(otherAddress, 10_000);
+        Map<String, String> other = Cli.env(net, tmp.resolve("home-other"), false);
+        assertThat(Cli.run(other, "account", "create").code()).isZero();
+        String otherAddress = Cli.run(other, "account", "address").out().strip();
+        net.fund(otherAddress, 10_000);
         String hash = uploadProgram(other, app("theirs", "app = 'theirs'\n"));
         String codeRef = codeRef(hash);
-        long before = devnet.messagesFrom(address);
+        long before = net.messagesFrom(address);
 
-        Devnet.Run r = Devnet.run(env, "program", "update", hash, app("mine", "app = 'mine'\n").toString());
+        Cli.Run r = Cli.run(env, "program", "update", hash, app("mine", "app = 'mine'\n").toString());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).startsWith("Error: ").contains("belongs to " + otherAddress);
         assertThat(r.out()).isEmpty();
-        assertThat(devnet.messagesFrom(address)).isEqualTo(before);
+        assertThat(net.messagesFrom(address)).isEqualTo(before);
         assertThat(storesReferring(codeRef)).isEmpty();
     }
 }

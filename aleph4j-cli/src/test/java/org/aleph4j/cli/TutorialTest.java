@@ -3,6 +3,7 @@ package org.aleph4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.aleph4j.client.MessageQuery;
 import org.aleph4j.message.AlephMessage;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +46,7 @@ class TutorialTest {
 
     @Test
     void uploadPersistentThenUnpersistAsWrittenInTheTutorial() throws Exception {
-        try (Devnet devnet = new Devnet(tmp.resolve("ccn"))) {
+        try (TestNetwork net = TestNetwork.builder(tmp).start()) {
             Path work = Files.createDirectories(tmp.resolve("work"));
             Path src = Files.createDirectories(work.resolve("src"));
             Files.writeString(src.resolve("main.py"), """
@@ -58,10 +59,10 @@ class TutorialTest {
                     async def root():
                         return {"message": "Hello World"}
                     """);
-            Map<String, String> env = devnet.env(tmp.resolve("home"), false);
-            assertThat(Devnet.run(env, "account", "create").code()).isZero();
-            String address = Devnet.run(env, "account", "address").out().strip();
-            devnet.fund(address, 2000);
+            Map<String, String> env = Cli.env(net, tmp.resolve("home"), false);
+            assertThat(Cli.run(env, "account", "create").code()).isZero();
+            String address = Cli.run(env, "account", "address").out().strip();
+            net.fund(address, 2000);
 
             // aleph program upload --persistent ./src/ main:app
             Proc up = aleph(work, env, "program", "upload", "--persistent", "./src/", "main:app");
@@ -71,7 +72,7 @@ class TutorialTest {
             String messageId = m.group(1);
             assertThat(up.out()).contains("http://127.0.0.1:4041/vm/" + messageId);
 
-            JsonNode program = devnet.ccn.message(messageId).orElseThrow().message().content();
+            JsonNode program = net.client().message(messageId).orElseThrow().message().content();
             assertThat(program.path("on").path("persistent").asBoolean()).isTrue();
             assertThat(program.path("on").path("http").asBoolean()).isTrue();
             assertThat(program.path("allow_amend").asBoolean()).isTrue();
@@ -87,16 +88,16 @@ class TutorialTest {
             assertThat(n.find()).as(unp.out()).isTrue();
             String newId = n.group(1);
 
-            JsonNode replacement = devnet.ccn.message(newId).orElseThrow().message().content();
+            JsonNode replacement = net.client().message(newId).orElseThrow().message().content();
             assertThat(replacement.path("on").path("persistent").asBoolean()).isFalse();
             assertThat(replacement.path("replaces").asText()).isEqualTo(messageId);
             assertThat(replacement.path("time").asDouble()).isEqualTo(program.path("time").asDouble());
             assertThat(replacement.path("code")).isEqualTo(program.path("code"));
             assertThat(replacement.path("resources")).isEqualTo(program.path("resources"));
 
-            var old = devnet.ccn.message(messageId).orElseThrow();
+            var old = net.client().message(messageId).orElseThrow();
             assertThat(old.status()).isEqualTo("forgotten");
-            List<AlephMessage> forgets = devnet.ccn.messages(MessageQuery.builder().msgTypes("FORGET").addresses(address).build()).messages();
+            List<AlephMessage> forgets = net.client().messages(MessageQuery.builder().msgTypes("FORGET").addresses(address).build()).messages();
             assertThat(forgets).hasSize(1);
             JsonNode forget = forgets.get(0).content();
             assertThat(forget.path("hashes").get(0).asText()).isEqualTo(messageId);

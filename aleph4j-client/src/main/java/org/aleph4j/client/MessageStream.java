@@ -230,7 +230,7 @@ public final class MessageStream implements AutoCloseable {
             if (last) {
                 String text = partial.toString();
                 partial.setLength(0);
-                JsonNode node = CcnClient.parseOrNull(text);
+                JsonNode node = CcnHttp.parseOrNull(text);
                 if (node != null && node.isArray()) node.forEach(MessageStream.this::deliver);
                 else deliver(node);
             }

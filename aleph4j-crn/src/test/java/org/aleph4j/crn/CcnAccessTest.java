@@ -15,9 +15,9 @@ import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.crn.prepare.Preparer;
 import org.aleph4j.crn.prepare.ProgramInfo;
 import org.aleph4j.crn.runtime.RuntimeRegistry;
-import org.aleph4j.message.content.Encoding;
 import org.aleph4j.message.content.ProgramContent;
-import org.aleph4j.message.runtime.DefaultRuntime;
+import org.aleph4j.testkit.SamplePrograms;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,8 +35,8 @@ class CcnAccessTest {
 
     @BeforeAll
     void start() throws Exception {
-        net = new TestNetwork(dir);
-        ccn = new CcnClient(net.ccn.url(), Duration.ofSeconds(10));
+        net = TestNetwork.builder(dir).fundedUser(10_000_000).start();
+        ccn = new CcnClient(net.ccnUrl(), Duration.ofSeconds(10));
         preparer = new Preparer(ccn, RuntimeRegistry.defaultFor(Path.of("/usr/bin/python3")), dir.resolve("prep"),
                 Duration.ofSeconds(10));
     }
@@ -48,18 +48,18 @@ class CcnAccessTest {
     }
 
     private ProgramInfo info(String codeRef, boolean useLatest) {
-        ProgramContent pc = TestNetwork.programContent(net.user, codeRef, Encoding.ZIP, "run.sh", 10, 256, false,
-                DefaultRuntime.ref(), null, useLatest);
-        return new ProgramInfo("00".repeat(32), net.user.address(), pc);
+        ProgramContent pc = net.zipProgram(codeRef, "run.sh").timeoutSeconds(10.0).memory(256).time(TestNetwork.now()).build();
+        if (!useLatest) pc = TestNetwork.pinCode(pc);
+        return new ProgramInfo("00".repeat(32), net.user().address(), pc);
     }
 
     @Test
     void useLatestFollowsTheNewestAmendOfTheOwnerAndPinnedCodeStaysOnItsRef() throws Exception {
-        String original = net.store(net.user, TestNetwork.binaryZip("r1"), null);
+        String original = net.store(net.user(), SamplePrograms.binaryZip("r1"), null);
         assertThat(preparer.resolveCodeRef(info(original, true))).isEqualTo(original);
 
-        net.store(net.user, TestNetwork.binaryZip("r2"), original);
-        String newest = net.store(net.user, TestNetwork.binaryZip("r3"), original);
+        net.store(net.user(), SamplePrograms.binaryZip("r2"), original);
+        String newest = net.store(net.user(), SamplePrograms.binaryZip("r3"), original);
 
         assertThat(preparer.resolveCodeRef(info(original, true))).isEqualTo(newest);
         assertThat(preparer.resolveCodeRef(info(original, false))).isEqualTo(original);
@@ -67,9 +67,9 @@ class CcnAccessTest {
 
     @Test
     void preparedCodeComesFromTheNewestAmendAndIsVerifiedIntoTheCache() throws Exception {
-        String original = net.store(net.user, TestNetwork.binaryZip("p1"), null);
-        String amend = net.store(net.user, TestNetwork.binaryZip("p2"), original);
-        String hash = net.program(net.user, original, Encoding.ZIP, "run.sh", 10, 256, false, DefaultRuntime.ref(), null);
+        String original = net.store(net.user(), SamplePrograms.binaryZip("p1"), null);
+        String amend = net.store(net.user(), SamplePrograms.binaryZip("p2"), original);
+        String hash = net.program(net.zipProgram(original, "run.sh").timeoutSeconds(10.0).memory(256));
 
         var prepared = preparer.prepare(preparer.program(hash));
 

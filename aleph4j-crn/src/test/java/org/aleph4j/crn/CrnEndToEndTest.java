@@ -20,8 +20,9 @@ import org.aleph4j.message.HostLabels;
 import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.crn.lease.PersistentHost;
 import org.aleph4j.message.EthAccount;
-import org.aleph4j.message.content.Encoding;
 import org.aleph4j.message.runtime.DefaultRuntime;
+import org.aleph4j.testkit.SamplePrograms;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,9 +39,9 @@ class CrnEndToEndTest {
 
     @BeforeAll
     void start() throws Exception {
-        net = new TestNetwork(dir);
-        crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), net.ccn.url()), LeaseDirectory.NONE).start();
-        binaryCode = net.store(net.user, TestNetwork.binaryZip("v1"), null);
+        net = TestNetwork.builder(dir).fundedUser(10_000_000).start();
+        crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), net.ccnUrl()), LeaseDirectory.NONE).start();
+        binaryCode = net.store(net.user(), SamplePrograms.binaryZip("v1"), null);
     }
 
     @AfterAll
@@ -59,8 +60,8 @@ class CrnEndToEndTest {
 
     @Test
     void tutorialFastApiProgramAnswersByPathAndByBase32Host() throws Exception {
-        String code = net.store(net.user, TestNetwork.zip(Map.of("main.py", TestNetwork.FASTAPI_MAIN)), null);
-        String hash = net.program(code, "main:app", 30, 256, false);
+        String code = net.store(net.user(), TestNetwork.zip(Map.of("main.py", SamplePrograms.FASTAPI_MAIN)), null);
+        String hash = net.program(net.zipProgram(code, "main:app").timeoutSeconds(30.0).memory(256));
         HttpResponse<String> r = net.get(vm(hash, "/"));
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(TestNetwork.json(r).path("message").asText()).isEqualTo("Hello World");
@@ -75,10 +76,10 @@ class CrnEndToEndTest {
     @Test
     void anOnDemandStartBeyondTheNodesMemoryIsRefusedWithA503AndStartsNothing() throws Exception {
         // a small node: 1 vCPU (sold 4 times over) and 400 MiB
-        try (CrnNode small = new CrnNode(CrnConfig.defaults(dir.resolve("crn-small"), net.ccn.url())
+        try (CrnNode small = new CrnNode(CrnConfig.defaults(dir.resolve("crn-small"), net.ccnUrl())
                 .withCapacity(new CrnConfig.Capacity(1, 400, 10_000)), LeaseDirectory.NONE).start()) {
-            String first = net.program(binaryCode, "run.sh", 10, 256, false);
-            String second = net.program(binaryCode, "run.sh", 11, 256, false);
+            String first = net.program(net.zipProgram(binaryCode, "run.sh").timeoutSeconds(10.0).memory(256));
+            String second = net.program(net.zipProgram(binaryCode, "run.sh").timeoutSeconds(11.0).memory(256));
             assertThat(net.get(URI.create(small.url() + "/vm/" + first + "/")).statusCode()).isEqualTo(200);
             HttpResponse<String> r = net.get(URI.create(small.url() + "/vm/" + second + "/"));
             assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
@@ -106,7 +107,7 @@ class CrnEndToEndTest {
 
     @Test
     void binaryProgramListensOnThePortGivenInItsEnvironmentAndSeesPathQueryAndBody() throws Exception {
-        String hash = net.program(binaryCode, "run.sh", 30, 256, false);
+        String hash = net.program(net.zipProgram(binaryCode, "run.sh").timeoutSeconds(30.0).memory(256));
         HttpResponse<String> r = net.get(vm(hash, "/some/path?x=1&y=2"));
         assertThat(r.statusCode()).isEqualTo(200);
         JsonNode body = TestNetwork.json(r);
@@ -116,7 +117,7 @@ class CrnEndToEndTest {
         else assertThat(body.path("port").asText()).isNotEqualTo("8080").isNotBlank();
         assertThat(body.path("hash").asText()).isEqualTo(hash);
         byte[] big = new byte[3 * 1024 * 1024];
-        HttpResponse<String> post = net.http.send(HttpRequest.newBuilder(vm(hash, "/upload"))
+        HttpResponse<String> post = net.http().send(HttpRequest.newBuilder(vm(hash, "/upload"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(post.statusCode()).isEqualTo(201);
         assertThat(TestNetwork.json(post).path("length").asInt()).isEqualTo(big.length);
@@ -124,7 +125,7 @@ class CrnEndToEndTest {
 
     @Test
     void requestLongerThanResourceSecondsGets504() throws Exception {
-        String hash = net.program(binaryCode, "run.sh", 1, 256, false);
+        String hash = net.program(net.zipProgram(binaryCode, "run.sh").timeoutSeconds(1.0).memory(256));
         assertThat(net.get(vm(hash, "/")).statusCode()).isEqualTo(200);
         HttpResponse<String> r = net.get(vm(hash, "/sleep"));
         assertThat(r.statusCode()).isEqualTo(504);
@@ -133,7 +134,7 @@ class CrnEndToEndTest {
 
     @Test
     void crashingProgramGives502AndIsStartedAgainOnTheNextRequest() throws Exception {
-        String hash = net.program(binaryCode, "run.sh", 10, 256, false);
+        String hash = net.program(net.zipProgram(binaryCode, "run.sh").timeoutSeconds(10.0).memory(256));
         String boot1 = TestNetwork.json(net.get(vm(hash, "/"))).path("boot").asText();
         HttpResponse<String> crash = net.get(vm(hash, "/crash"));
         assertThat(crash.statusCode()).isEqualTo(502);
@@ -146,7 +147,7 @@ class CrnEndToEndTest {
     @Test
     void programThatExitsAtStartGivesAClearErrorWithItsStderr() throws Exception {
         byte[] zip = TestNetwork.zip(Map.of("run.sh", "#!/bin/sh\necho 'boom: missing config file' >&2\nexit 3\n"));
-        String hash = net.program(net.store(net.user, zip, null), "run.sh", 10, 256, false);
+        String hash = net.program(net.zipProgram(net.store(net.user(), zip, null), "run.sh").timeoutSeconds(10.0).memory(256));
         HttpResponse<String> r = net.get(vm(hash, "/"));
         assertThat(r.statusCode()).isEqualTo(502);
         JsonNode body = TestNetwork.json(r);
@@ -159,7 +160,7 @@ class CrnEndToEndTest {
     void programExceedingItsMemoryIsKilledAndTheNodeStaysHealthy() throws Exception {
         JsonNode about = TestNetwork.json(net.get(URI.create(crn.url() + "/about")));
         org.junit.jupiter.api.Assumptions.assumeTrue(about.path("limits").path("enforced").asBoolean(), "cgroups not writable here");
-        String hash = net.program(binaryCode, "run.sh", 20, 64, false);
+        String hash = net.program(net.zipProgram(binaryCode, "run.sh").timeoutSeconds(20.0).memory(64));
         assertThat(net.get(vm(hash, "/")).statusCode()).isEqualTo(200);
         HttpResponse<String> hog = net.get(vm(hash, "/hog"));
         assertThat(hog.statusCode()).isEqualTo(502);
@@ -173,14 +174,14 @@ class CrnEndToEndTest {
 
     @Test
     void codeUpdateIsPickedUpAndForgetStopsTheProgram() throws Exception {
-        String code = net.store(net.user, TestNetwork.binaryZip("v1"), null);
-        String hash = net.program(code, "run.sh", 10, 256, false);
+        String code = net.store(net.user(), SamplePrograms.binaryZip("v1"), null);
+        String hash = net.program(net.zipProgram(code, "run.sh").timeoutSeconds(10.0).memory(256));
         assertThat(TestNetwork.json(net.get(vm(hash, "/"))).path("version").asText()).isEqualTo("v1");
-        net.store(net.user, TestNetwork.binaryZip("v2"), code);
+        net.store(net.user(), SamplePrograms.binaryZip("v2"), code);
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
                 assertThat(TestNetwork.json(net.get(vm(hash, "/"))).path("version").asText()).isEqualTo("v2"));
 
-        net.forget(net.user, hash);
+        net.forget(net.user(), hash);
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(running().has(hash)).isFalse());
         HttpResponse<String> after = net.get(vm(hash, "/"));
         assertThat(after.statusCode()).isEqualTo(404);
@@ -188,13 +189,13 @@ class CrnEndToEndTest {
 
     @Test
     void logsAreReadableByTheOwnerOnly() throws Exception {
-        String hash = net.program(binaryCode, "run.sh", 10, 256, false);
+        String hash = net.program(net.zipProgram(binaryCode, "run.sh").timeoutSeconds(10.0).memory(256));
         assertThat(net.get(vm(hash, "/hello-logs")).statusCode()).isEqualTo(200);
         String path = "/control/machine/" + hash + "/logs";
         String domain = crn.url().getAuthority();
 
-        OwnerAuth owner = new OwnerAuth(net.user, domain);
-        HttpResponse<String> ok = net.http.send(withHeaders(HttpRequest.newBuilder(URI.create(crn.url() + path)),
+        OwnerAuth owner = new OwnerAuth(net.user(), domain);
+        HttpResponse<String> ok = net.http().send(withHeaders(HttpRequest.newBuilder(URI.create(crn.url() + path)),
                 owner.headers("GET", path)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(ok.statusCode()).isEqualTo(200);
         JsonNode entries = TestNetwork.json(ok);
@@ -203,19 +204,19 @@ class CrnEndToEndTest {
                 .contains("vm-" + hash + "-stdout").contains("__REALTIME_TIMESTAMP");
 
         OwnerAuth stranger = new OwnerAuth(EthAccount.generate(new SecureRandom()), domain);
-        HttpResponse<String> denied = net.http.send(withHeaders(HttpRequest.newBuilder(URI.create(crn.url() + path)),
+        HttpResponse<String> denied = net.http().send(withHeaders(HttpRequest.newBuilder(URI.create(crn.url() + path)),
                 stranger.headers("GET", path)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(denied.statusCode()).isEqualTo(403);
         assertThat(denied.body()).doesNotContain("served /hello-logs");
 
         assertThat(net.get(URI.create(crn.url() + path)).statusCode()).isEqualTo(401);
         Map<String, String> replayed = owner.headers("GET", path);
-        assertThat(net.http.send(withHeaders(HttpRequest.newBuilder(URI.create(crn.url() + path)), replayed).build(),
+        assertThat(net.http().send(withHeaders(HttpRequest.newBuilder(URI.create(crn.url() + path)), replayed).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
-        assertThat(net.http.send(withHeaders(HttpRequest.newBuilder(URI.create(crn.url() + path)), replayed).build(),
+        assertThat(net.http().send(withHeaders(HttpRequest.newBuilder(URI.create(crn.url() + path)), replayed).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
         Map<String, String> otherPath = owner.headers("GET", "/control/machine/" + hash + "/stop");
-        assertThat(net.http.send(withHeaders(HttpRequest.newBuilder(URI.create(crn.url() + path)), otherPath).build(),
+        assertThat(net.http().send(withHeaders(HttpRequest.newBuilder(URI.create(crn.url() + path)), otherPath).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
     }
 
@@ -238,13 +239,13 @@ class CrnEndToEndTest {
         assertThat(store.statusCode()).isEqualTo(400);
         assertThat(TestNetwork.json(store).path("error").asText()).contains("not a PROGRAM");
 
-        String corrupt = net.store(net.user, "this is not a zip archive at all".getBytes(StandardCharsets.UTF_8), null);
-        String broken = net.program(corrupt, "main:app", 10, 256, false);
+        String corrupt = net.store(net.user(), "this is not a zip archive at all".getBytes(StandardCharsets.UTF_8), null);
+        String broken = net.program(net.zipProgram(corrupt, "main:app").timeoutSeconds(10.0).memory(256));
         HttpResponse<String> bad = net.get(vm(broken, "/"));
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(TestNetwork.json(bad).path("error").asText()).contains("could not be unpacked");
 
-        String noRuntime = net.program(net.user, binaryCode, Encoding.ZIP, "run.sh", 10, 256, false, corrupt, null);
+        String noRuntime = net.program(net.zipProgram(binaryCode, "run.sh").timeoutSeconds(10.0).memory(256).runtime(corrupt));
         HttpResponse<String> rt = net.get(vm(noRuntime, "/"));
         assertThat(rt.statusCode()).isEqualTo(503);
         assertThat(TestNetwork.json(rt).path("error").asText()).isEqualTo("runtime " + corrupt + " is not available on this node");
@@ -258,7 +259,7 @@ class CrnEndToEndTest {
 
     @Test
     void persistentProgramRunsUnderItsLeaseWithItsEpochAndDiesWhenRenewalsStop() throws Exception {
-        String hash = net.program(binaryCode, "run.sh", 10, 256, true);
+        String hash = net.program(net.zipProgram(binaryCode, "run.sh").timeoutSeconds(10.0).memory(256).persistent(true));
         // not allocated anywhere: the node never starts an on-demand copy
         HttpResponse<String> scheduling = net.get(vm(hash, "/"));
         assertThat(scheduling.statusCode()).isEqualTo(503);
@@ -295,8 +296,8 @@ class CrnEndToEndTest {
             z.putNextEntry(new java.util.zip.ZipEntry("ballast.bin"));
             z.write(ballast);
         }
-        String code = net.store(net.user, zip.toByteArray(), null);
-        String hash = net.program(code, "run.sh", 10, 256, true);
+        String code = net.store(net.user(), zip.toByteArray(), null);
+        String hash = net.program(net.zipProgram(code, "run.sh").timeoutSeconds(10.0).memory(256).persistent(true));
         PersistentHost host = crn.persistentHost();
         host.ensureRunning(hash, 1, Duration.ofMillis(100));
         await().atMost(Duration.ofSeconds(30)).until(() -> host.persistentExecutions().stream()
@@ -311,17 +312,17 @@ class CrnEndToEndTest {
 
     @Test
     void persistentProgramRequestsAreForwardedToTheLeaseHolder() throws Exception {
-        String hash = net.program(binaryCode, "run.sh", 10, 256, true);
+        String hash = net.program(net.zipProgram(binaryCode, "run.sh").timeoutSeconds(10.0).memory(256).persistent(true));
         crn.persistentHost().ensureRunning(hash, 3, Duration.ofSeconds(60));
         await().atMost(Duration.ofSeconds(20)).until(() -> crn.persistentHost().persistentExecutions().stream()
                 .anyMatch(s -> s.itemHash().equals(hash) && s.state().equals("RUNNING")));
         LeaseDirectory toFirst = h -> h.equals(hash) ? java.util.Optional.of(crn.url()) : java.util.Optional.empty();
-        try (CrnNode other = new CrnNode(CrnConfig.defaults(dir.resolve("crn2"), net.ccn.url()), toFirst).start()) {
+        try (CrnNode other = new CrnNode(CrnConfig.defaults(dir.resolve("crn2"), net.ccnUrl()), toFirst).start()) {
             HttpResponse<String> r = net.get(URI.create(other.url() + "/vm/" + hash + "/via-other"));
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(TestNetwork.json(r).path("path").asText()).isEqualTo("/via-other");
             assertThat(TestNetwork.json(r).path("epoch").asText()).isEqualTo("3");
-            HttpResponse<String> loop = net.http.send(HttpRequest.newBuilder(URI.create(other.url() + "/vm/" + hash + "/"))
+            HttpResponse<String> loop = net.http().send(HttpRequest.newBuilder(URI.create(other.url() + "/vm/" + hash + "/"))
                     .header("X-Aleph4j-Forwarded", "1").build(), HttpResponse.BodyHandlers.ofString());
             assertThat(loop.statusCode()).isEqualTo(503);
         } finally {
@@ -331,8 +332,8 @@ class CrnEndToEndTest {
 
     @Test
     void idleProgramIsStoppedAndStartsAgainOnTheNextRequest() throws Exception {
-        String hash = net.program(binaryCode, "run.sh", 10, 256, false);
-        try (CrnNode quick = new CrnNode(CrnConfig.defaults(dir.resolve("crn3"), net.ccn.url()).withIdleTimeout(Duration.ofSeconds(1)),
+        String hash = net.program(net.zipProgram(binaryCode, "run.sh").timeoutSeconds(10.0).memory(256));
+        try (CrnNode quick = new CrnNode(CrnConfig.defaults(dir.resolve("crn3"), net.ccnUrl()).withIdleTimeout(Duration.ofSeconds(1)),
                 LeaseDirectory.NONE).start()) {
             URI u = URI.create(quick.url() + "/vm/" + hash + "/");
             assertThat(net.get(u).statusCode()).isEqualTo(200);

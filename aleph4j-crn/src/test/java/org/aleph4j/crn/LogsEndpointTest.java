@@ -15,6 +15,8 @@ import org.aleph4j.client.crn.OwnerAuth;
 import org.aleph4j.crn.api.NodeApi;
 import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.crn.logs.ProgramLogs;
+import org.aleph4j.testkit.SamplePrograms;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,11 +40,11 @@ class LogsEndpointTest {
 
     @BeforeAll
     void start() throws Exception {
-        net = new TestNetwork(dir);
-        crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), net.ccn.url()).withExecutor(CrnConfig.ExecutorKind.PROCESS),
+        net = TestNetwork.builder(dir).fundedUser(10_000_000).start();
+        crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), net.ccnUrl()).withExecutor(CrnConfig.ExecutorKind.PROCESS),
                 LeaseDirectory.NONE).start();
-        String code = net.store(net.user, TestNetwork.binaryZip("v1"), null);
-        hash = net.program(code, "run.sh", 10, 256, false);
+        String code = net.store(net.user(), SamplePrograms.binaryZip("v1"), null);
+        hash = net.program(net.zipProgram(code, "run.sh").timeoutSeconds(10.0).memory(256));
         // What the watchdog leaves after rotating once: lines 0..29,999 in stdout.log.1, the rest in
         // stdout.log, and every 100th line also on stderr.
         ProgramLogs logs = new ProgramLogs(dir.resolve("crn"));
@@ -64,10 +66,10 @@ class LogsEndpointTest {
 
     HttpResponse<String> ask(String query) throws Exception {
         String path = "/control/machine/" + hash + "/logs";
-        Map<String, String> headers = new OwnerAuth(net.user, crn.url().getAuthority()).headers("GET", path);
+        Map<String, String> headers = new OwnerAuth(net.user(), crn.url().getAuthority()).headers("GET", path);
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(crn.url() + path + query));
         headers.forEach(b::header);
-        return net.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return net.http().send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -128,7 +130,7 @@ class LogsEndpointTest {
                 crn.url().getAuthority()).headers("GET", path);
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(crn.url() + path + "?limit=5"));
         headers.forEach(b::header);
-        HttpResponse<String> r = net.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = net.http().send(b.build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(403);
         assertThat(r.body()).doesNotContain("line ");
     }

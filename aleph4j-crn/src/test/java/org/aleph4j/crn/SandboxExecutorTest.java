@@ -26,6 +26,8 @@ import org.aleph4j.crn.execution.SandboxExecutor;
 import org.aleph4j.crn.execution.UidPool;
 import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.crn.lease.PersistentHost;
+import org.aleph4j.testkit.SamplePrograms;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,17 +55,17 @@ class SandboxExecutorTest {
             assertThat(support.usable()).as("ALEPH4J_REQUIRE_SANDBOX=1 but this host cannot run the sandbox: " + support.reason()).isTrue();
         }
         Assumptions.assumeTrue(support.usable(), "this host cannot run the sandbox: " + support.reason());
-        net = new TestNetwork(dir);
+        net = TestNetwork.builder(dir).fundedUser(10_000_000).start();
         crnDir = dir.resolve("crn");
-        crn = new CrnNode(CrnConfig.defaults(crnDir, net.ccn.url()).withExecutor(CrnConfig.ExecutorKind.SANDBOX)
+        crn = new CrnNode(CrnConfig.defaults(crnDir, net.ccnUrl()).withExecutor(CrnConfig.ExecutorKind.SANDBOX)
                 .withCgroupParent(cgroupParent), LeaseDirectory.NONE).start();
         String hostile;
         try (InputStream in = getClass().getResourceAsStream("/sandbox/hostile.py")) {
             hostile = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        hostileCode = net.store(net.user, TestNetwork.zip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/hostile.py\"\n",
+        hostileCode = net.store(net.user(), TestNetwork.zip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/hostile.py\"\n",
                 "hostile.py", hostile)), null);
-        victimCode = net.store(net.user, TestNetwork.binaryZip("victim"), null);
+        victimCode = net.store(net.user(), SamplePrograms.binaryZip("victim"), null);
     }
 
     @AfterAll
@@ -106,7 +108,7 @@ class SandboxExecutorTest {
     @Test
     void hostileProgramCannotReadHostFilesOtherProgramsProcessesOrReachHostServices() throws Exception {
         // a victim program that keeps a secret in its data directory
-        String victim = net.program(victimCode, "run.sh", 10, 128, false);
+        String victim = net.program(net.zipProgram(victimCode, "run.sh").timeoutSeconds(10.0).memory(128));
         assertThat(get(victim, "/").path("version").asText()).isEqualTo("victim");
         Path victimData;
         try (Stream<Path> s = Files.list(crnDir.resolve("executions"))) {
@@ -117,13 +119,13 @@ class SandboxExecutorTest {
         Files.createDirectories(key.getParent());
         Files.writeString(key, "node-private-key");
 
-        String hostile = net.program(hostileCode, "run.sh", 20, 128, false);
+        String hostile = net.program(net.zipProgram(hostileCode, "run.sh").timeoutSeconds(20.0).memory(128));
         assertThat(get(hostile, "/").path("hello").asBoolean()).isTrue();
         String progIp = programIp(hostile);
         assertThat(progIp).startsWith("10.213.");
         String[] o = progIp.split("\\.");
         String hostIp = o[0] + "." + o[1] + "." + o[2] + "." + (Integer.parseInt(o[3]) - 1);
-        int ccnPort = net.ccn.url().getPort();
+        int ccnPort = net.ccnUrl().getPort();
 
         // a host service reachable on the host side of the program's veth (bound only there, not on other interfaces)
         AtomicInteger accepted = new AtomicInteger();
@@ -183,10 +185,10 @@ class SandboxExecutorTest {
 
     @Test
     void memoryHogCpuHogAndForkBombAreContainedWhileAnotherProgramKeepsServing() throws Exception {
-        String other = net.program(victimCode, "run.sh", 10, 128, false);
+        String other = net.program(net.zipProgram(victimCode, "run.sh").timeoutSeconds(10.0).memory(128));
         assertThat(net.get(vm(other, "/")).statusCode()).isEqualTo(200);
 
-        String hog = net.program(hostileCode, "run.sh", 20, 64, false);
+        String hog = net.program(net.zipProgram(hostileCode, "run.sh").timeoutSeconds(20.0).memory(64));
         get(hog, "/");
         HttpResponse<String> killed = net.get(vm(hog, "/hog"));
         assertThat(killed.statusCode()).isEqualTo(502);
@@ -196,13 +198,13 @@ class SandboxExecutorTest {
         });
         assertThat(latencyMs(other)).isLessThan(2000);
 
-        String cpu = net.program(hostileCode, "run.sh", 20, 128, false);
+        String cpu = net.program(net.zipProgram(hostileCode, "run.sh").timeoutSeconds(20.0).memory(128));
         get(cpu, "/burn?seconds=4");
         long worst = 0;
         for (int i = 0; i < 10; i++) worst = Math.max(worst, latencyMs(other));
         assertThat(worst).as("other program's worst latency while 4 processes burn 1 vCPU").isLessThan(2000);
 
-        String bomb = net.program(hostileCode, "run.sh", 30, 256, false);
+        String bomb = net.program(net.zipProgram(hostileCode, "run.sh").timeoutSeconds(30.0).memory(256));
         JsonNode fb = get(bomb, "/forkbomb");
         assertThat(fb.path("forked").asInt()).isLessThan(Cgroups.PIDS_MAX);
         assertThat(fb.path("error").asText()).containsIgnoringCase("resource temporarily unavailable");
@@ -211,7 +213,7 @@ class SandboxExecutorTest {
         assertThat(worst).isLessThan(2000);
         assertThat(net.get(URI.create(crn.url() + "/about")).statusCode()).isEqualTo(200);
         // the bomb's children go with the sandbox
-        net.forget(net.user, bomb);
+        net.forget(net.user(), bomb);
         await().atMost(Duration.ofSeconds(20)).until(() -> TestNetwork.programProcesses(bomb).isEmpty());
     }
 
@@ -219,15 +221,15 @@ class SandboxExecutorTest {
     void tutorialFastApiAndBinaryExamplesRunUnchanged() throws Exception {
         Path examples = Path.of("..", "examples").toAbsolutePath().normalize();
         Assumptions.assumeTrue(Files.isDirectory(examples), "examples/ not found at " + examples);
-        String fastapi = net.store(net.user, TestNetwork.zip(Map.of("main.py",
+        String fastapi = net.store(net.user(), TestNetwork.zip(Map.of("main.py",
                 Files.readString(examples.resolve("hello-fastapi/src/main.py")))), null);
-        String fh = net.program(fastapi, "main:app", 30, 256, false);
+        String fh = net.program(net.zipProgram(fastapi, "main:app").timeoutSeconds(30.0).memory(256));
         assertThat(get(fh, "/").path("message").asText()).isEqualTo("Hello World");
 
-        String binary = net.store(net.user, TestNetwork.zip(Map.of(
+        String binary = net.store(net.user(), TestNetwork.zip(Map.of(
                 "run.sh", Files.readString(examples.resolve("hello-binary/src/run.sh")),
                 "server.py", Files.readString(examples.resolve("hello-binary/src/server.py")))), null);
-        String bh = net.program(binary, "run.sh", 30, 256, false);
+        String bh = net.program(net.zipProgram(binary, "run.sh").timeoutSeconds(30.0).memory(256));
         JsonNode r = get(bh, "/x");
         assertThat(r.path("message").asText()).isEqualTo("Hello from a binary");
         assertThat(r.path("path").asText()).isEqualTo("/x");
@@ -269,7 +271,7 @@ class SandboxExecutorTest {
 
     @Test
     void twentyStartStopCyclesAndANodeRestartLeaveNothingBehind() throws Exception {
-        String hash = net.program(victimCode, "run.sh", 10, 128, true);
+        String hash = net.program(net.zipProgram(victimCode, "run.sh").timeoutSeconds(10.0).memory(128).persistent(true));
         PersistentHost host = crn.persistentHost();
         List<String> slots = new ArrayList<>();
         for (int i = 1; i <= 20; i++) {
@@ -292,17 +294,17 @@ class SandboxExecutorTest {
         // a node that did not stop its programs (crashed): the next node on the same data dir removes all of it
         Path crashedDir = dir.resolve("crashed");
         String parent2 = cgroupParent + "-b";
-        CrnNode crashed = new CrnNode(CrnConfig.defaults(crashedDir, net.ccn.url()).withExecutor(CrnConfig.ExecutorKind.SANDBOX)
+        CrnNode crashed = new CrnNode(CrnConfig.defaults(crashedDir, net.ccnUrl()).withExecutor(CrnConfig.ExecutorKind.SANDBOX)
                 .withCgroupParent(parent2), LeaseDirectory.NONE).start();
         String slot;
         try {
-            String p = net.program(victimCode, "run.sh", 10, 128, false);
+            String p = net.program(net.zipProgram(victimCode, "run.sh").timeoutSeconds(10.0).memory(128));
             assertThat(net.get(URI.create(crashed.url() + "/vm/" + p + "/")).statusCode()).isEqualTo(200);
             JsonNode v2 = TestNetwork.json(net.get(URI.create(crashed.url() + "/v2/about/executions/list")));
             String[] o = v2.path(p).path("networking").path("ipv4_ip").asText().split("\\.");
             slot = Integer.toString((Integer.parseInt(o[2]) * 256 + Integer.parseInt(o[3]) - 2) / 4);
             assertThat(traces(slot)).isNotEmpty();
-            try (CrnNode restarted = new CrnNode(CrnConfig.defaults(crashedDir, net.ccn.url())
+            try (CrnNode restarted = new CrnNode(CrnConfig.defaults(crashedDir, net.ccnUrl())
                     .withExecutor(CrnConfig.ExecutorKind.SANDBOX).withCgroupParent(parent2), LeaseDirectory.NONE).start()) {
                 assertThat(traces(slot)).isEmpty();
                 assertThat(cgroupChildren(parent2)).isEmpty();

@@ -12,7 +12,10 @@ import org.aleph4j.crn.lease.SchedulerLeaseDirectory;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.Ticker;
+import org.aleph4j.message.content.Encoding;
 import org.aleph4j.message.runtime.DefaultRuntime;
+import org.aleph4j.testkit.SamplePrograms;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +23,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -55,22 +59,22 @@ class CrnLeaseEndToEndTest {
 
     @Test
     void anAllocatedProgramRunsWithItsEpochAndItsWatchdogKillsItAtTheLeaseDeadlineWhenTheSchedulerStops() throws Exception {
-        try (TestNetwork net = new TestNetwork(dir)) {
-            SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccn.url())
+        try (TestNetwork net = TestNetwork.builder(dir).fundedUser(1_000_000).start()) {
+            SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccnUrl())
                     .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))
                     .withRequireIsolation(false)).start(); // the CRN runs the process executor
             SchedulerClient client = new SchedulerClient(List.of(scheduler.url()), Duration.ofSeconds(1), InstantSource.system());
-            CrnNode crn = new CrnNode(processExecutor(dir, net.ccn.url()), new SchedulerLeaseDirectory(client));
+            CrnNode crn = new CrnNode(processExecutor(dir, net.ccnUrl()), new SchedulerLeaseDirectory(client));
             LeaseKeeper keeper = null;
             try {
                 crn.start();
-                EthAccount nodeKey = EthAccount.generate(TestNetwork.RANDOM);
+                EthAccount nodeKey = TestNetwork.newAccount();
                 keeper = new LeaseKeeper(client, crn.persistentHost(), nodeKey, crn.url(),
                         () -> offer(crn),
                         BEAT, Ticker.system()).start();
                 String code = net.storeZip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/server.py\"\n",
                         "server.py", SERVER));
-                String program = net.persistentBinary(code, "run.sh");
+                String program = net.program(net.zipProgram(code, "run.sh").persistent(true).memory(256));
                 PersistentHost host = crn.persistentHost();
                 await().atMost(Duration.ofSeconds(30)).until(() -> host.persistentExecutions().stream()
                         .anyMatch(s -> s.itemHash().equals(program) && s.state().equals("RUNNING")));
@@ -101,21 +105,21 @@ class CrnLeaseEndToEndTest {
 
     @Test
     void aDrainingNodeStopsItsProgramAndHandsItBackAtOnce() throws Exception {
-        try (TestNetwork net = new TestNetwork(dir)) {
-            SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccn.url())
+        try (TestNetwork net = TestNetwork.builder(dir).fundedUser(1_000_000).start()) {
+            SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccnUrl())
                     .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))
                     .withRequireIsolation(false)).start(); // the CRN runs the process executor
             SchedulerClient client = new SchedulerClient(List.of(scheduler.url()), Duration.ofSeconds(1), InstantSource.system());
-            CrnNode crn = new CrnNode(processExecutor(dir, net.ccn.url()), new SchedulerLeaseDirectory(client));
+            CrnNode crn = new CrnNode(processExecutor(dir, net.ccnUrl()), new SchedulerLeaseDirectory(client));
             LeaseKeeper keeper = null;
             try {
                 crn.start();
-                keeper = new LeaseKeeper(client, crn.persistentHost(), EthAccount.generate(TestNetwork.RANDOM), crn.url(),
+                keeper = new LeaseKeeper(client, crn.persistentHost(), TestNetwork.newAccount(), crn.url(),
                         () -> offer(crn),
                         BEAT, Ticker.system()).start();
                 String code = net.storeZip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/server.py\"\n",
                         "server.py", SERVER));
-                String program = net.persistentBinary(code, "run.sh");
+                String program = net.program(net.zipProgram(code, "run.sh").persistent(true).memory(256));
                 PersistentHost host = crn.persistentHost();
                 await().atMost(Duration.ofSeconds(30)).until(() -> host.persistentExecutions().stream()
                         .anyMatch(s -> s.itemHash().equals(program) && s.state().equals("RUNNING")));
@@ -139,18 +143,19 @@ class CrnLeaseEndToEndTest {
      */
     @Test
     void aSchedulerRequiringIsolationLeavesAProgramUnschedulableWhenTheOnlyNodeRunsTheProcessExecutor() throws Exception {
-        try (TestNetwork net = new TestNetwork(dir)) {
-            SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccn.url())
+        try (TestNetwork net = TestNetwork.builder(dir).fundedUser(1_000_000).start()) {
+            SchedulerNode scheduler = new SchedulerNode(SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccnUrl())
                     .withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1))).start();
             SchedulerClient client = new SchedulerClient(List.of(scheduler.url()), Duration.ofSeconds(1), InstantSource.system());
-            CrnNode crn = new CrnNode(processExecutor(dir, net.ccn.url()), new SchedulerLeaseDirectory(client));
+            CrnNode crn = new CrnNode(processExecutor(dir, net.ccnUrl()), new SchedulerLeaseDirectory(client));
             LeaseKeeper keeper = null;
             try {
                 crn.start();
-                EthAccount nodeKey = EthAccount.generate(TestNetwork.RANDOM);
+                EthAccount nodeKey = TestNetwork.newAccount();
                 keeper = new LeaseKeeper(client, crn.persistentHost(), nodeKey, crn.url(), () -> offer(crn), BEAT,
                         Ticker.system()).start();
-                String program = net.program(true, null);
+                String code = net.store(net.user(), SamplePrograms.HELLO_PY.getBytes(StandardCharsets.UTF_8), null);
+                String program = net.program(net.programBuilder(code, "main.py", Encoding.PLAIN).persistent(true));
                 await().atMost(Duration.ofSeconds(15)).until(() -> client.vm(program)
                         .map(v -> "unschedulable".equals(v.schedulingStatus())).orElse(false));
                 var vm = client.vm(program).orElseThrow();

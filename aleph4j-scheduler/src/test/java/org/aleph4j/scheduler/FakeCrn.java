@@ -8,6 +8,7 @@ import org.aleph4j.client.scheduler.LeaseGrant;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.runtime.DefaultRuntime;
+import org.aleph4j.testkit.TestNetwork;
 
 import java.net.URI;
 import java.time.Duration;
@@ -21,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Records, per program, the epoch it was last granted and when the answered heartbeat was SENT.
  */
 final class FakeCrn implements AutoCloseable {
-    final EthAccount key = EthAccount.generate(TestNetwork.RANDOM);
+    final EthAccount key = TestNetwork.newAccount();
     final URI publicUrl;
     final SchedulerClient client;
     final Map<String, LeaseGrant> grants = new ConcurrentHashMap<>();

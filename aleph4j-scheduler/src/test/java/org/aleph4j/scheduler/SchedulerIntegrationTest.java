@@ -8,7 +8,11 @@ import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.SchedulerException;
 import org.aleph4j.client.scheduler.VmInfo;
 import org.aleph4j.message.EthAccount;
+import org.aleph4j.message.content.Encoding;
+import org.aleph4j.message.content.ProgramContent;
 import org.aleph4j.scheduler.engine.AllocationEngine;
+import org.aleph4j.testkit.SamplePrograms;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,6 +22,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,13 +42,13 @@ class SchedulerIntegrationTest {
     @TempDir
     Path dir;
     TestNetwork net;
+    String codeRef;
     final List<AutoCloseable> toClose = new ArrayList<>();
-
-
 
     @BeforeEach
     void setUp() throws Exception {
-        net = new TestNetwork(dir);
+        net = TestNetwork.builder(dir).fundedUser(1_000_000).start();
+        codeRef = net.store(net.user(), SamplePrograms.HELLO_PY.getBytes(StandardCharsets.UTF_8), null);
     }
 
     @AfterEach
@@ -52,8 +57,19 @@ class SchedulerIntegrationTest {
         net.close();
     }
 
+    /** The user's PROGRAM running the plain script (persistent or not, replacing {@code replaces} unless null). */
+    String program(boolean persistent, String replaces) throws Exception {
+        ProgramContent content = net.programBuilder(codeRef, "main.py", Encoding.PLAIN).persistent(persistent)
+                .time(TestNetwork.now()).build();
+        return net.program(net.user(), replaces == null ? content : content.withPersistence(persistent, replaces));
+    }
+
+    String persistentProgram() throws Exception {
+        return program(true, null);
+    }
+
     SchedulerConfig config(Set<String> allowed) {
-        return SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccn.url()).withAllowedNodes(allowed)
+        return SchedulerConfig.defaults(dir.resolve("scheduler"), net.ccnUrl()).withAllowedNodes(allowed)
                 .withLease(TTL, DRIFT).withIntervals(BEAT, Duration.ofSeconds(1));
     }
 
@@ -79,7 +95,7 @@ class SchedulerIntegrationTest {
         SchedulerNode s = start(config(Set.of("*")));
         FakeCrn one = running(s).start();
         FakeCrn two = running(s).start();
-        String program = net.program(true, null);
+        String program = persistentProgram();
         await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(program) || two.holds(program));
         SchedulerClient reader = new SchedulerClient(s.url());
         Allocation allocation = reader.allocation(program).orElseThrow();
@@ -99,8 +115,8 @@ class SchedulerIntegrationTest {
         VmInfo vm = reader.vm(program).orElseThrow();
         assertThat(vm.status()).isEqualTo("allocated");
         assertThat(vm.schedulingStatus()).isEqualTo("scheduled");
-        assertThat(vm.owner()).isEqualTo(net.user.address());
-        assertThat(reader.vms(net.user.address(), null, 1, 20).pagination().totalItems()).isEqualTo(1);
+        assertThat(vm.owner()).isEqualTo(net.user().address());
+        assertThat(reader.vms(net.user().address(), null, 1, 20).pagination().totalItems()).isEqualTo(1);
         assertThat(reader.nodes()).hasSize(2).allMatch(n -> n.status().equals("active"));
         assertThat(reader.plan().path("plan").path(AllocationEngine.nodeHash(holder.address())).path("persistent_vms")
                 .get(0).asText()).isEqualTo(program);
@@ -110,7 +126,7 @@ class SchedulerIntegrationTest {
     void aProgramMovesOnlyAfterLeaseTtlPlusDriftOnceItsHolderStopsHeartbeating() throws Exception {
         SchedulerNode s = start(config(Set.of("*")));
         FakeCrn one = running(s).start();
-        String program = net.program(true, null);
+        String program = persistentProgram();
         await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(program));
         FakeCrn two = running(s).start();
         await().atMost(Duration.ofSeconds(5)).until(() -> two.lastReply != null);
@@ -137,7 +153,7 @@ class SchedulerIntegrationTest {
             assertThat(e.errorCode()).isEqualTo(2);
         });
         // A body signed by another key than the one it names is refused as well.
-        EthAccount impostor = EthAccount.generate(TestNetwork.RANDOM);
+        EthAccount impostor = TestNetwork.newAccount();
         SchedulerClient client = new SchedulerClient(s.url());
         Heartbeat forged = new Heartbeat(known.key.address(), "http://x", new Capacity(1, 1, 1), List.of(), List.of(), "t",
                 "0123456789abcdef", TestNetwork.now());
@@ -170,17 +186,17 @@ class SchedulerIntegrationTest {
         SchedulerNode s = start(config(Set.of("*")));
         FakeCrn one = running(s).start();
         SchedulerClient reader = new SchedulerClient(s.url());
-        String first = net.program(true, null);
+        String first = persistentProgram();
         await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(first));
         // unpersist = a non-persistent PROGRAM replacing it
-        String replacement = net.program(false, first);
+        String replacement = program(false, first);
         await().atMost(Duration.ofSeconds(3)).until(() -> !one.holds(first) && reader.allocation(first).isEmpty());
         assertThat(reader.vm(first).orElseThrow().status()).isEqualTo("removed");
         assertThat(reader.vm(replacement)).isEmpty();
         // persist again = a persistent PROGRAM replacing it: the new one is placed
-        String again = net.program(true, first); // upstream: a replacement cannot itself be replaced (303)
+        String again = program(true, first); // upstream: a replacement cannot itself be replaced (303)
         await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(again));
-        net.forget(again);
+        net.forget(net.user(), again);
         await().atMost(Duration.ofSeconds(3)).until(() -> !one.holds(again) && reader.allocation(again).isEmpty());
         assertThat(reader.vm(again).orElseThrow().reason()).contains("forgot");
     }
@@ -194,7 +210,7 @@ class SchedulerIntegrationTest {
         try {
             one = new FakeCrn(List.of(first.url()), BEAT).start();
             toClose.add(one);
-            program = net.program(true, null);
+            program = persistentProgram();
             await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(program));
         } finally {
             first.close();
@@ -216,7 +232,7 @@ class SchedulerIntegrationTest {
     void aReleasedProgramIsPlacedElsewhereAtOnce() throws Exception {
         SchedulerNode s = start(config(Set.of("*")));
         FakeCrn one = running(s).start();
-        String program = net.program(true, null);
+        String program = persistentProgram();
         await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(program));
         FakeCrn two = running(s).start();
         await().atMost(Duration.ofSeconds(5)).until(() -> two.lastReply != null);
@@ -234,9 +250,9 @@ class SchedulerIntegrationTest {
     void aProgramWhoseOwnerCanNoLongerPayIsDeallocated() throws Exception {
         SchedulerNode s = start(config(Set.of("*")));
         FakeCrn one = running(s).start();
-        String program = net.program(true, null);
+        String program = persistentProgram();
         await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(program));
-        net.fund(net.user.address(), 0); // the CCN moves the program to "removing"
+        net.fund(net.user().address(), 0); // the CCN moves the program to "removing"
         await().atMost(Duration.ofSeconds(5)).until(() -> !one.holds(program));
         VmInfo vm = new SchedulerClient(s.url()).vm(program).orElseThrow();
         assertThat(vm.status()).isEqualTo("removed");
@@ -247,7 +263,7 @@ class SchedulerIntegrationTest {
     void aProgramThatKeepsCrashingOnANodeMovesToAnotherAfterItsLeaseLapsed() throws Exception {
         SchedulerNode s = start(config(Set.of("*")));
         FakeCrn one = running(s).start();
-        String program = net.program(true, null);
+        String program = persistentProgram();
         await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(program));
         FakeCrn two = running(s).start();
         await().atMost(Duration.ofSeconds(5)).until(() -> two.lastReply != null);
@@ -264,7 +280,7 @@ class SchedulerIntegrationTest {
         FakeCrn unisolated = running(s);
         unisolated.executor = new ExecutorInfo("process", false);
         unisolated.start();
-        String program = net.program(true, null);
+        String program = persistentProgram();
         SchedulerClient reader = new SchedulerClient(s.url());
         await().atMost(Duration.ofSeconds(10)).until(() -> reader.vm(program)
                 .map(v -> "unschedulable".equals(v.schedulingStatus())).orElse(false));
@@ -294,7 +310,7 @@ class SchedulerIntegrationTest {
         FakeCrn unisolated = running(s);
         unisolated.executor = new ExecutorInfo("process", false);
         unisolated.start();
-        String program = net.program(true, null);
+        String program = persistentProgram();
         await().atMost(Duration.ofSeconds(10)).until(() -> unisolated.holds(program));
         assertThat(new SchedulerClient(s.url()).vm(program).orElseThrow().schedulingStatus()).isEqualTo("scheduled");
     }
@@ -303,7 +319,7 @@ class SchedulerIntegrationTest {
     void aNodeThatNoLongerIsolatesLosesItsProgramToAnIsolatingNode() throws Exception {
         SchedulerNode s = start(config(Set.of("*")));
         FakeCrn one = running(s).start();
-        String program = net.program(true, null);
+        String program = persistentProgram();
         await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(program));
         FakeCrn two = running(s).start();
         await().atMost(Duration.ofSeconds(5)).until(() -> two.lastReply != null);

@@ -3,13 +3,17 @@ package org.aleph4j.scheduler;
 import org.aleph4j.client.scheduler.Allocation;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.SchedulerException;
+import org.aleph4j.message.content.Encoding;
 import org.aleph4j.scheduler.engine.AllocationEngine;
+import org.aleph4j.testkit.SamplePrograms;
+import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -47,7 +51,7 @@ class StandbyTakeoverTest {
             }
             Assumptions.abort("PostgreSQL at 127.0.0.1:5432 (database test, user postgres) is not reachable: " + e.getMessage());
         }
-        net = new TestNetwork(dir);
+        net = TestNetwork.builder(dir).fundedUser(1_000_000).start();
     }
 
     @AfterEach
@@ -60,7 +64,7 @@ class StandbyTakeoverTest {
     }
 
     SchedulerNode start(String name) {
-        SchedulerNode node = new SchedulerNode(SchedulerConfig.defaults(dir.resolve(name), net.ccn.url())
+        SchedulerNode node = new SchedulerNode(SchedulerConfig.defaults(dir.resolve(name), net.ccnUrl())
                 .withJdbcUrl(PG + "&currentSchema=" + schema).withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT)
                 .withIntervals(BEAT, Duration.ofSeconds(1))).start();
         toClose.add(node);
@@ -78,7 +82,8 @@ class StandbyTakeoverTest {
         toClose.add(crn);
         FakeCrn other = new FakeCrn(List.of(leader.url(), standby.url()), BEAT).start();
         toClose.add(other);
-        String program = net.program(true, null);
+        String code = net.store(net.user(), SamplePrograms.HELLO_PY.getBytes(StandardCharsets.UTF_8), null);
+        String program = net.program(net.programBuilder(code, "main.py", Encoding.PLAIN).persistent(true));
         await().atMost(Duration.ofSeconds(10)).until(() -> crn.holds(program) || other.holds(program));
         FakeCrn holder = crn.holds(program) ? crn : other;
         FakeCrn idle = holder == crn ? other : crn;

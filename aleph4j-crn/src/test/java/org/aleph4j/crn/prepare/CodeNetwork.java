@@ -6,26 +6,25 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.aleph4j.crn.TestNetwork;
 import org.aleph4j.message.ItemHashes;
 import org.aleph4j.message.content.Encoding;
 import org.aleph4j.message.content.ProgramContent;
-import org.aleph4j.message.runtime.DefaultRuntime;
+import org.aleph4j.testkit.TestNetwork;
 
 /** A real CCN with a funded user who publishes code archives, and helpers to build hostile ones. */
 final class CodeNetwork implements AutoCloseable {
     final TestNetwork net;
 
     CodeNetwork(Path dir) throws Exception {
-        net = new TestNetwork(dir);
+        net = TestNetwork.builder(dir).fundedUser(10_000_000).start();
     }
 
     /** The user's PROGRAM running {@code entrypoint} from the archive {@code bytes}, as the CRN sees it once verified. */
     ProgramInfo program(byte[] bytes, Encoding enc, String entrypoint) throws Exception {
-        String ref = net.store(net.user, bytes, null);
-        ProgramContent pc = TestNetwork.programContent(net.user, ref, enc, entrypoint, 10, 256, false, DefaultRuntime.ref(),
-                null, false);
-        return new ProgramInfo(ItemHashes.sha256Hex(bytes), net.user.address(), pc);
+        String ref = net.store(net.user(), bytes, null);
+        ProgramContent pc = TestNetwork.pinCode(net.programBuilder(ref, entrypoint, enc).timeoutSeconds(10.0).memory(256)
+                .time(TestNetwork.now()).build());
+        return new ProgramInfo(ItemHashes.sha256Hex(bytes), net.user().address(), pc);
     }
 
     /**

@@ -55,7 +55,7 @@ class HostileCodeTest {
     }
 
     private Preparer preparer(Path data, Duration unpackTimeout, PrepareLimits limits) {
-        return new Preparer(net.net.client, RuntimeRegistry.defaultFor(Path.of("/usr/bin/python3")), data, unpackTimeout, limits);
+        return new Preparer(net.net.client(), RuntimeRegistry.defaultFor(Path.of("/usr/bin/python3")), data, unpackTimeout, limits);
     }
 
     private Preparer preparer(Path data) {

@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** CcnClient against a real CcnNode over HTTP (lives here because aleph4j-ccn already depends on aleph4j-client). */
+/** CcnClient against a real CcnNode over HTTP. */
 class CcnClientTest {
     @TempDir
     Path tmp;
