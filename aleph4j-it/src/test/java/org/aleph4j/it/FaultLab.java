@@ -87,7 +87,7 @@ final class FaultLab implements AutoCloseable {
         void start() throws IOException {
             List<String> cmd = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + netns, "--",
                     NodeProcess.ROOT.resolve("bin/aleph-node").toString(), "crn", "--data", data.toString(),
-                    "--host", ip, "--port", String.valueOf(port), "--public-url", url(), "--ccn-url", ccnUrl,
+                    "--host", ip, "--port", String.valueOf(port), "--public-url", url(), "--ccn-url", relayUrl(),
                     "--scheduler-url", String.join(",", schedulerUrls()), "--key-file", keyFile.toString(),
                     "--executor", executor, profile.flag()));
             process = NodeProcess.startCommand("crn-" + index, dir.resolve("crn-" + index + ".log"), env, cmd);
@@ -117,6 +117,8 @@ final class FaultLab implements AutoCloseable {
     final EthAccount user = EthAccount.generate(new SecureRandom());
     String ccnUrl;
     NodeProcess ccn;
+    /** The CRNs reach the CCN through this relay, which can slow their downloads. */
+    ThrottlingProxy ccnRelay;
     Cli cli;
     private final int basePort;
 
@@ -124,7 +126,7 @@ final class FaultLab implements AutoCloseable {
         this.dir = dir;
         this.executor = executor;
         this.profile = profile;
-        this.basePort = Http.freePorts(3 + crnCount);
+        this.basePort = Http.freePorts(4 + crnCount);
         removeLeftovers();
         sh("ip", "link", "add", BRIDGE, "type", "bridge");
         sh("ip", "addr", "add", HOST_IP + "/24", "dev", BRIDGE);
@@ -153,6 +155,10 @@ final class FaultLab implements AutoCloseable {
         env.put("ALEPH_CRN_URL", crns.get(0).url());
     }
 
+    String relayUrl() {
+        return "http://" + HOST_IP + ":" + (basePort + 3 + crns.size());
+    }
+
     List<String> schedulerUrls() {
         return List.of("http://" + HOST_IP + ":" + schedulerPorts[0], "http://" + HOST_IP + ":" + schedulerPorts[1]);
     }
@@ -164,6 +170,7 @@ final class FaultLab implements AutoCloseable {
         ccn = NodeProcess.start("ccn", dir.resolve("ccn.log"), env, "aleph-node", "ccn", "--data", dir.resolve("ccn").toString(),
                 "--host", HOST_IP, "--port", String.valueOf(basePort), "--oracle-addresses", oracle.address());
         ccn.awaitLog("aleph4j ccn ready", Duration.ofSeconds(120));
+        ccnRelay = new ThrottlingProxy(HOST_IP, java.net.URI.create(relayUrl()).getPort(), new java.net.InetSocketAddress(HOST_IP, basePort));
         startScheduler(0);
         for (Crn c : crns) c.start();
         schedulers[0].awaitLog("aleph4j scheduler ready", Duration.ofSeconds(120));
@@ -251,6 +258,12 @@ final class FaultLab implements AutoCloseable {
         return -1;
     }
 
+    /** The state of {@code hash}'s execution on {@code c} (PREPARING, RUNNING, ...), or null. */
+    String executionState(Crn c, String hash) {
+        Http.Response r = Http.get(c.url() + "/v2/about/executions/list");
+        return r.status() == 200 && r.json().has(hash) ? r.json().path(hash).path("state").asText() : null;
+    }
+
     /** CRNs (reachable now) that list {@code hash} among their running executions. */
     List<Integer> runningOn(String hash) {
         List<Integer> on = new ArrayList<>();
@@ -330,6 +343,13 @@ final class FaultLab implements AutoCloseable {
         for (Crn c : crns) if (c.process != null) c.process.close();
         for (NodeProcess s : schedulers) if (s != null) s.close();
         if (ccn != null) ccn.close();
+        if (ccnRelay != null) {
+            try {
+                ccnRelay.close();
+            } catch (IOException ignored) {
+                // closed
+            }
+        }
         keepLogs();
         try (Connection c = DriverManager.getConnection(PG); Statement s = c.createStatement()) {
             s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");

@@ -166,6 +166,57 @@ abstract class FaultsContract {
         assertStatusShows(lab.holder(hash));
     }
 
+    @Test
+    @Order(8)
+    void aNodeCutOffWhilePreparingASlowDownloadNeverStartsItsStaleCopy() throws Exception {
+        for (int run = 1; run <= RUNS; run++) {
+            // a new program each run, with 2 MiB that cannot be compressed: no node has its code yet
+            Path code = Files.createDirectories(tmp.resolve("work/slow-" + run));
+            for (String f : List.of("run.sh", "probe.py")) {
+                Files.copy(tmp.resolve("work/probe").resolve(f), code.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            byte[] ballast = new byte[2 << 20];
+            new java.security.SecureRandom().nextBytes(ballast);
+            Files.write(code.resolve("ballast.bin"), ballast);
+            Cli.Result up = lab.cli.runArgs("program", "upload", "--persistent", "./slow-" + run + "/", "run.sh");
+            assertThat(up.exit()).as(up.toString()).isZero();
+            String slow = up.firstHash();
+            int a = awaitServing(slow);
+            lab.ccnRelay.throttle(64 * 1024); // 2 MiB: about 30 s, far past a lease
+            double t0 = now();
+            FaultLab.Crn holder = lab.crns.get(a);
+            lab.signal(holder.process.pid(), "KILL");
+            int[] b = {-1};
+            await("the program allocated to another node, which downloads its code").atMost(FAILOVER_BOUND)
+                    .pollInterval(Duration.ofMillis(50)).until(() -> {
+                        b[0] = lab.holder(slow);
+                        return b[0] >= 0 && b[0] != a && "PREPARING".equals(lab.executionState(lab.crns.get(b[0]), slow));
+                    });
+            FaultLab.Crn preparing = lab.crns.get(b[0]);
+            lab.blackhole(preparing);
+            lab.ccnRelay.throttle(0);
+            try {
+                await("a copy on the third node").atMost(FAILOVER_BOUND.plusSeconds(10)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> lab.records(slow).firstStartedAfter(t0).isPresent());
+            } finally {
+                lab.heal();
+                holder.start();
+                holder.awaitReady();
+            }
+            ProbeRecords.Span next = lab.records(slow).firstStartedAfter(t0).orElseThrow();
+            assertThat(next.node()).as("the node cut off while preparing").isNotEqualTo(preparing.index);
+            // healed, the cut-off node finishes its download at full speed: it must not start its stale epoch
+            awaitSeconds(PROFILE.leaseTtl().plus(PROFILE.drift()).toMillis() / 1000.0 + 3);
+            ProbeRecords r = lab.records(slow);
+            assertThat(r.spans()).as("copies of the slow program:\n%s", r).filteredOn(s -> s.node() == preparing.index).isEmpty();
+            assertThat(r.overlaps(0)).as("overlapping copies:\n%s", r).isEmpty();
+            assertThat(lab.runningOn(slow)).containsExactly(next.node());
+            figure("cut off while preparing a slow download", run, next.first() - t0, Double.NaN, 0);
+            Cli.Result stop = lab.cli.runArgs("unpersist", slow);
+            assertThat(stop.exit()).as(stop.toString()).isZero();
+        }
+    }
+
     // ---------------------------------------------------------------- one fault, several runs
 
     interface Injection {
@@ -221,8 +272,12 @@ abstract class FaultsContract {
 
     // ---------------------------------------------------------------- helpers
 
-    /** Waits until a copy is recording now and the scheduler names its node; returns that node. */
     private int awaitServing() {
+        return awaitServing(hash);
+    }
+
+    /** Waits until a copy of {@code hash} is recording now and the scheduler names its node; returns that node. */
+    private int awaitServing(String hash) {
         int[] holder = {-1};
         try {
             await("the program runs and records").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
