@@ -54,7 +54,6 @@ public final class CcnClient implements AutoCloseable {
     private final URI baseUrl;
     private final Duration timeout;
     private final HttpClient http;
-    private final InstantSource clock;
 
     /** A client with a 30 s timeout per call. */
     public CcnClient(URI baseUrl) {
@@ -68,13 +67,13 @@ public final class CcnClient implements AutoCloseable {
     /**
      * @param baseUrl the CCN root, e.g. {@code http://127.0.0.1:4024} (a trailing slash is ignored)
      * @param timeout bound of each call (connect and response headers)
-     * @param clock   wall clock used for the stream's resume point when nothing was seen yet
+     * @param clock   not used any more (streams resume by the CCN's sequence, not by time); kept so
+     *                callers that pass one still compile
      */
     public CcnClient(URI baseUrl, Duration timeout, InstantSource clock) {
         String s = baseUrl.toString();
         this.baseUrl = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
         this.timeout = timeout;
-        this.clock = clock;
         this.http = HttpClient.newBuilder()
                 .connectTimeout(timeout)
                 .followRedirects(HttpClient.Redirect.NORMAL)
@@ -165,11 +164,12 @@ public final class CcnClient implements AutoCloseable {
 
     /**
      * Follows {@code /api/ws0/messages} with the query's filters, calling {@code onMessage} (on one
-     * thread, in arrival order) once per item_hash and status. Reconnects with back-off 0.1 s → 8 s
-     * and resumes from the last seen message time, filling any gap through {@code messages.json},
-     * so nothing is lost across reconnects. {@code startDate} null means "new messages only".
-     * Close the returned subscription to stop. {@code onMessage} gets each frame as received; see
-     * {@link #subscribe} for frames already read.
+     * thread, in arrival order) once per change of a message (processed, then maybe forgotten,
+     * removing...). {@code startDate} (CCN time, seconds) first replays what the CCN received or
+     * processed since then; null means "changes from now on". Reconnects with back-off 0.1 s → 8 s
+     * and resumes after the sequence of the last frame delivered, so nothing is lost or repeated
+     * across reconnects (see {@link MessageStream}). Close the returned subscription to stop.
+     * {@code onMessage} gets each frame as received; see {@link #subscribe} for frames already read.
      */
     public MessageStream stream(MessageQuery query, Double startDate, Consumer<JsonNode> onMessage) {
         return subscribe(query, startDate, frame -> onMessage.accept(frame.raw()));
@@ -177,10 +177,21 @@ public final class CcnClient implements AutoCloseable {
 
     /**
      * Like {@link #stream}, with each frame read once into a {@link StreamFrame} (item hash, type,
-     * status, time, content...). Deduplication and resuming are the same.
+     * status, time, sequence, content...). Resuming is the same.
      */
     public MessageStream subscribe(MessageQuery query, Double startDate, Consumer<StreamFrame> onFrame) {
-        MessageStream s = new MessageStream(this, http, query, startDate, onFrame, clock);
+        MessageStream s = new MessageStream(this, http, query, startDate, null, onFrame);
+        s.start();
+        return s;
+    }
+
+    /**
+     * Like {@link #subscribe}, starting with the changes numbered above {@code afterSequence} (0: every
+     * message the CCN has): the way to catch up from a stored {@link StreamFrame#sequence()} after a
+     * restart, whatever time the messages' senders wrote in them.
+     */
+    public MessageStream subscribeAfter(MessageQuery query, long afterSequence, Consumer<StreamFrame> onFrame) {
+        MessageStream s = new MessageStream(this, http, query, null, afterSequence, onFrame);
         s.start();
         return s;
     }
