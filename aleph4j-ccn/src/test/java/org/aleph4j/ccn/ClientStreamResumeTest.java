@@ -98,4 +98,21 @@ class ClientStreamResumeTest {
         assertThat(frames.get(2).sequence()).isGreaterThan(seen);
         assertThat(stream.lastSequence()).isEqualTo(frames.get(4).sequence());
     }
+
+    @Test
+    void aStreamPositionedAheadOfTheCcnsLogReplaysThatLogFromTheStart() throws Exception {
+        node = new CcnNode(config(dir, null, oracle)).start();
+        client = new CcnClient(node.url(), Duration.ofSeconds(5));
+        AlephMessage first = post(a, "note", "{\"n\":1}");
+        posted(node, first);
+        List<StreamFrame> frames = new CopyOnWriteArrayList<>();
+        // a position from another log (this node's database was replaced since it was stored)
+        stream = client.subscribeAfter(MessageQuery.builder().addresses(a.address()).build(), 1_000_000, frames::add);
+        await().atMost(Duration.ofSeconds(10)).until(() -> frames.size() == 1);
+        AlephMessage next = post(a, "note", "{\"n\":2}");
+        posted(node, next);
+        await().atMost(Duration.ofSeconds(10)).until(() -> frames.size() == 2);
+        assertThat(frames).extracting(StreamFrame::itemHash).containsExactly(first.itemHash(), next.itemHash());
+        assertThat(stream.lastSequence()).isEqualTo(frames.get(1).sequence()).isLessThan(1_000_000L);
+    }
 }

@@ -26,7 +26,8 @@ import java.util.function.Consumer;
  * sequence of the last frame it delivered ({@link #lastSequence()}) and reconnects after it, with
  * exponential back-off (0.1 s → 8 s): no change is lost or delivered twice across reconnects, a CCN
  * restart included, and the senders' clocks play no part. Before the first frame, a reconnect starts
- * where the first connection did. Frames without a sequence (from a CCN that does not number
+ * where the first connection did. A CCN whose newest change is numbered below the stream's position
+ * has another log (its database was replaced): the stream then replays that log from the start. Frames without a sequence (from a CCN that does not number
  * changes) are delivered as they come and do not move the resume point.
  *
  * <p>The callback runs on one thread at a time, in arrival order. Close the stream to stop; the
@@ -128,6 +129,15 @@ public final class MessageStream implements AutoCloseable {
         if (after == null && startDate == null) {
             after = head();
             if (after != null) resumeAfter = after;
+        } else if (after != null && after > 0) {
+            Long head = head();
+            if (head != null && head < after) {
+                // numbers only grow within one log: this CCN's log is not the one the position came from
+                log.warn("the CCN at {} has numbered changes up to {} only, below this stream's position {}: its log "
+                        + "was replaced; replaying it from the start", client.baseUrl(), head, after);
+                after = 0L;
+                resumeAfter = 0L;
+            }
         }
         MessageQuery q = after != null ? query.toBuilder().sinceSequence(after).build()
                 : startDate != null ? query.toBuilder().startDate(startDate).build() : query;

@@ -300,13 +300,16 @@ public final class SchedulerStore implements AutoCloseable {
                 .mapTo(Long.class).findOne());
     }
 
-    /** Moves the cursor {@code name} forward to {@code sequence}; never back. */
+    /**
+     * Sets the cursor {@code name} to {@code sequence}. The watcher saves in the order the CCN numbered its
+     * messages, so the last save is the newest; it may go back only when the CCN's log was replaced and replayed
+     * from the start, and a cursor too low merely replays messages, while one too high would skip them.
+     */
     public void saveCursor(String name, long sequence) {
         write(h -> {
-            int n = h.createUpdate("UPDATE sched_cursor SET sequence = :v WHERE name = :n AND sequence < :v")
+            int n = h.createUpdate("UPDATE sched_cursor SET sequence = :v WHERE name = :n")
                     .bind("n", name).bind("v", sequence).execute();
-            if (n == 0 && h.createQuery("SELECT COUNT(*) FROM sched_cursor WHERE name = :n").bind("n", name)
-                    .mapTo(Integer.class).one() == 0) {
+            if (n == 0) {
                 h.createUpdate("INSERT INTO sched_cursor (name, sequence) VALUES (:n, :v)").bind("n", name).bind("v", sequence)
                         .execute();
             }

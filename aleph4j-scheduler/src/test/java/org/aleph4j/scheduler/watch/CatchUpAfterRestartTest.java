@@ -111,6 +111,39 @@ class CatchUpAfterRestartTest {
         assertThat(heldBy(restarted)).contains(future);
     }
 
+    @org.junit.jupiter.api.Test
+    void aSchedulerWhoseCursorCameFromAReplacedCcnDatabaseStillSchedulesTheNewPrograms() throws Exception {
+        ccn = new CcnNode(CcnConfig.defaults(dir.resolve("ccn")).withOracleAddresses(Set.of(oracle.address()))).start();
+        int ccnPort = ccn.port();
+        client = new CcnClient(ccn.url());
+        String code = publishRuntimeFundAndUploadCode();
+        for (int i = 0; i < 20; i++) {
+            assertThat(client.post(sign(user, MessageType.POST, new PostContent(user.address(), now(),
+                    JsonNodeFactory.instance.objectNode().put("i", i), "note", null), now()), true).messageStatus())
+                    .isEqualTo("processed");
+        }
+        SchedulerConfig config = SchedulerConfig.defaults(dir.resolve("scheduler"), ccn.url()).withAllowedNodes(Set.of("*"))
+                .withLease(Duration.ofMillis(1500), Duration.ofMillis(500)).withIntervals(Duration.ofMillis(200), Duration.ofSeconds(1));
+        scheduler = new SchedulerNode(config).start();
+        String old = program(code, now());
+        await().atMost(Duration.ofSeconds(15)).until(() -> heldBy(scheduler).contains(old));
+        scheduler.close();
+        scheduler = null;
+
+        // the CCN comes back on the same address with a new, empty database: its numbers start again from 1
+        client.close();
+        ccn.close();
+        ccn = new CcnNode(CcnConfig.defaults(dir.resolve("ccn-new")).withOracleAddresses(Set.of(oracle.address()))
+                .withPort(ccnPort)).start();
+        client = new CcnClient(ccn.url());
+        String fresh = program(publishRuntimeFundAndUploadCode(), now());
+
+        scheduler = new SchedulerNode(config).start();
+        SchedulerNode restarted = scheduler;
+        await().atMost(Duration.ofSeconds(30)).until(() -> heldBy(restarted).contains(fresh));
+        assertThat(new SchedulerClient(restarted.url()).vm(fresh).orElseThrow().schedulingStatus()).isEqualTo("scheduled");
+    }
+
     static void requirePostgres() {
         try (Connection c = DriverManager.getConnection(PG)) {
             assertThat(c.isValid(2)).isTrue();
