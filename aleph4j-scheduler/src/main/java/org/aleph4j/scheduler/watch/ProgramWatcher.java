@@ -50,8 +50,9 @@ public final class ProgramWatcher implements AutoCloseable {
 
     void onMessage(StreamFrame m) {
         List<StreamAction> actions = StreamAction.of(m);
-        // The stream does not redeliver: retry a failing database write a few times before giving up
-        // (the reconcile and the next catch-up still cover it), and never advance the cursor past it.
+        // The stream does not redeliver: retry a failing database write a few times before giving up, and save
+        // the cursor only once the message is applied. A message given up on is covered by a catch-up only if
+        // the scheduler restarts before a later message moves the cursor on; the reconcile covers removals.
         for (int attempt = 1; ; attempt++) {
             try {
                 apply(actions);
