@@ -6,8 +6,8 @@ package org.aleph4j.ccn;
  *
  * @param maxPageSize               largest {@code pagination} of {@code messages.json}; {@code pagination=0} (upstream's
  *                                  "no limit") and anything larger mean this many
- * @param maxStreamHistory          most messages one websocket replays for {@code startDate} before it is closed
- *                                  with a resume point (at least {@value #MIN_STREAM_HISTORY})
+ * @param maxStreamHistory          most messages one websocket replays ({@code since_sequence}, {@code startDate})
+ *                                  before it is closed with a resume point (at least {@value #MIN_STREAM_HISTORY})
  * @param maxSubscribers            websocket subscribers at once, in total
  * @param maxSubscribersPerAddress  websocket subscribers at once from one remote address (IPv6: one /64)
  * @param streamQueueFrames         frames a subscriber may have waiting before it is disconnected as too slow
@@ -36,8 +36,7 @@ public record CcnLimits(int maxPageSize, int maxStreamHistory, int maxSubscriber
     public CcnLimits {
         if (maxPageSize <= 0) maxPageSize = DEFAULT_MAX_PAGE_SIZE;
         if (maxStreamHistory <= 0) maxStreamHistory = DEFAULT_MAX_STREAM_HISTORY;
-        // a client resumes from the processing time of the last frame and gets that instant's messages again; the
-        // the pipeline worker stamps up to 64 messages with one time, so a smaller cap could replay the same page forever
+        // never below upstream's largest history (199): a plain history=N request must not be cut short
         maxStreamHistory = Math.max(MIN_STREAM_HISTORY, maxStreamHistory);
         if (maxSubscribers <= 0) maxSubscribers = DEFAULT_MAX_SUBSCRIBERS;
         if (maxSubscribersPerAddress <= 0) maxSubscribersPerAddress = DEFAULT_MAX_SUBSCRIBERS_PER_ADDRESS;

@@ -52,7 +52,7 @@ public final class CcnNode implements AutoCloseable {
             meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             CcnLimits limits = config.limits();
             stream = new MessageStream(new MessageStream.Limits(limits.maxSubscribers(), limits.maxSubscribersPerAddress(),
-                    limits.maxStreamHistory(), limits.streamQueueFrames(), limits.streamQueueChars()), InstantSource.system());
+                    limits.maxStreamHistory(), limits.streamQueueFrames(), limits.streamQueueChars()));
             meters.gauge("ccn_stream_subscribers", stream, MessageStream::subscriberCount);
             meters.more().counter("ccn_stream_slow_disconnects_total", java.util.List.of(), stream, MessageStream::slowDisconnects);
             MessageHandlers handlers = new MessageHandlers(store, files, config.oracleAddresses(), config.pricingOwner());

@@ -199,27 +199,31 @@ class CcnAbuseTest {
                 + a.address()).json().path("pagination_total").asInt() == posted.size());
 
         Set<String> seen = new LinkedHashSet<>();
-        String startDate = "0";
+        List<String> delivered = new ArrayList<>();
+        String from = "startDate=0";
         int truncated = 0;
         Client c = null;
         for (int connection = 0; connection < 5 && !seen.containsAll(posted); connection++) {
-            Client now = connect(HTTP, "addresses=" + a.address() + "&startDate=" + startDate);
+            Client now = connect(HTTP, "addresses=" + a.address() + "&" + from);
             c = now;
             // each connection replays at most the cap, then closes naming the resume point, or finishes and stays live
             await().atMost(Duration.ofSeconds(20)).until(() -> now.closed.isDone() || allSeen(seen, now, posted));
             assertThat(now.frames.size()).isLessThanOrEqualTo(cap);
             seen.addAll(now.hashes());
+            delivered.addAll(now.hashes());
             if (now.closed.isDone()) {
                 String close = now.closed.get();
                 assertThat(close).startsWith("1013 ").contains("limited to " + cap + " messages");
                 assertThat(now.frames).hasSize(cap);
-                Matcher resume = Pattern.compile("startDate=([0-9.E]+)").matcher(close);
+                Matcher resume = Pattern.compile("since_sequence=([0-9]+)").matcher(close);
                 assertThat(resume.find()).as(close).isTrue();
-                startDate = resume.group(1);
+                from = "since_sequence=" + resume.group(1);
                 truncated++;
             }
         }
         assertThat(seen).containsAll(posted);
+        // resuming after the last sequence received repeats nothing
+        assertThat(delivered).doesNotHaveDuplicates();
         assertThat(truncated).isEqualTo(2);
         Client last = c;
         assertThat(last.closed).isNotDone();

@@ -393,7 +393,18 @@ abstract class CcnContractTest {
     /** Collects websocket text frames. */
     static final class Frames implements WebSocket.Listener {
         final List<JsonNode> frames = new CopyOnWriteArrayList<>();
+        final java.util.concurrent.CompletableFuture<String> closed = new java.util.concurrent.CompletableFuture<>();
         private final StringBuilder partial = new StringBuilder();
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+            closed.complete(statusCode + " " + reason);
+            return null;
+        }
+
+        List<Long> sequences() {
+            return frames.stream().map(f -> f.path("sequence").asLong(-1)).toList();
+        }
 
         @Override
         public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
@@ -551,6 +562,130 @@ abstract class CcnContractTest {
         assertThat(count).isEqualTo(sent.size());
         assertThat(listed).isEqualTo(sent);
         System.out.printf("concurrency: %d messages from %d clients in 10 s%n", sent.size(), clients);
+    }
+
+    // ---- the change sequence (aleph4j extension)
+
+    /** A POST by {@code a} dated {@code time} by its sender (content and envelope). */
+    static AlephMessage postDated(EthAccount a, double time, String json) throws Exception {
+        return org.aleph4j.message.MessageBuilder.build(a, MessageType.POST,
+                new PostContent(a.address(), time, Json.MAPPER.readTree(json), "note", null), "TEST", time);
+    }
+
+    long sequenceOf(String hash) throws Exception {
+        JsonNode m = get(url(), "/api/v0/messages/" + hash).json().path("message");
+        assertThat(m.path("sequence").isIntegralNumber()).as("sequence of %s: %s", hash, m).isTrue();
+        return m.path("sequence").asLong();
+    }
+
+    List<String> hashesSince(String query) throws Exception {
+        Resp r = get(url(), "/api/v0/messages.json?" + query);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        List<String> out = new ArrayList<>();
+        for (JsonNode m : r.json().path("messages")) out.add(m.path("item_hash").asText());
+        return out;
+    }
+
+    @Test
+    void sequenceFollowsTheOrderMessagesWereProcessedInNotTheTimeTheirSendersChose() throws Exception {
+        EthAccount a = EthAccount.generate(RANDOM);
+        AlephMessage future = postDated(a, 9e9, "{\"when\":\"far future\"}");
+        assertThat(post(url(), future, true).status()).isEqualTo(200);
+        AlephMessage backdated = postDated(a, now() - 86_400, "{\"when\":\"yesterday\"}");
+        assertThat(post(url(), backdated, true).status()).isEqualTo(200);
+        long first = sequenceOf(future.itemHash());
+        assertThat(sequenceOf(backdated.itemHash())).isGreaterThan(first);
+
+        // a STORE waiting for its file is pending, without a sequence; it gets one when it is processed, after
+        // a message that was processed meanwhile although it arrived later
+        byte[] file = ("late file " + a.address()).getBytes();
+        AlephMessage late = store(a, file, null);
+        assertThat(post(url(), late, true).status()).isEqualTo(202);
+        assertThat(get(url(), "/api/v0/messages/" + late.itemHash()).body()).doesNotContain("\"sequence\"");
+        AlephMessage meanwhile = post(a, "note", "{\"meanwhile\":true}");
+        assertThat(post(url(), meanwhile, true).status()).isEqualTo(200);
+        assertThat(upload(url(), null, file, false).status()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(url(), late.itemHash()).equals("processed"));
+        assertThat(sequenceOf(late.itemHash())).isGreaterThan(sequenceOf(meanwhile.itemHash()));
+
+        String mine = "addresses=" + a.address();
+        assertThat(hashesSince(mine + "&since_sequence=" + (first - 1)))
+                .containsExactly(future.itemHash(), backdated.itemHash(), meanwhile.itemHash(), late.itemHash());
+        assertThat(hashesSince(mine + "&sinceSequence=" + first))
+                .containsExactly(backdated.itemHash(), meanwhile.itemHash(), late.itemHash());
+        assertThat(hashesSince(mine + "&since_sequence=" + (first - 1) + "&sortOrder=-1"))
+                .containsExactly(late.itemHash(), meanwhile.itemHash(), backdated.itemHash(), future.itemHash());
+        assertThat(hashesSince(mine + "&since_sequence=" + (first - 1) + "&pagination=2&page=2"))
+                .containsExactly(meanwhile.itemHash(), late.itemHash());
+        // upstream's time order is unchanged: the far-future message stays first, newest first
+        assertThat(hashesSince(mine).get(0)).isEqualTo(future.itemHash());
+
+        // a change of status takes a new number: forgetting a message moves it after everything before
+        long before = sequenceOf(late.itemHash());
+        AlephMessage forget = forget(a, backdated.itemHash());
+        assertThat(post(url(), forget, true).status()).isEqualTo(200);
+        assertThat(hashesSince(mine + "&since_sequence=" + before)).containsExactly(forget.itemHash());
+        assertThat(hashesSince(mine + "&since_sequence=" + before + "&msgStatuses=forgotten")).containsExactly(backdated.itemHash());
+        JsonNode gone = get(url(), "/api/v0/messages/" + backdated.itemHash()).json().path("message");
+        assertThat(gone.path("sequence").asLong()).isGreaterThan(before);
+    }
+
+    @Test
+    void badSinceSequenceValuesAreRefusedWithAJsonError() throws Exception {
+        for (String bad : List.of("-1", "abc", "1.5", "99999999999999999999")) {
+            Resp r = get(url(), "/api/v0/messages.json?since_sequence=" + bad);
+            assertThat(r.status()).as(bad).isEqualTo(422);
+            assertThat(r.json().path("error").asText()).contains("since_sequence");
+            assertThat(r.json().has("error_code")).isTrue();
+            assertThat(r.json().has("details")).isTrue();
+        }
+        Resp sorted = get(url(), "/api/v0/messages.json?since_sequence=0&sortBy=time");
+        assertThat(sorted.status()).isEqualTo(422);
+        assertThat(sorted.json().path("error").asText()).contains("sortBy");
+
+        Frames both = new Frames();
+        WebSocket ws = connect("since_sequence=0&startDate=0", both);
+        try {
+            assertThat(both.closed.get(10, java.util.concurrent.TimeUnit.SECONDS)).startsWith("1008 ").contains("not both");
+            Frames negative = new Frames();
+            connect("since_sequence=-4", negative);
+            assertThat(negative.closed.get(10, java.util.concurrent.TimeUnit.SECONDS)).startsWith("1008 ").contains("since_sequence");
+        } finally {
+            ws.abort();
+        }
+    }
+
+    @Test
+    void websocketReplaysEveryChangeAfterASequenceInOrderThenFollowsLive() throws Exception {
+        EthAccount a = EthAccount.generate(RANDOM);
+        AlephMessage future = postDated(a, 9e9, "{\"n\":0}");
+        assertThat(post(url(), future, true).status()).isEqualTo(200);
+        long from = sequenceOf(future.itemHash());
+        AlephMessage kept = post(a, "note", "{\"n\":1}");
+        AlephMessage dropped = post(a, "note", "{\"n\":2}");
+        assertThat(post(url(), kept, true).status()).isEqualTo(200);
+        assertThat(post(url(), dropped, true).status()).isEqualTo(200);
+        AlephMessage forget = forget(a, dropped.itemHash());
+        assertThat(post(url(), forget, true).status()).isEqualTo(200);
+
+        Frames frames = new Frames();
+        WebSocket ws = connect("addresses=" + a.address() + "&since_sequence=" + from, frames);
+        try {
+            // history: what changed after `from`, in sequence order, the forgotten message with its status
+            await().atMost(Duration.ofSeconds(10)).until(() -> frames.frames.size() >= 3);
+            assertThat(frames.frames).extracting(f -> f.path("item_hash").asText())
+                    .containsExactly(kept.itemHash(), dropped.itemHash(), forget.itemHash());
+            assertThat(frames.frames.get(1).path("status").asText()).isEqualTo("forgotten");
+            assertThat(frames.frames.get(0).has("status")).isFalse();
+            AlephMessage live = post(a, "note", "{\"n\":3}");
+            assertThat(post(url(), live, true).status()).isEqualTo(200);
+            await().atMost(Duration.ofSeconds(10)).until(() -> frames.hashes().contains(live.itemHash()));
+            assertThat(frames.sequences()).isSorted().doesNotHaveDuplicates().allMatch(n -> n > from);
+            assertThat(frames.frames).hasSize(4);
+            assertThat(frames.frames.get(3).path("sequence").asLong()).isEqualTo(sequenceOf(live.itemHash()));
+        } finally {
+            ws.abort();
+        }
     }
 
     @Test

@@ -73,7 +73,7 @@ public abstract class BaseCommand implements Callable<Integer> {
     }
 
     protected CcnClient ccn() {
-        if (ccn == null) ccn = new CcnClient(settings().ccnUrl(ccnUrl), Duration.ofSeconds(timeoutSeconds), ctx.clock());
+        if (ccn == null) ccn = new CcnClient(settings().ccnUrl(ccnUrl), Duration.ofSeconds(timeoutSeconds));
         return ccn;
     }
 

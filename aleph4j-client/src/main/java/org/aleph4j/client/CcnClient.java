@@ -16,7 +16,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -37,27 +36,19 @@ import java.util.function.Consumer;
 public final class CcnClient implements AutoCloseable {
     private final CcnHttp http;
     private final CcnFiles files;
-    private final InstantSource clock;
 
     /** A client with a 30 s timeout per call. */
     public CcnClient(URI baseUrl) {
         this(baseUrl, Duration.ofSeconds(30));
     }
 
-    /** A client whose calls are each bounded by {@code timeout}. */
-    public CcnClient(URI baseUrl, Duration timeout) {
-        this(baseUrl, timeout, InstantSource.system());
-    }
-
     /**
      * @param baseUrl the CCN root, e.g. {@code http://127.0.0.1:4024} (a trailing slash is ignored)
      * @param timeout bound of each call (connect and response headers)
-     * @param clock   wall clock used for the stream's resume point when nothing was seen yet
      */
-    public CcnClient(URI baseUrl, Duration timeout, InstantSource clock) {
+    public CcnClient(URI baseUrl, Duration timeout) {
         this.http = new CcnHttp(baseUrl, timeout);
         this.files = new CcnFiles(http);
-        this.clock = clock;
     }
 
     /** The CCN root, without a trailing slash. */
@@ -146,11 +137,12 @@ public final class CcnClient implements AutoCloseable {
 
     /**
      * Follows {@code /api/ws0/messages} with the query's filters, calling {@code onMessage} (on one
-     * thread, in arrival order) once per item_hash and status. Reconnects with back-off 0.1 s → 8 s
-     * and resumes from the last seen message time, filling any gap through {@code messages.json},
-     * so nothing is lost across reconnects. {@code startDate} null means "new messages only".
-     * Close the returned subscription to stop. {@code onMessage} gets each frame as received; see
-     * {@link #subscribe} for frames already read.
+     * thread, in arrival order) once per change of a message (processed, then maybe forgotten,
+     * removing...). {@code startDate} (CCN time, seconds) first replays what the CCN received or
+     * processed since then; null means "changes from now on". Reconnects with back-off 0.1 s → 8 s
+     * and resumes after the sequence of the last frame delivered, so nothing is lost or repeated
+     * across reconnects (see {@link MessageStream}). Close the returned subscription to stop.
+     * {@code onMessage} gets each frame as received; see {@link #subscribe} for frames already read.
      */
     public MessageStream stream(MessageQuery query, Double startDate, Consumer<JsonNode> onMessage) {
         return subscribe(query, startDate, frame -> onMessage.accept(frame.raw()));
@@ -158,10 +150,21 @@ public final class CcnClient implements AutoCloseable {
 
     /**
      * Like {@link #stream}, with each frame read once into a {@link StreamFrame} (item hash, type,
-     * status, time, content...). Deduplication and resuming are the same.
+     * status, time, sequence, content...). Resuming is the same.
      */
     public MessageStream subscribe(MessageQuery query, Double startDate, Consumer<StreamFrame> onFrame) {
-        MessageStream s = new MessageStream(this, http.client(), query, startDate, onFrame, clock);
+        MessageStream s = new MessageStream(this, http.client(), query, startDate, null, onFrame);
+        s.start();
+        return s;
+    }
+
+    /**
+     * Like {@link #subscribe}, starting with the changes numbered above {@code afterSequence} (0: every
+     * message the CCN has): the way to catch up from a stored {@link StreamFrame#sequence()} after a
+     * restart, whatever time the messages' senders wrote in them.
+     */
+    public MessageStream subscribeAfter(MessageQuery query, long afterSequence, Consumer<StreamFrame> onFrame) {
+        MessageStream s = new MessageStream(this, http.client(), query, null, afterSequence, onFrame);
         s.start();
         return s;
     }

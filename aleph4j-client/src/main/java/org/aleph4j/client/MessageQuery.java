@@ -10,10 +10,16 @@ import java.util.Map;
 /**
  * Filters of {@code GET /api/v0/messages.json} and of the message websocket (reference §5.3).
  * Empty lists and nulls mean "no filter". Build with {@link #builder()}.
+ *
+ * <p>{@code sinceSequence} (aleph4j extension, sent as {@code since_sequence}) reads only messages
+ * whose latest change the CCN numbered above it, in sequence order: the way to read "everything
+ * that changed since" without trusting the senders' {@code time}. It excludes {@code startDate}
+ * on the websocket.
  */
 public record MessageQuery(List<String> msgTypes, List<String> msgStatuses, List<String> addresses, List<String> owners,
                            List<String> refs, List<String> hashes, List<String> channels, List<String> contentTypes,
-                           Double startDate, Double endDate, Integer pagination, Integer page, Integer sortOrder) {
+                           Double startDate, Double endDate, Integer pagination, Integer page, Integer sortOrder,
+                           Long sinceSequence) {
 
     public MessageQuery {
         msgTypes = copy(msgTypes);
@@ -55,6 +61,7 @@ public record MessageQuery(List<String> msgTypes, List<String> msgStatuses, List
         b.pagination = pagination;
         b.page = page;
         b.sortOrder = sortOrder;
+        b.sinceSequence = sinceSequence;
         return b;
     }
 
@@ -74,6 +81,7 @@ public record MessageQuery(List<String> msgTypes, List<String> msgStatuses, List
         if (pagination != null) p.put("pagination", pagination.toString());
         if (page != null) p.put("page", page.toString());
         if (sortOrder != null) p.put("sortOrder", sortOrder.toString());
+        if (sinceSequence != null) p.put("since_sequence", sinceSequence.toString());
         return p;
     }
 
@@ -110,6 +118,7 @@ public record MessageQuery(List<String> msgTypes, List<String> msgStatuses, List
         private Integer pagination;
         private Integer page;
         private Integer sortOrder;
+        private Long sinceSequence;
 
         public Builder msgTypes(String... v) { msgTypes.addAll(List.of(v)); return this; }
         public Builder msgStatuses(String... v) { msgStatuses.addAll(List.of(v)); return this; }
@@ -125,10 +134,12 @@ public record MessageQuery(List<String> msgTypes, List<String> msgStatuses, List
         public Builder pagination(Integer v) { pagination = v; return this; }
         public Builder page(Integer v) { page = v; return this; }
         public Builder sortOrder(Integer v) { sortOrder = v; return this; }
+        /** Only changes numbered above {@code v}, oldest first (null: no such bound). */
+        public Builder sinceSequence(Long v) { sinceSequence = v; return this; }
 
         public MessageQuery build() {
             return new MessageQuery(msgTypes, msgStatuses, addresses, owners, refs, hashes, channels, contentTypes,
-                    startDate, endDate, pagination, page, sortOrder);
+                    startDate, endDate, pagination, page, sortOrder, sinceSequence);
         }
     }
 }

@@ -8,9 +8,6 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.time.InstantSource;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
@@ -19,49 +16,54 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * A live subscription to a CCN's {@code /api/ws0/messages}, made by {@link CcnClient#subscribe}
- * (frames read as {@link StreamFrame}s) or {@link CcnClient#stream} (raw JSON).
- * Reconnects with exponential back-off (0.1 s → 8 s); on each reconnect it resumes a few seconds
- * before the last seen message time and fills the gap through {@code messages.json}, delivering
- * each (item_hash, status) pair once. Close it to stop; the callback is never called after
- * {@link #close()} returns.
+ * A live subscription to a CCN's {@code /api/ws0/messages}, made by {@link CcnClient#subscribe},
+ * {@link CcnClient#subscribeAfter} (frames read as {@link StreamFrame}s) or {@link CcnClient#stream}
+ * (raw JSON).
+ *
+ * <p>The CCN numbers every change of a message (processed, forgotten, removing...) in a strictly
+ * increasing sequence, in the order the changes became visible, and the websocket replays the changes
+ * after a given number ({@code since_sequence}) before following live ones. The stream remembers the
+ * sequence of the last frame it delivered ({@link #lastSequence()}) and reconnects after it, with
+ * exponential back-off (0.1 s → 8 s): no change is lost or delivered twice across reconnects, a CCN
+ * restart included, and the senders' clocks play no part. Before the first frame, a reconnect starts
+ * where the first connection did. A CCN whose newest change is numbered below the stream's position
+ * has another log (its database was replaced): the stream then replays that log from the start. Frames without a sequence (from a CCN that does not number
+ * changes) are delivered as they come and do not move the resume point.
+ *
+ * <p>The callback runs on one thread at a time, in arrival order. Close the stream to stop; the
+ * callback is never called after {@link #close()} returns.
  */
 public final class MessageStream implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MessageStream.class);
     private static final long MIN_BACKOFF_MS = 100;
     private static final long MAX_BACKOFF_MS = 8_000;
-    /** Resume this far before the last seen time: messages with equal or slightly older times are re-read and deduplicated. */
-    private static final double RESUME_MARGIN_S = 5.0;
     private static final Duration PING_EVERY = Duration.ofSeconds(15);
-    private static final int MAX_CATCH_UP_PAGES = 50;
 
     private final CcnClient client;
     private final HttpClient http;
     private final MessageQuery query;
     private final Consumer<StreamFrame> onMessage;
-    private final InstantSource clock;
+    /** The first connection's start when no sequence was given: a time, or null for "from now". */
+    private final Double startDate;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final Object deliveryLock = new Object();
-    private final Map<String, Boolean> seen = new LinkedHashMap<>(1024, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-            return size() > 100_000;
-        }
-    };
-    private volatile Double resumeFrom;
+    /** The sequence of the last frame delivered, or where to start; null until one is known. */
+    private volatile Long resumeAfter;
     private volatile WebSocket current;
     private volatile boolean connected;
     private volatile int connections;
     private Thread worker;
 
-    MessageStream(CcnClient client, HttpClient http, MessageQuery query, Double startDate, Consumer<StreamFrame> onMessage,
-                  InstantSource clock) {
+    MessageStream(CcnClient client, HttpClient http, MessageQuery query, Double startDate, Long afterSequence,
+                  Consumer<StreamFrame> onMessage) {
         this.client = client;
         this.http = http;
-        this.query = query == null ? MessageQuery.all() : query;
-        this.resumeFrom = startDate;
+        MessageQuery q = query == null ? MessageQuery.all() : query;
+        // where to start is this stream's business: the query's own bounds would fight it
+        this.query = q.toBuilder().startDate(null).sinceSequence(null).build();
+        this.startDate = startDate != null ? startDate : q.startDate();
+        this.resumeAfter = afterSequence != null ? afterSequence : q.sinceSequence();
         this.onMessage = onMessage;
-        this.clock = clock;
     }
 
     void start() {
@@ -78,19 +80,19 @@ public final class MessageStream implements AutoCloseable {
         return connections;
     }
 
-    /** The time the next reconnect would resume from (last seen message time), or null. */
-    public Double resumePoint() {
-        return resumeFrom;
+    /**
+     * The sequence the next connection resumes after: that of the last frame delivered, else the
+     * starting point; null while none is known (a start from a time, before its first frame).
+     */
+    public Long lastSequence() {
+        return resumeAfter;
     }
 
     private void run() {
         long backoff = MIN_BACKOFF_MS;
-        boolean first = true;
         while (closed.getCount() > 0) {
             try {
-                boolean opened = connectAndFollow(first);
-                first = false;
-                if (opened) backoff = MIN_BACKOFF_MS;
+                if (connectAndFollow()) backoff = MIN_BACKOFF_MS;
             } catch (InterruptedException e) {
                 return;
             } catch (Exception e) {
@@ -108,15 +110,37 @@ public final class MessageStream implements AutoCloseable {
         }
     }
 
-    /** One connection: open, catch up if resuming, then follow until it closes. Returns whether it opened. */
-    private boolean connectAndFollow(boolean first) throws Exception {
-        Double from = resumeFrom;
-        if (from == null && !first) {
-            // Nothing seen yet but we were connected before: resume from when we first tried.
-            from = clock.millis() / 1000.0 - RESUME_MARGIN_S;
+    /**
+     * The newest change the CCN has numbered (any message, any status but pending), or null when it
+     * numbers none: "from now" as a sequence, read before connecting so nothing after it is missed.
+     */
+    private Long head() throws CcnException {
+        JsonNode page = client.messagesJson(MessageQuery.builder().sinceSequence(0L).sortOrder(-1).pagination(1)
+                .msgStatuses("processed", "rejected", "forgotten", "removing", "removed").build());
+        JsonNode newest = page.path("messages").path(0);
+        if (newest.isMissingNode()) return page.has("messages") ? 0L : null;
+        JsonNode seq = newest.path("sequence");
+        return seq.canConvertToLong() && seq.isIntegralNumber() ? seq.asLong() : null;
+    }
+
+    /** One connection: open, then follow until it closes. Returns whether it opened. */
+    private boolean connectAndFollow() throws Exception {
+        Long after = resumeAfter;
+        if (after == null && startDate == null) {
+            after = head();
+            if (after != null) resumeAfter = after;
+        } else if (after != null && after > 0) {
+            Long head = head();
+            if (head != null && head < after) {
+                // numbers only grow within one log: this CCN's log is not the one the position came from
+                log.warn("the CCN at {} has numbered changes up to {} only, below this stream's position {}: its log "
+                        + "was replaced; replaying it from the start", client.baseUrl(), head, after);
+                after = 0L;
+                resumeAfter = 0L;
+            }
         }
-        if (from == null) resumeFrom = clock.millis() / 1000.0 - RESUME_MARGIN_S;
-        MessageQuery q = from == null ? query : query.toBuilder().startDate(from).build();
+        MessageQuery q = after != null ? query.toBuilder().sinceSequence(after).build()
+                : startDate != null ? query.toBuilder().startDate(startDate).build() : query;
         String qs = q.queryString();
         CompletableFuture<Void> done = new CompletableFuture<>();
         Listener listener = new Listener(done);
@@ -135,8 +159,7 @@ public final class MessageStream implements AutoCloseable {
             ws.abort();
             return true;
         }
-        log.debug("message stream connected to {}", client.baseUrl());
-        if (from != null) catchUp(from);
+        log.debug("message stream connected to {} after sequence {}", client.baseUrl(), after);
         // Follow until the socket closes; ping regularly so a dead peer is noticed.
         while (closed.getCount() > 0) {
             try {
@@ -157,38 +180,22 @@ public final class MessageStream implements AutoCloseable {
         return true;
     }
 
-    /** Reads messages from {@code from} onwards over the REST API, oldest first, to fill a reconnect gap. */
-    private void catchUp(double from) {
-        MessageQuery.Builder b = query.toBuilder().startDate(from).sortOrder(1).pagination(200);
-        for (int page = 1; page <= MAX_CATCH_UP_PAGES && closed.getCount() > 0; page++) {
-            try {
-                JsonNode json = client.messagesJson(b.page(page).build());
-                JsonNode msgs = json.path("messages");
-                for (JsonNode m : msgs) deliver(m);
-                if (msgs.size() < 200) return;
-            } catch (CcnException e) {
-                log.debug("catch-up from {} failed: {}", client.baseUrl(), e.getMessage());
-                return;
-            }
-        }
-    }
-
     private void deliver(JsonNode m) {
         if (m == null || !m.isObject()) return;
         StreamFrame frame = StreamFrame.of(m);
-        String hash = frame.itemHash();
         synchronized (deliveryLock) {
             if (closed.getCount() == 0) return;
-            if (frame.hasHash() && seen.put(hash + "/" + frame.statusText(), Boolean.TRUE) != null) return;
-            if (frame.time() != null) {
-                Double cur = resumeFrom;
-                double candidate = frame.time() - RESUME_MARGIN_S;
-                if (cur == null || candidate > cur) resumeFrom = candidate;
+            Long seq = frame.sequence();
+            if (seq != null) {
+                Long last = resumeAfter;
+                // the CCN sends increasing sequences; anything at or below the last one was delivered
+                if (last != null && seq <= last) return;
+                resumeAfter = seq;
             }
             try {
                 onMessage.accept(frame);
             } catch (RuntimeException e) {
-                log.warn("message stream callback failed on {}: {}", hash, e.toString());
+                log.warn("message stream callback failed on {}: {}", frame.itemHash(), e.toString());
             }
         }
     }
@@ -210,7 +217,7 @@ public final class MessageStream implements AutoCloseable {
         }
         // Taking the lock waits for a callback in progress, so none runs after close returns.
         synchronized (deliveryLock) {
-            seen.clear();
+            current = null;
         }
     }
 

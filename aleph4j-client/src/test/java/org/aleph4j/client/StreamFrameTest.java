@@ -33,6 +33,16 @@ class StreamFrameTest {
     }
 
     @Test
+    void readsTheSequenceTheCcnGaveTheChangeAndNothingElseAsOne() throws Exception {
+        assertThat(of("{\"item_hash\":\"abc\",\"sequence\":42,\"time\":9e9}").sequence()).isEqualTo(42L);
+        assertThat(of("{\"status\":\"forgotten\",\"message\":{\"item_hash\":\"abc\",\"sequence\":7}}").sequence()).isEqualTo(7L);
+        assertThat(of("{\"item_hash\":\"abc\"}").sequence()).isNull();
+        assertThat(of("{\"item_hash\":\"abc\",\"sequence\":\"42\"}").sequence()).isNull();
+        assertThat(of("{\"item_hash\":\"abc\",\"sequence\":4.5}").sequence()).isNull();
+        assertThat(of("{\"item_hash\":\"abc\",\"sequence\":1e30}").sequence()).isNull();
+    }
+
+    @Test
     void theWrappedFormsOuterStatusWins() throws Exception {
         StreamFrame f = of("{\"status\":\"removing\",\"message\":{\"item_hash\":\"abc\",\"status\":\"processed\"}}");
         assertThat(f.itemHash()).isEqualTo("abc");

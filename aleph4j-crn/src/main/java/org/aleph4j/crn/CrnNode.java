@@ -108,7 +108,7 @@ public final class CrnNode implements AutoCloseable {
         this.cgroups = new Cgroups(Path.of("/sys/fs/cgroup"), config.cgroupParent());
         this.executor = chooseExecutor(config, cgroups, probe);
         // every CCN call (message, query, download headers, stream connect) is bounded by prepareTimeout
-        this.ccn = new CcnClient(config.ccnUrl(), config.prepareTimeout(), InstantSource.system());
+        this.ccn = new CcnClient(config.ccnUrl(), config.prepareTimeout());
         this.runtimes = RuntimeRegistry.defaultFor(config.python());
         // unpacking gets half of the preparation's bound, so its own clear error comes before the 504
         this.preparer = new Preparer(ccn, runtimes, config.dataDir(), config.prepareTimeout().dividedBy(2), config.guards().prepare());

@@ -129,9 +129,14 @@ final class MessageRoutes {
         if (sortBy != null && !sortBy.equals("time") && !sortBy.equals("tx-time")) {
             throw new ApiException(422, 0, "sortBy must be time or tx-time", Map.of());
         }
-        int sortOrder = QueryParams.integer(q, -1, -1, 1, "sortOrder", "sort_order");
+        Long sinceSequence = QueryParams.sequence(q);
+        if (sinceSequence != null && sortBy != null) {
+            throw new ApiException(422, 0, "since_sequence lists in sequence order; leave out sortBy", Map.of());
+        }
+        // reading after a sequence goes forward by default; by time, newest first as upstream
+        int sortOrder = QueryParams.integer(q, sinceSequence != null ? 1 : -1, -1, 1, "sortOrder", "sort_order");
         if (sortOrder == 0) throw new ApiException(422, 0, "sortOrder must be -1 or 1", Map.of());
-        MessageStore.Page result = db.jdbi().withHandle(h -> store.query(h, f, perPage, page, sortOrder));
+        MessageStore.Page result = db.jdbi().withHandle(h -> store.query(h, f, perPage, page, sortOrder, sinceSequence));
         ObjectNode out = Json.MAPPER.createObjectNode();
         ArrayNode arr = out.putArray("messages");
         for (MessageRow r : result.rows()) arr.add(MessageJson.item(r));

@@ -52,6 +52,22 @@ public final class QueryParams {
         }
     }
 
+    /**
+     * {@code since_sequence} (alias {@code sinceSequence}, aleph4j extension): read the changes numbered above it;
+     * null when absent. A non-negative integer, else 422.
+     */
+    public static Long sequence(Map<String, List<String>> q) {
+        String v = one(q, "since_sequence", "sinceSequence");
+        if (v == null) return null;
+        try {
+            long n = Long.parseLong(v);
+            if (n < 0) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ApiException(422, 0, "since_sequence must be a non-negative integer, got " + v, Map.of());
+        }
+    }
+
     /** Parses the filters of §5.3, with snake_case aliases. */
     public static MessageFilter filter(Map<String, List<String>> q) {
         List<String> types = list(q, "msgTypes", "msg_types", "msgType", "msg_type");

@@ -106,7 +106,7 @@ public final class MessageHandlers {
             return reject(ErrorCode.PERMISSION_DENIED, "sender " + p.message().sender() + " may not act for " + p.content().address());
         }
         return switch (p.content()) {
-            case PostContent c -> post(h, p, c, now, fx);
+            case PostContent c -> post(h, p, c, now);
             case AggregateContent c -> processed(p, c.keyName(), null, null, null, null, null);
             case StoreContent c -> store(h, p, c, fx);
             case ProgramContent c -> program(h, p, c, row.receptionTime());
@@ -134,7 +134,7 @@ public final class MessageHandlers {
 
     // ---- POST
 
-    private Outcome post(Handle h, Parsed p, PostContent c, double now, Effects fx) {
+    private Outcome post(Handle h, Parsed p, PostContent c, double now) {
         String ref = c.refString();
         if ("amend".equals(c.type())) {
             Optional<MessageRow> target = store.find(h, ref);
@@ -158,14 +158,14 @@ public final class MessageHandlers {
                     return reject(ErrorCode.INVALID_FORMAT, "balance of " + e.getKey() + " is not a number");
                 }
                 store.setBalance(h, e.getKey(), chain, amount, height);
-                recheckCoverage(h, e.getKey(), fx);
+                recheckCoverage(h, e.getKey());
             }
         }
         return processed(p, null, ref, null, null, null, null);
     }
 
     /** Moves an owner's live holds between processed and removing so that the balance covers the processed ones. */
-    void recheckCoverage(Handle h, String owner, Effects fx) {
+    void recheckCoverage(Handle h, String owner) {
         BigDecimal balance = store.balance(h, owner).orElse(BigDecimal.ZERO);
         List<MessageRow> live = store.liveHolds(h, owner);
         List<Coverage.Held> held = live.stream().map(r -> new Coverage.Held(r.itemHash(), new BigDecimal(r.costHold()))).toList();
@@ -174,10 +174,8 @@ public final class MessageHandlers {
             boolean short_ = uncovered.contains(r.itemHash());
             if (short_ && MessageStatus.PROCESSED.is(r.status())) {
                 store.setStatus(h, r.itemHash(), MessageStatus.REMOVING.value(), "balance_insufficient");
-                fx.status(r.itemHash(), MessageStatus.REMOVING.value());
             } else if (!short_ && MessageStatus.REMOVING.is(r.status())) {
                 store.setStatus(h, r.itemHash(), MessageStatus.PROCESSED.value(), null);
-                fx.status(r.itemHash(), MessageStatus.PROCESSED.value());
             }
         }
     }
@@ -355,7 +353,6 @@ public final class MessageHandlers {
             parseArray(target.forgottenBy()).forEach(by::add);
             by.add(p.message().itemHash());
             store.markForgotten(h, target.itemHash(), Json.write(by));
-            fx.status(target.itemHash(), MessageStatus.FORGOTTEN.value());
             if ("STORE".equals(target.type())) {
                 store.deleteTagsOfStore(h, target.itemHash());
                 if (target.contentItemHash() != null && !otherPin(h, target)) fx.filesToDelete.add(target.contentItemHash());

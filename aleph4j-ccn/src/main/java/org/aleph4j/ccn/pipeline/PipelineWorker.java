@@ -6,9 +6,11 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * The shell around {@link MessageHandlers}: takes validated messages in as pending rows, and one worker thread
  * processes due pending rows in order (one transaction each), retries missing dependencies with back-off,
  * wakes waiting messages when what they need arrives, completes synchronous submitters and publishes on the
- * stream. A single worker keeps balance and forget decisions free of races.
+ * stream. A single worker keeps balance and forget decisions free of races. After each commit it reads back the
+ * changes numbered since the last ones it published and publishes them in sequence order, so subscribers see
+ * changes in the order they committed.
  */
 public final class PipelineWorker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PipelineWorker.class);
@@ -58,6 +62,9 @@ public final class PipelineWorker implements AutoCloseable {
     /** Rows inserted since the worker last refreshed the planner statistics (PostgreSQL only). */
     private final java.util.concurrent.atomic.AtomicLong insertedSinceAnalyze = new java.util.concurrent.atomic.AtomicLong();
     private double lastAnalyze;
+    /** The sequence of the last change published on the stream (or skipped while nobody listened). */
+    private long lastPublished;
+    private static final int PUBLISH_PAGE = 500;
     /** A backlog of this many new rows makes stale planner statistics costly enough to refresh them. */
     static final int ANALYZE_AFTER_ROWS = 2_000;
     private static final double ANALYZE_MIN_INTERVAL_S = 5;
@@ -86,6 +93,7 @@ public final class PipelineWorker implements AutoCloseable {
     }
 
     public void start() {
+        lastPublished = db.jdbi().withHandle(store::sequenceHead);
         running = true;
         intake.start();
         worker = Thread.ofPlatform().name("ccn-processor").daemon(true).start(this::loop);
@@ -230,7 +238,36 @@ public final class PipelineWorker implements AutoCloseable {
             for (MessageRow row : rows) processOne(row);
             return;
         }
+        Set<String> processed = new HashSet<>();
+        for (Done d : done) if (d.outcome() instanceof Outcome.Processed) processed.add(d.row().itemHash());
+        publishChanges(processed);
         for (Done d : done) afterCommit(d.row(), d.outcome(), d.fx());
+    }
+
+    /**
+     * Publishes the changes committed since the last call, in sequence order. {@code processed} names the messages
+     * processed by those commits: their frames carry no status (upstream's shape of a new message); every other
+     * change carries its new status. A failed read leaves the changes for the next call.
+     */
+    private void publishChanges(Set<String> processed) {
+        try {
+            if (!stream.hasSubscribers()) {
+                // a subscriber arriving from now on reads these changes as its history
+                lastPublished = db.jdbi().withHandle(store::sequenceHead);
+                return;
+            }
+            while (true) {
+                List<MessageRow> rows = db.jdbi().withHandle(h -> store.changesAfter(h, lastPublished, PUBLISH_PAGE));
+                for (MessageRow r : rows) {
+                    boolean fresh = MessageStatus.PROCESSED.is(r.status()) && processed.contains(r.itemHash());
+                    stream.publish(r, fresh ? null : r.status());
+                    lastPublished = r.sequence();
+                }
+                if (rows.size() < PUBLISH_PAGE) return;
+            }
+        } catch (RuntimeException e) {
+            log.warn("could not read back changes after sequence {} for the stream: {}", lastPublished, e.toString());
+        }
     }
 
     private Outcome decide(org.jdbi.v3.core.Handle h, MessageRow row, double now, Effects fx) {
@@ -275,6 +312,7 @@ public final class PipelineWorker implements AutoCloseable {
             complete(row.itemHash());
             return;
         }
+        publishChanges(outcome instanceof Outcome.Processed ? Set.of(row.itemHash()) : Set.of());
         afterCommit(row, outcome, fx);
     }
 
@@ -299,10 +337,6 @@ public final class PipelineWorker implements AutoCloseable {
         meters.counter("ccn_messages_processed_total", "outcome", label).increment();
         if (outcome instanceof Outcome.Rejected r) log.info("rejected {} ({} {}): {}", row.itemHash(), row.type(), r.code().code(), r.reason());
         if (outcome instanceof Outcome.Retry r) log.debug("pending {} ({}): {}", row.itemHash(), r.code().code(), r.reason());
-        if (stream.hasSubscribers()) {
-            if (outcome instanceof Outcome.Processed) find(row.itemHash()).ifPresent(r -> stream.publish(r, null));
-            for (Effects.StatusChange c : fx.statusChanges()) find(c.itemHash()).ifPresent(r -> stream.publish(r, c.status()));
-        }
         complete(row.itemHash());
     }
 

@@ -14,6 +14,12 @@ public record MessageFilter(List<String> types, List<String> statuses, List<Stri
                             Double endDate) {
     public static final List<String> DEFAULT_STATUSES = Arrays.stream(MessageStatus.values())
             .filter(MessageStatus::visible).map(MessageStatus::value).toList();
+    /**
+     * What the websocket sends when no {@code msgStatuses} is given: processed messages and the later changes of
+     * processed ones (removing, forgotten, removed), so a subscriber learns when a message it saw goes away.
+     */
+    public static final List<String> STREAM_STATUSES = Arrays.stream(MessageStatus.values())
+            .filter(s -> s == MessageStatus.PROCESSED || s.gone()).map(MessageStatus::value).toList();
 
     public MessageFilter {
         types = nz(types);
@@ -33,9 +39,16 @@ public record MessageFilter(List<String> types, List<String> statuses, List<Stri
         return l == null ? List.of() : List.copyOf(l);
     }
 
+    /** A copy with other statuses and no date range (a stream subscriber's filter). */
+    public MessageFilter withStatuses(List<String> statuses) {
+        return new MessageFilter(types, statuses, senders, owners, refs, hashes, channels, contentTypes, contentKeys,
+                contentHashes, chains, null, null);
+    }
+
     /** True when a stored row passes every filter except the date range (used by the live stream). */
     public boolean matches(MessageRow r) {
-        return (types.isEmpty() || types.contains(r.type()))
+        return statuses.contains(r.status())
+                && (types.isEmpty() || types.contains(r.type()))
                 && (senders.isEmpty() || senders.contains(lc(r.sender())))
                 && (owners.isEmpty() || owners.contains(lc(r.owner())))
                 && (refs.isEmpty() || refs.contains(r.contentRef()))

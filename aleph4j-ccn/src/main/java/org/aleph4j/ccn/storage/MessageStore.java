@@ -13,11 +13,20 @@ import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.core.statement.StatementContext;
 
-/** SQL access to messages, balances, files and file tags. Every method runs on the caller's handle (transaction). */
+/**
+ * SQL access to messages, balances, files and file tags. Every method runs on the caller's handle (transaction).
+ *
+ * <p>Every status change ({@link #markProcessed}, {@link #markRejected}, {@link #setStatus}, {@link #markForgotten})
+ * gives the message the next number of the change sequence in the same statement's transaction. The counter is one
+ * row that the change updates, so its lock is held until commit: transactions that number changes commit in the
+ * order of their numbers, and a reader that sees sequence N also sees every change numbered below N (with the
+ * message's latest state: a message changed again carries its newer number). Numbers are never reused; gaps come
+ * from deleted messages.
+ */
 public final class MessageStore {
     private static final String COLS = "seq, item_hash, status, type, chain, sender, owner, channel, item_type, envelope, "
             + "content, content_type, content_key, content_ref, content_item_hash, payment_type, size, time, reception_time, "
-            + "processed_at, error_code, details, retries, next_attempt, waiting_for, forgotten_by, cost_hold, reason";
+            + "processed_at, error_code, details, retries, next_attempt, waiting_for, forgotten_by, cost_hold, reason, sequence";
 
     private static final RowMapper<MessageRow> ROW = MessageStore::map;
 
@@ -43,7 +52,7 @@ public final class MessageStore {
                 rs.getDouble("reception_time"), (Double) nullable(rs, rs.getDouble("processed_at")),
                 (Integer) nullable(rs, rs.getInt("error_code")), rs.getString("details"), rs.getInt("retries"),
                 rs.getDouble("next_attempt"), rs.getString("waiting_for"), rs.getString("forgotten_by"),
-                rs.getString("cost_hold"), rs.getString("reason"));
+                rs.getString("cost_hold"), rs.getString("reason"), (Long) nullable(rs, rs.getLong("sequence")));
     }
 
     private static Object nullable(ResultSet rs, Object v) throws SQLException {
@@ -88,19 +97,34 @@ public final class MessageStore {
         return h.createQuery("SELECT MIN(next_attempt) FROM messages WHERE status = 'pending'").mapTo(Double.class).findOne();
     }
 
+    /**
+     * Takes the next number of the change sequence. Updating the counter row locks it until this transaction
+     * ends, which is what orders the commits of numbering transactions (see the class comment).
+     */
+    private long nextSequence(Handle h) {
+        return h.createQuery("UPDATE sequence_counter SET value = value + 1 WHERE id = 1 RETURNING value")
+                .mapTo(Long.class).one();
+    }
+
+    /** The last number the change sequence gave out (0 when none). */
+    public long sequenceHead(Handle h) {
+        return h.createQuery("SELECT value FROM sequence_counter WHERE id = 1").mapTo(Long.class).one();
+    }
+
     public void markProcessed(Handle h, String hash, ContentFields f, double now) {
         h.createUpdate("UPDATE messages SET status = 'processed', owner = ?, owner_lc = ?, content = ?, content_type = ?, "
                         + "content_key = ?, content_ref = ?, content_item_hash = ?, payment_type = ?, size = ?, cost_hold = ?, "
-                        + "processed_at = ?, error_code = NULL, details = NULL, waiting_for = NULL WHERE item_hash = ?")
+                        + "processed_at = ?, error_code = NULL, details = NULL, waiting_for = NULL, sequence = ? WHERE item_hash = ?")
                 .bind(0, f.owner()).bind(1, lc(f.owner())).bind(2, f.content()).bind(3, f.contentType())
                 .bind(4, f.contentKey()).bind(5, f.contentRef()).bind(6, f.contentItemHash()).bind(7, f.paymentType())
-                .bind(8, f.size()).bind(9, f.costHold()).bind(10, now).bind(11, hash).execute();
+                .bind(8, f.size()).bind(9, f.costHold()).bind(10, now).bind(11, nextSequence(h)).bind(12, hash).execute();
     }
 
     public void markRejected(Handle h, String hash, int code, String details, String owner, double now) {
         h.createUpdate("UPDATE messages SET status = 'rejected', error_code = ?, details = ?, owner = ?, owner_lc = ?, "
-                        + "processed_at = ?, waiting_for = NULL WHERE item_hash = ?")
-                .bind(0, code).bind(1, details).bind(2, owner).bind(3, lc(owner)).bind(4, now).bind(5, hash).execute();
+                        + "processed_at = ?, waiting_for = NULL, sequence = ? WHERE item_hash = ?")
+                .bind(0, code).bind(1, details).bind(2, owner).bind(3, lc(owner)).bind(4, now).bind(5, nextSequence(h))
+                .bind(6, hash).execute();
     }
 
     public void markRetry(Handle h, String hash, int retries, double nextAttempt, String waitingFor, int code, String details) {
@@ -122,13 +146,13 @@ public final class MessageStore {
     }
 
     public void setStatus(Handle h, String hash, String status, String reason) {
-        h.createUpdate("UPDATE messages SET status = ?, reason = ? WHERE item_hash = ?")
-                .bind(0, status).bind(1, reason).bind(2, hash).execute();
+        h.createUpdate("UPDATE messages SET status = ?, reason = ?, sequence = ? WHERE item_hash = ?")
+                .bind(0, status).bind(1, reason).bind(2, nextSequence(h)).bind(3, hash).execute();
     }
 
     public void markForgotten(Handle h, String hash, String forgottenByJson) {
-        h.createUpdate("UPDATE messages SET status = 'forgotten', forgotten_by = ?, reason = NULL WHERE item_hash = ?")
-                .bind(0, forgottenByJson).bind(1, hash).execute();
+        h.createUpdate("UPDATE messages SET status = 'forgotten', forgotten_by = ?, reason = NULL, sequence = ? WHERE item_hash = ?")
+                .bind(0, forgottenByJson).bind(1, nextSequence(h)).bind(2, hash).execute();
     }
 
     /** Deletes a message that never became visible (a rejected upload's STORE, for instance). */
@@ -180,12 +204,22 @@ public final class MessageStore {
         return q;
     }
 
-    /** A page of matching messages; {@code perPage} must be positive (the API caps it). */
-    public Page query(Handle h, MessageFilter f, int perPage, int page, int sortOrder) {
+    /**
+     * A page of matching messages; {@code perPage} must be positive (the API caps it). With {@code sinceSequence},
+     * only messages whose latest change is numbered above it, in sequence order ({@code sortOrder} 1 ascending,
+     * -1 descending); otherwise in message time order.
+     */
+    public Page query(Handle h, MessageFilter f, int perPage, int page, int sortOrder, Long sinceSequence) {
         if (perPage <= 0) throw new IllegalArgumentException("perPage must be positive");
         Where w = where(f, true);
+        if (sinceSequence != null) {
+            List<Object> args = new ArrayList<>(w.args());
+            args.add(sinceSequence);
+            w = new Where(w.sql() + " AND sequence > ?", args);
+        }
         long total = bindAll(h.createQuery("SELECT COUNT(*) FROM messages" + w.sql()), w.args()).mapTo(Long.class).one();
-        String order = sortOrder >= 0 ? " ORDER BY time ASC, seq ASC" : " ORDER BY time DESC, seq DESC";
+        String order = sinceSequence != null ? (sortOrder >= 0 ? " ORDER BY sequence ASC" : " ORDER BY sequence DESC")
+                : sortOrder >= 0 ? " ORDER BY time ASC, seq ASC" : " ORDER BY time DESC, seq DESC";
         String limit = " LIMIT " + perPage + " OFFSET " + (long) perPage * (page - 1);
         List<MessageRow> rows = bindAll(h.createQuery("SELECT " + COLS + " FROM messages" + w.sql() + order + limit), w.args())
                 .map(ROW).list();
@@ -193,35 +227,50 @@ public final class MessageStore {
     }
 
     /**
-     * One page of a stream subscriber's catch-up: processed (or removing) messages received or processed at or
-     * after {@code since}, oldest processing first, strictly after {@code after} (null: from the start).
+     * Matching messages whose latest change is numbered above {@code after}, in sequence order, at most
+     * {@code limit}: a page of a stream subscriber's catch-up (the filter's statuses apply, its dates do not).
      */
-    public List<MessageRow> historyPage(Handle h, MessageFilter f, double since, MessageRow after, int limit) {
+    public List<MessageRow> changesAfter(Handle h, MessageFilter f, long after, int limit) {
         if (limit <= 0) return List.of();
         Where w = where(f, false);
         List<Object> args = new ArrayList<>(w.args());
-        StringBuilder sql = new StringBuilder("SELECT " + COLS + " FROM messages" + w.sql()
-                + " AND processed_at IS NOT NULL AND (reception_time >= ? OR processed_at >= ?)");
-        args.add(since);
-        args.add(since);
-        if (after != null && after.processedAt() != null) {
-            sql.append(" AND (processed_at > ? OR (processed_at = ? AND seq > ?))");
-            args.add(after.processedAt());
-            args.add(after.processedAt());
-            args.add(after.seq());
-        }
-        sql.append(" ORDER BY processed_at ASC, seq ASC LIMIT ").append(limit);
-        return bindAll(h.createQuery(sql.toString()), args).map(ROW).list();
+        args.add(after);
+        return bindAll(h.createQuery("SELECT " + COLS + " FROM messages" + w.sql() + " AND sequence > ? ORDER BY sequence ASC LIMIT "
+                + limit), args).map(ROW).list();
     }
 
-    /** The newest {@code limit} matching processed (or removing) messages, oldest first. */
-    public List<MessageRow> latest(Handle h, MessageFilter f, int limit) {
-        if (limit <= 0) return List.of();
+    /** Every message whose latest change is numbered above {@code after}, whatever its status, in sequence order. */
+    public List<MessageRow> changesAfter(Handle h, long after, int limit) {
+        return h.createQuery("SELECT " + COLS + " FROM messages WHERE sequence > ? ORDER BY sequence ASC LIMIT " + limit)
+                .bind(0, after).map(ROW).list();
+    }
+
+    /**
+     * Where a catch-up "since {@code since}" starts: just below the first change of a matching message received or
+     * processed at or after {@code since} (CCN clock, never the sender's), or at the head when there is none. Later
+     * changes of older messages (a FORGET of one, say) are numbered above it too, so the catch-up includes them.
+     */
+    public long sequenceBefore(Handle h, MessageFilter f, double since) {
         Where w = where(f, false);
-        List<MessageRow> rows = new ArrayList<>(bindAll(h.createQuery("SELECT " + COLS + " FROM messages" + w.sql()
-                + " ORDER BY processed_at DESC, seq DESC LIMIT " + limit), w.args()).map(ROW).list());
-        java.util.Collections.reverse(rows);
-        return rows;
+        Long first = null;
+        for (String col : List.of("processed_at", "reception_time")) {
+            List<Object> args = new ArrayList<>(w.args());
+            args.add(since);
+            Optional<Long> min = bindAll(h.createQuery("SELECT MIN(sequence) FROM messages" + w.sql() + " AND " + col + " >= ?"),
+                    args).mapTo(Long.class).findOne();
+            if (min.isPresent() && (first == null || min.get() < first)) first = min.get();
+        }
+        return first == null ? sequenceHead(h) : first - 1;
+    }
+
+    /** Where a catch-up of the newest {@code count} matching messages starts: just below the count-th newest change. */
+    public long sequenceBeforeLatest(Handle h, MessageFilter f, int count) {
+        if (count <= 0) return sequenceHead(h);
+        Where w = where(f, false);
+        Optional<Long> nth = bindAll(h.createQuery("SELECT sequence FROM messages" + w.sql()
+                + " AND sequence IS NOT NULL ORDER BY sequence DESC LIMIT 1 OFFSET " + (count - 1)), w.args())
+                .mapTo(Long.class).findOne();
+        return nth.map(n -> n - 1).orElse(0L);
     }
 
     /** Processed AGGREGATE messages of an owner (and keys), in content time order. */

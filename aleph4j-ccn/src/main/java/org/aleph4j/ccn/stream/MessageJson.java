@@ -28,11 +28,12 @@ public final class MessageJson {
 
     /**
      * A message as a list item: the envelope with its parsed {@code content}, {@code confirmed},
-     * {@code confirmations} and {@code size}. Forgotten messages lose their content and item_content
-     * and carry {@code forgotten_by}.
+     * {@code confirmations} and {@code size}, and (aleph4j extension) the {@code sequence} of its latest status
+     * change. Forgotten messages lose their content and item_content and carry {@code forgotten_by}.
      */
     public static ObjectNode item(MessageRow r) {
         ObjectNode o = envelope(r);
+        if (r.sequence() != null) o.put("sequence", r.sequence());
         if (MessageStatus.FORGOTTEN.is(r.status())) {
             o.remove("item_content");
             JsonNode by = parse(r.forgottenBy());
@@ -47,10 +48,18 @@ public final class MessageJson {
         return o;
     }
 
-    /** A stream frame: the item, with a top-level {@code status} when announcing a status change (aleph4j extension). */
+    /**
+     * A stream frame: the item, with a top-level {@code status} when announcing a status change (aleph4j extension).
+     * Replayed history carries its status unless the message is processed.
+     */
     public static String frame(MessageRow r, String status) {
         ObjectNode o = item(r);
         if (status != null) o.put("status", status);
         return Json.write(o);
+    }
+
+    /** A replayed message's frame: like a live one, with the status of anything not simply processed. */
+    static String historyFrame(MessageRow r) {
+        return frame(r, MessageStatus.PROCESSED.is(r.status()) ? null : r.status());
     }
 }

@@ -11,12 +11,15 @@ import org.aleph4j.ccn.api.ApiException;
 import org.aleph4j.ccn.api.QueryParams;
 import org.aleph4j.ccn.storage.Database;
 import org.aleph4j.ccn.storage.MessageFilter;
+import org.aleph4j.ccn.storage.MessageRow;
 import org.aleph4j.ccn.storage.MessageStore;
 import org.eclipse.jetty.websocket.api.Callback;
 
 /**
- * The websocket {@code /api/ws0/messages} (reference §5.3, aleph4j status frames): parses the subscriber's filter,
- * history and start date, and connects its session to a {@link MessageStream} subscription for as long as it lives.
+ * The websocket {@code /api/ws0/messages} (reference §5.3, aleph4j status frames and sequences): parses the
+ * subscriber's filter and where its history starts ({@code since_sequence}, else {@code startDate}, else the
+ * newest {@code history} messages), and connects its session to a {@link MessageStream} subscription for as long
+ * as it lives.
  */
 public final class MessageSocket {
     private final Database db;
@@ -36,25 +39,42 @@ public final class MessageSocket {
         ws.onConnect(ctx -> {
             MessageFilter f;
             Double since;
+            Long sinceSequence;
             int history;
             try {
                 Map<String, List<String>> q = ctx.queryParamMap();
                 f = QueryParams.filter(q);
                 since = QueryParams.number(q, "startDate", "start_date");
+                sinceSequence = QueryParams.sequence(q);
                 history = QueryParams.integer(q, 10, 0, 199, "history");
-                f = new MessageFilter(f.types(), f.statuses(), f.senders(), f.owners(), f.refs(), f.hashes(), f.channels(),
-                        f.contentTypes(), f.contentKeys(), f.contentHashes(), f.chains(), null, null);
+                if (since != null && sinceSequence != null) {
+                    throw new ApiException(422, 0, "give since_sequence or startDate, not both", Map.of());
+                }
+                // without msgStatuses a subscriber also hears when a message goes away (forgotten, removing...)
+                f = f.withStatuses(QueryParams.list(q, "msgStatuses", "msg_statuses").isEmpty()
+                        ? MessageFilter.STREAM_STATUSES : f.statuses());
             } catch (ApiException e) {
                 ctx.closeSession(1008, e.getMessage());
                 return;
             }
             MessageFilter filter = f;
             Double from = since;
+            Long after = sinceSequence;
             int latest = Math.min(history, limits.maxStreamHistory());
             // history is read page by page by the subscriber's sender thread, never all at once
-            MessageStream.History source = from != null
-                    ? (after, limit) -> db.jdbi().withHandle(h -> store.historyPage(h, filter, from, after, limit))
-                    : (after, limit) -> after != null ? List.of() : db.jdbi().withHandle(h -> store.latest(h, filter, latest));
+            MessageStream.History source = new MessageStream.History() {
+                @Override
+                public long start() {
+                    if (after != null) return after;
+                    return db.jdbi().withHandle(h -> from != null ? store.sequenceBefore(h, filter, from)
+                            : store.sequenceBeforeLatest(h, filter, latest));
+                }
+
+                @Override
+                public List<MessageRow> page(long last, int limit) {
+                    return db.jdbi().withHandle(h -> store.changesAfter(h, filter, last, limit));
+                }
+            };
             MessageStream.Sink sink = new MessageStream.Sink() {
                 @Override
                 public void send(String text) throws Exception {

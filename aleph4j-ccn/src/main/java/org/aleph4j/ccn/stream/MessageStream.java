@@ -1,11 +1,8 @@
 package org.aleph4j.ccn.stream;
 
-import java.time.InstantSource;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -17,20 +14,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fans processed messages and status changes out to subscribers. A subscriber is registered first, so live
- * events queue up while its sender thread replays history from the database page by page (at most
- * {@link Limits#maxHistory} messages, never all at once); live events that history already had are dropped,
- * so a client reconnecting with {@code startDate} sees every message once. Each subscriber has its own bounded
- * queue (frames and characters) and sender thread, so a slow client never slows processing: one whose queue
- * is full is disconnected with a close reason. Subscribers are capped in total and per remote address.
+ * Fans processed messages and status changes out to subscribers, in the order of their change sequence
+ * ({@link org.aleph4j.ccn.storage.MessageStore#changesAfter}). A subscriber is registered first, so live events
+ * queue up while its sender thread finds where its history starts and replays the changes after that point from
+ * the database page by page, in sequence order (at most {@link Limits#maxHistory} messages, never all at once).
+ * Live events numbered at or below the last change sent were already covered by the history and are dropped, so
+ * every subscriber receives strictly increasing sequences, each change once, and one that reconnects with the
+ * last sequence it received ({@code since_sequence}) misses nothing. Each subscriber has its own bounded queue
+ * (frames and characters) and sender thread, so a slow client never slows processing: one whose queue is full is
+ * disconnected with a close reason naming its resume point. Subscribers are capped in total and per remote address.
  */
 public final class MessageStream implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MessageStream.class);
     /** Websocket close code TRY_AGAIN_LATER, as upstream uses at capacity. */
     public static final int TRY_AGAIN_LATER = 1013;
     static final int HISTORY_PAGE = 100;
-    /** Live events of messages processed this recently may race with the history query and are deduplicated. */
-    private static final double RECENT_S = 60;
 
     /**
      * @param maxSubscribers   subscribers at once
@@ -48,9 +46,13 @@ public final class MessageStream implements AutoCloseable {
         void close(int code, String reason);
     }
 
-    /** Past messages for a new subscriber, oldest first: up to {@code limit} strictly after {@code after} (null: the first page). */
+    /** Past changes for a new subscriber. */
     public interface History {
-        List<MessageRow> page(MessageRow after, int limit);
+        /** The sequence after which the replay starts; read once the subscriber is registered. */
+        long start();
+
+        /** Up to {@code limit} matching changes numbered above {@code after}, in sequence order. */
+        List<MessageRow> page(long after, int limit);
     }
 
     /** The stream is at capacity, in total or for that address. */
@@ -77,7 +79,7 @@ public final class MessageStream implements AutoCloseable {
         }
     }
 
-    private record Queued(String itemHash, String status, String frame) {}
+    private record Queued(long sequence, String frame) {}
 
     /** One subscriber. */
     public final class Subscription implements AutoCloseable {
@@ -88,6 +90,8 @@ public final class MessageStream implements AutoCloseable {
         private final LinkedBlockingQueue<Queued> queue;
         private final AtomicLong queuedChars = new AtomicLong();
         private final AtomicBoolean closed = new AtomicBoolean();
+        /** The sequence of the last change sent (or the start of the replay before any): where a reconnect resumes. */
+        private volatile long lastSent = -1;
         private volatile Thread sender;
 
         private Subscription(MessageFilter filter, String addressKey, Sink sink, History history) {
@@ -104,53 +108,58 @@ public final class MessageStream implements AutoCloseable {
 
         private void run() {
             try {
-                Set<String> recent = catchUp();
-                while (recent != null && !closed.get()) {
+                boolean live = catchUp();
+                while (live && !closed.get()) {
                     Queued q = queue.poll(1, TimeUnit.SECONDS);
                     if (q == null) continue;
                     queuedChars.addAndGet(-q.frame().length());
-                    if (q.status() == null && !recent.isEmpty() && recent.remove(q.itemHash())) continue;
+                    // at or below the last change sent: the history already had this change or a later one
+                    if (q.sequence() <= lastSent) continue;
                     sink.send(q.frame());
+                    lastSent = q.sequence();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (Exception e) {
                 // usually the client went away; otherwise (a failed history read) tell it before dropping it
                 log.debug("stream subscriber gone: {}", e.toString());
-                if (!closed.get()) sink.close(1011, "stream failed; reconnect with startDate");
+                if (!closed.get()) sink.close(1011, "stream failed; " + resumeHint());
             } finally {
                 close();
             }
         }
 
+        private String resumeHint() {
+            long at = lastSent;
+            return at < 0 ? "reconnect" : "reconnect with since_sequence=" + at;
+        }
+
         /**
-         * Replays history page by page, straight to the sink, so a slow client slows only its own replay. Returns
-         * the hashes of recently processed messages sent (their live events may still be queued), or null when the
-         * replay hit {@link Limits#maxHistory} and the subscriber was closed with a resume point.
+         * Replays history page by page, straight to the sink, so a slow client slows only its own replay. A page
+         * read after a change committed holds it (changes commit in sequence order), and the last, short page was
+         * read after every change numbered up to {@link #lastSent}: live events at or below it are duplicates.
+         * Returns false when the replay hit {@link Limits#maxHistory} and the subscriber was closed with a resume point.
          */
-        private Set<String> catchUp() throws Exception {
-            Set<String> recent = new HashSet<>();
-            double recentSince = clock.millis() / 1000.0 - RECENT_S;
-            MessageRow last = null;
+        private boolean catchUp() throws Exception {
+            lastSent = history.start();
             int sent = 0;
             while (!closed.get()) {
                 int want = Math.min(HISTORY_PAGE, limits.maxHistory() - sent + 1);
-                List<MessageRow> page = history.page(last, want);
+                List<MessageRow> page = history.page(lastSent, want);
                 for (MessageRow r : page) {
-                    if (closed.get()) return null;
+                    if (closed.get()) return false;
                     if (sent >= limits.maxHistory()) {
                         sink.close(TRY_AGAIN_LATER, "history is limited to " + limits.maxHistory()
-                                + " messages; resume with startDate=" + last.processedAt());
-                        return null;
+                                + " messages; resume with since_sequence=" + lastSent);
+                        return false;
                     }
-                    sink.send(MessageJson.frame(r, null));
+                    sink.send(MessageJson.historyFrame(r));
                     sent++;
-                    last = r;
-                    if (r.processedAt() != null && r.processedAt() > recentSince) recent.add(r.itemHash());
+                    lastSent = r.sequence();
                 }
                 if (page.size() < want) break;
             }
-            return recent;
+            return true;
         }
 
         /** Called on the publishing thread: queues the event's frame, or disconnects a subscriber whose queue is full. */
@@ -158,12 +167,12 @@ public final class MessageStream implements AutoCloseable {
             if (closed.get() || !filter.matches(e.row)) return;
             String frame = e.frame();
             long chars = queuedChars.addAndGet(frame.length());
-            if (chars > limits.queueChars() || !queue.offer(new Queued(e.row.itemHash(), e.status, frame))) {
+            if (chars > limits.queueChars() || !queue.offer(new Queued(e.row.sequence(), frame))) {
                 log.info("stream subscriber {} fell behind ({} frames, {} characters waiting); disconnecting it",
                         addressKey, queue.size(), chars);
                 disconnectedSlow.incrementAndGet();
                 sink.close(TRY_AGAIN_LATER, "Too slow: more than " + limits.queueFrames() + " frames or "
-                        + limits.queueChars() + " characters waiting; reconnect with startDate");
+                        + limits.queueChars() + " characters waiting; " + resumeHint());
                 close();
             }
         }
@@ -185,15 +194,13 @@ public final class MessageStream implements AutoCloseable {
     }
 
     private final Limits limits;
-    private final InstantSource clock;
     private final CopyOnWriteArrayList<Subscription> subscribers = new CopyOnWriteArrayList<>();
     private final Map<String, Integer> perAddress = new HashMap<>();
     private int admitted;
     private final AtomicLong disconnectedSlow = new AtomicLong();
 
-    public MessageStream(Limits limits, InstantSource clock) {
+    public MessageStream(Limits limits) {
         this.limits = limits;
-        this.clock = clock;
     }
 
     /**
@@ -234,8 +241,13 @@ public final class MessageStream implements AutoCloseable {
         return disconnectedSlow.get();
     }
 
-    /** Announces a newly processed message ({@code status == null}) or a status change. */
+    /**
+     * Announces a newly processed message ({@code status == null}) or a status change. Callers publish committed
+     * changes in sequence order (the worker reads them back by sequence after each commit); a subscriber drops an
+     * event numbered at or below one it already sent.
+     */
     public void publish(MessageRow row, String status) {
+        if (row.sequence() == null) throw new IllegalArgumentException("only numbered changes are published: " + row.itemHash());
         Event e = new Event(row, status);
         for (Subscription s : subscribers) s.offer(e);
     }

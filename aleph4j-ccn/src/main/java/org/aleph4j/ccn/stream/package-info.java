@@ -1,5 +1,5 @@
 /**
- * The live message stream: subscribers with filters, history catch-up without gaps or duplicates, status frames,
- * and the websocket endpoint that connects sessions to it.
+ * The live message stream: subscribers with filters, history catch-up in change-sequence order without gaps or
+ * duplicates, status frames, and the websocket endpoint that connects sessions to it.
  */
 package org.aleph4j.ccn.stream;

@@ -294,18 +294,23 @@ public final class SchedulerStore implements AutoCloseable {
 
     // ---------------------------------------------------------------- stream cursor
 
-    public Optional<Double> cursor(String name) {
-        return jdbi.withHandle(h -> h.createQuery("SELECT value FROM sched_cursor WHERE name = :n").bind("n", name)
-                .mapTo(Double.class).findOne());
+    /** The CCN change sequence stored under {@code name}: the last message the watcher applied. */
+    public Optional<Long> cursor(String name) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT sequence FROM sched_cursor WHERE name = :n").bind("n", name)
+                .mapTo(Long.class).findOne());
     }
 
-    public void saveCursor(String name, double value) {
+    /**
+     * Sets the cursor {@code name} to {@code sequence}. The watcher saves in the order the CCN numbered its
+     * messages, so the last save is the newest; it may go back only when the CCN's log was replaced and replayed
+     * from the start, and a cursor too low merely replays messages, while one too high would skip them.
+     */
+    public void saveCursor(String name, long sequence) {
         write(h -> {
-            int n = h.createUpdate("UPDATE sched_cursor SET value = :v WHERE name = :n AND value < :v")
-                    .bind("n", name).bind("v", value).execute();
-            if (n == 0 && h.createQuery("SELECT COUNT(*) FROM sched_cursor WHERE name = :n").bind("n", name)
-                    .mapTo(Integer.class).one() == 0) {
-                h.createUpdate("INSERT INTO sched_cursor (name, value) VALUES (:n, :v)").bind("n", name).bind("v", value)
+            int n = h.createUpdate("UPDATE sched_cursor SET sequence = :v WHERE name = :n")
+                    .bind("n", name).bind("v", sequence).execute();
+            if (n == 0) {
+                h.createUpdate("INSERT INTO sched_cursor (name, sequence) VALUES (:n, :v)").bind("n", name).bind("v", sequence)
                         .execute();
             }
             return null;

@@ -22,8 +22,6 @@ import java.util.List;
 public final class ProgramWatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProgramWatcher.class);
     static final String CURSOR = "ccn_stream";
-    /** Re-read this much before the stored cursor: processing is idempotent, missing a message is not. */
-    private static final double CATCH_UP_MARGIN_SECONDS = 60;
     private static final int BATCH = 50;
 
     private final CcnClient ccn;
@@ -37,22 +35,28 @@ public final class ProgramWatcher implements AutoCloseable {
         this.store = store;
     }
 
-    /** Subscribes from the stored cursor (catch-up after a restart), or from the beginning the first time. */
+    /**
+     * Subscribes after the stored cursor, the CCN sequence of the last message applied (catch-up after a
+     * restart), or from the beginning of the log the first time. The CCN numbers messages in the order they
+     * became visible, so every PROGRAM or FORGET it processed while this scheduler was away is numbered above
+     * the cursor, whatever time its sender wrote in it.
+     */
     public synchronized void start() {
         if (stream != null) return;
-        double from = store.cursor(CURSOR).map(c -> Math.max(0, c - CATCH_UP_MARGIN_SECONDS)).orElse(0.0);
-        log.info("following the CCN stream at {} from time {}", ccn.baseUrl(), from);
-        stream = ccn.subscribe(MessageQuery.builder().msgTypes("PROGRAM", "FORGET").build(), from, this::onMessage);
+        long after = store.cursor(CURSOR).orElse(0L);
+        log.info("following the CCN stream at {} after sequence {}", ccn.baseUrl(), after);
+        stream = ccn.subscribeAfter(MessageQuery.builder().msgTypes("PROGRAM", "FORGET").build(), after, this::onMessage);
     }
 
     void onMessage(StreamFrame m) {
         List<StreamAction> actions = StreamAction.of(m);
-        // The stream does not redeliver: retry a failing database write a few times before giving up
-        // (the reconcile and the next catch-up still cover it), and never advance the cursor past it.
+        // The stream does not redeliver: retry a failing database write a few times before giving up, and save
+        // the cursor only once the message is applied. A message given up on is covered by a catch-up only if
+        // the scheduler restarts before a later message moves the cursor on; the reconcile covers removals.
         for (int attempt = 1; ; attempt++) {
             try {
                 apply(actions);
-                if (m.time() != null && m.time() > 0) store.saveCursor(CURSOR, m.time());
+                if (m.sequence() != null) store.saveCursor(CURSOR, m.sequence());
                 return;
             } catch (RuntimeException e) {
                 if (attempt >= 5) {
