@@ -49,6 +49,7 @@ public final class ProgramBuilder {
     private Integer vcpus;
     private Integer memory;
     private double timeoutSeconds = DEFAULT_TIMEOUT_SECONDS;
+    private com.fasterxml.jackson.databind.JsonNode requirements;
     private boolean internet;
     private boolean alephApi = true;
     private boolean updatable;
@@ -90,6 +91,8 @@ public final class ProgramBuilder {
     public ProgramBuilder volumes(List<Volume> v) { this.volumes.addAll(v); return this; }
     public ProgramBuilder payment(Payment v) { this.payment = v; return this; }
     public ProgramBuilder time(double v) { this.time = v; return this; }
+    /** {@code requirements} as upstream writes them, e.g. {@code {"node": {"node_hash": ...}}}; null for none. */
+    public ProgramBuilder requirements(com.fasterxml.jackson.databind.JsonNode v) { this.requirements = v; return this; }
 
     /** The resources this builder will write. */
     public Resources resources() {
@@ -115,7 +118,7 @@ public final class ProgramBuilder {
         String comment = runtimeComment != null ? runtimeComment
                 : DefaultRuntime.ref().equals(runtimeRef) ? DefaultRuntime.COMMENT : "";
         return new ProgramContent(address, time, updatable || persistent, metadata, List.of(), variables,
-                new Environment(false, internet, alephApi, false), resources(), payment, null, volumes, null,
+                new Environment(false, internet, alephApi, false), resources(), payment, requirements, volumes, null,
                 ProgramContent.TYPE, new CodeContent(encoding, entrypoint, codeRef, null, null, true),
                 new Runtime(runtimeRef, true, comment), null, null, new Triggers(http, null, persistent));
     }

@@ -34,6 +34,7 @@ final class FaultLab implements AutoCloseable {
     static final String HOST_IP = "10.214.0.1";
     static final String RANGE = "10.214.0.0/16";
     static final String FAULT_TABLE = "f4jfault";
+    static final int DATA_DISK_MIB = 256;
     static final String PG = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
 
     /** Lease timing shared by the scheduler and the CRNs. */
@@ -141,6 +142,9 @@ final class FaultLab implements AutoCloseable {
             sh("ip", "-n", c.netns, "link", "set", "lo", "up");
             sh("ip", "-n", c.netns, "link", "set", "eth0", "up");
             sh("ip", "-n", c.netns, "route", "add", "default", "via", HOST_IP);
+            // a data disk of its own, small enough to fill
+            Files.createDirectories(c.data);
+            sh("mount", "-t", "tmpfs", "-o", "size=" + DATA_DISK_MIB + "m,mode=0755", "f4j-data-" + i, c.data.toString());
             crns.add(c);
         }
         try (Connection c = DriverManager.getConnection(PG); Statement s = c.createStatement()) {
@@ -242,6 +246,61 @@ final class FaultLab implements AutoCloseable {
                 await().atMost(d.plusSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> System.nanoTime() >= until);
             }
             c.commit();
+        }
+    }
+
+    /** Fills the node's data disk: every write after this gets ENOSPC. */
+    void fillDisk(Crn c) throws IOException {
+        byte[] chunk = new byte[1 << 20];
+        try (var out = Files.newOutputStream(c.data.resolve("fill.bin"))) {
+            for (int i = 0; i < DATA_DISK_MIB + 1; i++) out.write(chunk);
+        } catch (IOException e) {
+            if (!String.valueOf(e.getMessage()).contains("No space left")) throw e;
+            return;
+        }
+        throw new AssertionError("the data disk of " + c.netns + " did not fill up");
+    }
+
+    void freeDisk(Crn c) throws IOException {
+        Files.deleteIfExists(c.data.resolve("fill.bin"));
+    }
+
+    /**
+     * Publishes the probe (with {@code ballast} bytes that make its code new) as a persistent program
+     * whose {@code requirements.node.address_regex} admits only {@code nodes}, signed by the lab's user.
+     */
+    String pinnedProbe(Path probeDir, byte[] ballast, List<Crn> nodes) throws Exception {
+        java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
+        try (var z = new java.util.zip.ZipOutputStream(zip)) {
+            for (String f : List.of("run.sh", "probe.py")) {
+                z.putNextEntry(new java.util.zip.ZipEntry(f));
+                z.write(Files.readAllBytes(probeDir.resolve(f)));
+                z.closeEntry();
+            }
+            z.putNextEntry(new java.util.zip.ZipEntry("ballast.bin"));
+            z.write(ballast);
+            z.closeEntry();
+        }
+        byte[] code = zip.toByteArray();
+        double now = System.currentTimeMillis() / 1000.0;
+        try (var client = new org.aleph4j.client.CcnClient(java.net.URI.create(ccnUrl), Duration.ofSeconds(30))) {
+            var store = org.aleph4j.message.MessageBuilder.build(user, org.aleph4j.message.MessageType.STORE,
+                    new org.aleph4j.message.content.StoreContent(user.address(), now, org.aleph4j.message.ItemType.STORAGE,
+                            org.aleph4j.message.ItemHashes.sha256Hex(code), (long) code.length, null, null, null, null),
+                    org.aleph4j.message.MessageBuilder.DEFAULT_CHANNEL, now);
+            var up = client.uploadFile(new java.io.ByteArrayInputStream(code), code.length, "probe.zip", store, true, null);
+            if (up.httpStatus() >= 300) throw new AssertionError("code upload: " + up.body());
+            String regex = "^http://(" + String.join("|", nodes.stream().map(n -> n.ip.replace(".", "\\.")).toList()) + "):";
+            var requirements = org.aleph4j.message.Json.MAPPER.createObjectNode();
+            requirements.putObject("node").put("address_regex", regex);
+            var content = new org.aleph4j.client.ProgramBuilder(user.address(), store.itemHash(), "run.sh",
+                    org.aleph4j.message.content.Encoding.ZIP).persistent(true).vcpus(1).memory(256).requirements(requirements)
+                    .time(now).build();
+            var program = org.aleph4j.message.MessageBuilder.build(user, org.aleph4j.message.MessageType.PROGRAM, content,
+                    org.aleph4j.message.MessageBuilder.DEFAULT_CHANNEL, now);
+            var r = client.post(program, true);
+            if (!r.processed()) throw new AssertionError("PROGRAM not processed: " + r.body());
+            return program.itemHash();
         }
     }
 
@@ -351,6 +410,13 @@ final class FaultLab implements AutoCloseable {
             }
         }
         keepLogs();
+        for (Crn c : crns) {
+            try {
+                run(List.of("umount", "-l", c.data.toString()), false);
+            } catch (Exception ignored) {
+                // not mounted
+            }
+        }
         try (Connection c = DriverManager.getConnection(PG); Statement s = c.createStatement()) {
             s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         } catch (SQLException ignored) {

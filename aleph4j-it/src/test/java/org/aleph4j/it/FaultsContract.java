@@ -217,6 +217,45 @@ abstract class FaultsContract {
         }
     }
 
+    @Test
+    @Order(9)
+    void aFullDataDiskFailsTheStartThereAndTheProgramRunsOnAnotherNode() throws Exception {
+        int holder = awaitServing();
+        List<FaultLab.Crn> others = lab.crns.stream().filter(c -> c.index != holder).toList();
+        for (int run = 1; run <= RUNS; run++) {
+            FaultLab.Crn full = others.get(run % 2);
+            FaultLab.Crn spare = others.get((run + 1) % 2);
+            lab.fillDisk(full);
+            // the spare node out of reach, so the scheduler can only choose the full one at first
+            lab.blackhole(spare);
+            awaitSeconds(PROFILE.leaseTtl().plus(PROFILE.drift()).toMillis() / 1000.0 + 0.5);
+            byte[] ballast = new byte[64 * 1024];
+            new java.security.SecureRandom().nextBytes(ballast);
+            double t0 = now();
+            String pinned = lab.pinnedProbe(tmp.resolve("work/probe"), ballast, List.of(full, spare));
+            try {
+                await("the start on the full node fails and the program is taken from it").atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(100)).until(() -> full.process.logText().contains(pinned)
+                                && lab.holder(pinned) != full.index);
+            } finally {
+                lab.heal();
+            }
+            await("the program runs on the spare node").atMost(FAILOVER_BOUND.plusSeconds(20)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> lab.records(pinned).firstStartedAfter(t0).isPresent());
+            ProbeRecords.Span next = lab.records(pinned).firstStartedAfter(t0).orElseThrow();
+            assertThat(next.node()).isEqualTo(spare.index);
+            awaitSeconds(PROFILE.leaseTtl().plus(PROFILE.drift()).toMillis() / 1000.0 + 1);
+            // the full node's own logs cannot be written: ask it what it runs rather than read its records
+            assertThat(lab.runningOn(pinned)).containsExactly(spare.index);
+            assertThat(lab.records(pinned).overlaps(0)).isEmpty();
+            assertThat(lab.holder(hash)).as("the program already running is not disturbed").isEqualTo(holder);
+            lab.freeDisk(full);
+            figure("data disk full during start", run, next.first() - t0, Double.NaN, 0);
+            Cli.Result stop = lab.cli.runArgs("unpersist", pinned);
+            assertThat(stop.exit()).as(stop.toString()).isZero();
+        }
+    }
+
     // ---------------------------------------------------------------- one fault, several runs
 
     interface Injection {
