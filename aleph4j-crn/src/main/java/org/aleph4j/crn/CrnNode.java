@@ -23,6 +23,7 @@ import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.SchedulerClient;
+import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.crn.lease.LeaseKeeper;
 import org.aleph4j.crn.lease.SchedulerLeaseDirectory;
 import org.aleph4j.message.EthAccount;
@@ -46,9 +47,15 @@ public final class CrnNode implements AutoCloseable {
 
     /**
      * How this CRN holds leases of persistent programs: the scheduler it heartbeats every
-     * {@code heartbeat}, signed with {@code nodeKey}, and reports {@code version} to.
+     * {@code heartbeat}, signed with {@code nodeKey}, and reports {@code version} to; {@code trust}
+     * names the scheduler keys whose answers it believes and the longest lease it honours.
      */
-    public record Leasing(URI schedulerUrl, EthAccount nodeKey, java.time.Duration heartbeat, String version) {}
+    public record Leasing(URI schedulerUrl, EthAccount nodeKey, java.time.Duration heartbeat, String version,
+                          LeaseDecisions.Trust trust) {
+        public Leasing {
+            if (trust == null) throw new IllegalArgumentException("a leasing CRN must say which scheduler keys it trusts");
+        }
+    }
 
     /**
      * A CRN that heartbeats {@code leasing}'s scheduler and runs the persistent programs it is
@@ -193,7 +200,7 @@ public final class CrnNode implements AutoCloseable {
             keeper = new LeaseKeeper(new SchedulerClient(leasing.schedulerUrl()), supervisor, leasing.nodeKey(), url(),
                     () -> new LeaseKeeper.Offer(capacity, supportedRuntimes(), leasing.version(), info), leasing.heartbeat(),
                     // the fence's clock, shared with the watchdogs (its 10 ms steps are far inside the scheduler's drift margin)
-                    BootClock::nanos).start();
+                    BootClock::nanos, leasing.trust()).start();
         }
         return this;
     }

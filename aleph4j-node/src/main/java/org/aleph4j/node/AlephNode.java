@@ -116,6 +116,8 @@ public final class AlephNode {
         @Option(names = "--require-isolation", arity = "0..1", fallbackValue = "true",
                 description = "place persistent programs only on CRNs whose executor isolates them (default true)")
         String requireIsolation;
+        @Option(names = "--key-file", description = "key that signs heartbeat answers (created if missing; default "
+                + "<data>/scheduler.key); CRNs list its address in scheduler-addresses") Path keyFile;
 
         @Override
         public Integer call() throws Exception {
@@ -124,10 +126,12 @@ public final class AlephNode {
             f.put("db", db);
             f.put("allowed-nodes", allowed);
             f.put("require-isolation", requireIsolation);
+            f.put("key-file", keyFile == null ? null : keyFile.toString());
             Settings s = Settings.resolve(common.config, System.getenv(), f);
             SchedulerNode node = new SchedulerNode(Roles.scheduler(s, defaultData("scheduler")));
             node.start();
-            System.out.println("aleph4j scheduler ready at " + node.url() + (node.isLeader() ? " (leader)" : " (standby)"));
+            System.out.println("aleph4j scheduler ready at " + node.url() + (node.isLeader() ? " (leader)" : " (standby)")
+                    + " scheduler address " + node.address());
             runUntilStopped(List.of(node));
             return 0;
         }
@@ -138,6 +142,10 @@ public final class AlephNode {
         @CommandLine.Mixin Common common = new Common();
         @Option(names = "--ccn-url", description = "CCN to fetch programs from (default http://127.0.0.1:4024)") String ccnUrl;
         @Option(names = "--scheduler-url", description = "scheduler to heartbeat (persistent programs); none: on demand only") String schedulerUrl;
+        @Option(names = "--scheduler-addresses", description = "comma-separated addresses of the scheduler keys whose "
+                + "answers this CRN believes (required with --scheduler-url)") String schedulerAddresses;
+        @Option(names = "--max-lease", description = "longest lease this CRN honours; an answer granting more is ignored "
+                + "(default 10s, at most 60s)") String maxLease;
         @Option(names = "--public-url", description = "URL other nodes reach this one at") String publicUrl;
         @Option(names = "--domain", description = "host-routing domain (default aleph.localhost)") String domain;
         @Option(names = "--key-file", description = "node key (created if missing; default <data>/node.key)") Path keyFile;
@@ -151,6 +159,8 @@ public final class AlephNode {
             Map<String, String> f = common.flags();
             f.put("ccn-url", ccnUrl);
             f.put("scheduler-url", schedulerUrl);
+            f.put("scheduler-addresses", schedulerAddresses);
+            f.put("max-lease", maxLease);
             f.put("public-url", publicUrl);
             f.put("domain", domain);
             f.put("key-file", keyFile == null ? null : keyFile.toString());
@@ -159,8 +169,9 @@ public final class AlephNode {
             Settings s = Settings.resolve(common.config, System.getenv(), f);
             var config = Roles.crn(s, defaultData("crn"));
             Path key = s.path("key-file", config.dataDir().resolve("node.key"));
-            ComputeNode node = ComputeNode.start(config, s.uri("scheduler-url", null), Roles.nodeKey(key),
-                    s.duration("heartbeat", java.time.Duration.ofSeconds(1)));
+            var schedulerUrl = s.uri("scheduler-url", null);
+            ComputeNode node = ComputeNode.start(config, schedulerUrl, schedulerUrl == null ? null : Roles.schedulerTrust(s),
+                    Roles.nodeKey(key), s.duration("heartbeat", java.time.Duration.ofSeconds(1)));
             System.out.println("aleph4j crn ready at " + node.url() + " node address " + node.nodeAddress()
                     + " executor " + node.executor()
                     + (node.leased() ? " (persistent programs through " + s.string("scheduler-url", "") + ")" : " (on demand only)"));

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnNode;
+import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.message.EthAccount;
 
@@ -21,10 +22,14 @@ public final class ComputeNode implements AutoCloseable {
         this.nodeKey = nodeKey;
     }
 
-    /** Starts a CRN; {@code schedulerUrl} null means on-demand programs only. */
-    public static ComputeNode start(CrnConfig config, URI schedulerUrl, EthAccount nodeKey, Duration heartbeat) {
+    /**
+     * Starts a CRN; {@code schedulerUrl} null means on-demand programs only, otherwise {@code trust}
+     * names the scheduler keys whose answers it believes and the longest lease it honours.
+     */
+    public static ComputeNode start(CrnConfig config, URI schedulerUrl, LeaseDecisions.Trust trust, EthAccount nodeKey,
+                                    Duration heartbeat) {
         CrnNode crn = schedulerUrl == null ? new CrnNode(config, LeaseDirectory.NONE)
-                : new CrnNode(config, new CrnNode.Leasing(schedulerUrl, nodeKey, heartbeat, VERSION));
+                : new CrnNode(config, new CrnNode.Leasing(schedulerUrl, nodeKey, heartbeat, VERSION, trust));
         try {
             return new ComputeNode(crn.start(), nodeKey);
         } catch (RuntimeException e) {

@@ -6,6 +6,7 @@ import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnNode;
+import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.crn.lease.LeaseKeeper;
 import org.aleph4j.crn.lease.PersistentHost;
 import org.aleph4j.crn.lease.SchedulerLeaseDirectory;
@@ -67,7 +68,7 @@ class CrnLeaseEndToEndTest {
                 EthAccount nodeKey = EthAccount.generate(TestNetwork.RANDOM);
                 keeper = new LeaseKeeper(client, crn.persistentHost(), nodeKey, crn.url(),
                         () -> offer(crn),
-                        BEAT, Ticker.system()).start();
+                        BEAT, Ticker.system(), trusting(scheduler)).start();
                 String code = net.storeZip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/server.py\"\n",
                         "server.py", SERVER));
                 String program = net.persistentBinary(code, "run.sh");
@@ -112,7 +113,7 @@ class CrnLeaseEndToEndTest {
                 crn.start();
                 keeper = new LeaseKeeper(client, crn.persistentHost(), EthAccount.generate(TestNetwork.RANDOM), crn.url(),
                         () -> offer(crn),
-                        BEAT, Ticker.system()).start();
+                        BEAT, Ticker.system(), trusting(scheduler)).start();
                 String code = net.storeZip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/server.py\"\n",
                         "server.py", SERVER));
                 String program = net.persistentBinary(code, "run.sh");
@@ -149,7 +150,7 @@ class CrnLeaseEndToEndTest {
                 crn.start();
                 EthAccount nodeKey = EthAccount.generate(TestNetwork.RANDOM);
                 keeper = new LeaseKeeper(client, crn.persistentHost(), nodeKey, crn.url(), () -> offer(crn), BEAT,
-                        Ticker.system()).start();
+                        Ticker.system(), trusting(scheduler)).start();
                 String program = net.program(true, null);
                 await().atMost(Duration.ofSeconds(15)).until(() -> client.vm(program)
                         .map(v -> "unschedulable".equals(v.schedulingStatus())).orElse(false));
@@ -168,6 +169,11 @@ class CrnLeaseEndToEndTest {
                 scheduler.close();
             }
         }
+    }
+
+    /** A CRN's trust in this scheduler's key, with the default lease cap. */
+    static LeaseDecisions.Trust trusting(SchedulerNode scheduler) {
+        return LeaseDecisions.Trust.of(Set.of(scheduler.address()));
     }
 
     /** What the CRN really runs, as ComputeNode reports it. */
