@@ -24,6 +24,7 @@ import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.SchedulerClient;
+import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.crn.lease.LeaseKeeper;
 import org.aleph4j.crn.lease.SchedulerLeaseDirectory;
 import org.aleph4j.message.EthAccount;
@@ -48,12 +49,15 @@ public final class CrnNode implements AutoCloseable {
     /**
      * How this CRN holds leases of persistent programs: the schedulers (a leader and its standbys,
      * tried in order) it heartbeats every {@code heartbeat}, signed with {@code nodeKey}, and reports
-     * {@code version} to.
+     * {@code version} to; {@code trust} names the scheduler keys whose answers it believes and the
+     * longest lease it honours.
      */
-    public record Leasing(List<URI> schedulerUrls, EthAccount nodeKey, java.time.Duration heartbeat, String version) {
+    public record Leasing(List<URI> schedulerUrls, EthAccount nodeKey, java.time.Duration heartbeat, String version,
+                          LeaseDecisions.Trust trust) {
         public Leasing {
             schedulerUrls = List.copyOf(schedulerUrls);
             if (schedulerUrls.isEmpty()) throw new IllegalArgumentException("at least one scheduler URL");
+            if (trust == null) throw new IllegalArgumentException("a leasing CRN must say which scheduler keys it trusts");
         }
 
         SchedulerClient client() {
@@ -204,7 +208,7 @@ public final class CrnNode implements AutoCloseable {
             keeper = new LeaseKeeper(leasing.client(), supervisor, leasing.nodeKey(), url(),
                     () -> new LeaseKeeper.Offer(capacity, supportedRuntimes(), leasing.version(), info), leasing.heartbeat(),
                     // the fence's clock, shared with the watchdogs (its 10 ms steps are far inside the scheduler's drift margin)
-                    BootClock::nanos).start();
+                    BootClock::nanos, leasing.trust()).start();
         }
         return this;
     }

@@ -90,6 +90,7 @@ final class FaultLab implements AutoCloseable {
                     NodeProcess.ROOT.resolve("bin/aleph-node").toString(), "crn", "--data", data.toString(),
                     "--host", ip, "--port", String.valueOf(port), "--public-url", url(), "--ccn-url", relayUrl(),
                     "--scheduler-url", String.join(",", schedulerUrls()), "--key-file", keyFile.toString(),
+                    "--scheduler-addresses", schedulerKeys[0].address() + "," + schedulerKeys[1].address(),
                     "--executor", executor, profile.flag()));
             process = NodeProcess.startCommand("crn-" + index, dir.resolve("crn-" + index + ".log"), env, cmd);
         }
@@ -116,6 +117,8 @@ final class FaultLab implements AutoCloseable {
     final NodeProcess[] schedulers = new NodeProcess[2];
     final int[] schedulerPorts = new int[2];
     final EthAccount user = EthAccount.generate(new SecureRandom());
+    /** The schedulers' keys: the CRNs believe answers signed by either. */
+    final EthAccount[] schedulerKeys = {EthAccount.generate(new SecureRandom()), EthAccount.generate(new SecureRandom())};
     String ccnUrl;
     NodeProcess ccn;
     /** The CRNs reach the CCN through this relay, which can slow their downloads. */
@@ -190,10 +193,12 @@ final class FaultLab implements AutoCloseable {
 
     void startScheduler(int k) throws IOException {
         List<String> allowed = crns.stream().map(c -> c.address).toList();
+        Path key = dir.resolve("scheduler-" + k + ".key");
+        if (!Files.exists(key)) KeyFiles.write(key, schedulerKeys[k], false);
         schedulers[k] = NodeProcess.start("scheduler-" + k, dir.resolve("scheduler-" + k + ".log"), env, "aleph-node", "scheduler",
                 "--data", dir.resolve("scheduler-" + k).toString(), "--host", HOST_IP, "--port", String.valueOf(schedulerPorts[k]),
                 "--ccn-url", ccnUrl, "--db", PG + "&currentSchema=" + schema, "--allowed-nodes", String.join(",", allowed),
-                "--require-isolation=" + executor.equals("sandbox"), profile.flag());
+                "--require-isolation=" + executor.equals("sandbox"), "--key-file", key.toString(), profile.flag());
     }
 
     // ---------------------------------------------------------------- faults

@@ -44,6 +44,9 @@ class MultiProcessNetworkTest extends TutorialContract {
             KeyFiles.write(dir.resolve("crn-" + i + ".key"), k, false);
             crnAddresses.add(k.address());
         }
+        // The scheduler's signing key is made here, so its address can be given to the CRNs it leases to.
+        EthAccount schedulerKey = EthAccount.generate(new SecureRandom());
+        KeyFiles.write(dir.resolve("scheduler.key"), schedulerKey, false);
         env = new HashMap<>(Map.of("ALEPH_HOME", dir.resolve("aleph-home").toString(),
                 "ALEPH_CCN_URL", ccn, "ALEPH_SCHEDULER_URL", scheduler, "ALEPH_CRN_URL", crns.get(0)));
 
@@ -52,10 +55,12 @@ class MultiProcessNetworkTest extends TutorialContract {
         ccnNode.awaitLog("aleph4j ccn ready", Duration.ofSeconds(120));
         schedulerNode = NodeProcess.start("scheduler", dir.resolve("scheduler.log"), env, "aleph-node", "scheduler",
                 "--data", dir.resolve("scheduler").toString(), "--port", String.valueOf(base + 1), "--ccn-url", ccn,
-                "--allowed-nodes", String.join(",", crnAddresses), "--require-isolation=false");
+                "--allowed-nodes", String.join(",", crnAddresses), "--require-isolation=false",
+                "--key-file", dir.resolve("scheduler.key").toString());
         for (int i = 0; i < 3; i++) {
             crnArgs.add(new String[] {"crn", "--data", dir.resolve("crn-" + i).toString(), "--port", String.valueOf(base + 2 + i),
-                    "--ccn-url", ccn, "--scheduler-url", scheduler, "--key-file", dir.resolve("crn-" + i + ".key").toString(),
+                    "--ccn-url", ccn, "--scheduler-url", scheduler, "--scheduler-addresses", schedulerKey.address(),
+                    "--key-file", dir.resolve("crn-" + i + ".key").toString(),
                     // the devnet test runs the tutorial under the default executor, this one under process
                     "--executor", "process"});
             crnNodes[i] = startCrn(i);

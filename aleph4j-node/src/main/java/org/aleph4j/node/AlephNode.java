@@ -118,6 +118,8 @@ public final class AlephNode {
         String requireIsolation;
         @Option(names = "--profile", description = "lease timing: defaults (heartbeat 1s, lease 5s, drift 2s) or fast (250ms, 1.5s, 0.5s)")
         String profile;
+        @Option(names = "--key-file", description = "key that signs heartbeat answers (created if missing; default "
+                + "<data>/scheduler.key); CRNs list its address in scheduler-addresses") Path keyFile;
 
         @Override
         public Integer call() throws Exception {
@@ -127,10 +129,12 @@ public final class AlephNode {
             f.put("db", db);
             f.put("allowed-nodes", allowed);
             f.put("require-isolation", requireIsolation);
+            f.put("key-file", keyFile == null ? null : keyFile.toString());
             Settings s = Settings.resolve(common.config, System.getenv(), f);
             SchedulerNode node = new SchedulerNode(Roles.scheduler(s, defaultData("scheduler")));
             node.start();
-            System.out.println("aleph4j scheduler ready at " + node.url() + (node.isLeader() ? " (leader)" : " (standby)"));
+            System.out.println("aleph4j scheduler ready at " + node.url() + (node.isLeader() ? " (leader)" : " (standby)")
+                    + " scheduler address " + node.address());
             runUntilStopped(List.of(node));
             return 0;
         }
@@ -143,6 +147,10 @@ public final class AlephNode {
         @Option(names = "--scheduler-url", description = "scheduler(s) to heartbeat, comma-separated (leader and standbys); none: on demand only")
         String schedulerUrl;
         @Option(names = "--profile", description = "lease timing, as the scheduler's: defaults (heartbeat 1s) or fast (250ms)") String profile;
+        @Option(names = "--scheduler-addresses", description = "comma-separated addresses of the scheduler keys whose "
+                + "answers this CRN believes (required with --scheduler-url)") String schedulerAddresses;
+        @Option(names = "--max-lease", description = "longest lease this CRN honours; an answer granting more is ignored "
+                + "(default 10s, at most 60s)") String maxLease;
         @Option(names = "--public-url", description = "URL other nodes reach this one at") String publicUrl;
         @Option(names = "--domain", description = "host-routing domain (default aleph.localhost)") String domain;
         @Option(names = "--key-file", description = "node key (created if missing; default <data>/node.key)") Path keyFile;
@@ -157,6 +165,8 @@ public final class AlephNode {
             f.put("ccn-url", ccnUrl);
             f.put("scheduler-url", schedulerUrl);
             f.put("profile", profile);
+            f.put("scheduler-addresses", schedulerAddresses);
+            f.put("max-lease", maxLease);
             f.put("public-url", publicUrl);
             f.put("domain", domain);
             f.put("key-file", keyFile == null ? null : keyFile.toString());
@@ -165,8 +175,9 @@ public final class AlephNode {
             Settings s = Settings.resolve(common.config, System.getenv(), f);
             var config = Roles.crn(s, defaultData("crn"));
             Path key = s.path("key-file", config.dataDir().resolve("node.key"));
-            ComputeNode node = ComputeNode.start(config, s.uris("scheduler-url"), Roles.nodeKey(key),
-                    Roles.LeaseTiming.of(s).heartbeat());
+            var schedulerUrls = s.uris("scheduler-url");
+            ComputeNode node = ComputeNode.start(config, schedulerUrls, schedulerUrls.isEmpty() ? null : Roles.schedulerTrust(s),
+                    Roles.nodeKey(key), Roles.LeaseTiming.of(s).heartbeat());
             System.out.println("aleph4j crn ready at " + node.url() + " node address " + node.nodeAddress()
                     + " executor " + node.executor()
                     + (node.leased() ? " (persistent programs through " + s.string("scheduler-url", "") + ")" : " (on demand only)"));

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnNode;
+import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.crn.lease.LeaseDirectory;
 import org.aleph4j.message.EthAccount;
 
@@ -22,10 +23,14 @@ public final class ComputeNode implements AutoCloseable {
         this.nodeKey = nodeKey;
     }
 
-    /** Starts a CRN; no scheduler URL means on-demand programs only. */
-    public static ComputeNode start(CrnConfig config, List<URI> schedulerUrls, EthAccount nodeKey, Duration heartbeat) {
+    /**
+     * Starts a CRN; no scheduler URL means on-demand programs only, otherwise {@code trust} names the
+     * scheduler keys whose answers it believes and the longest lease it honours.
+     */
+    public static ComputeNode start(CrnConfig config, List<URI> schedulerUrls, LeaseDecisions.Trust trust, EthAccount nodeKey,
+                                    Duration heartbeat) {
         CrnNode crn = schedulerUrls.isEmpty() ? new CrnNode(config, LeaseDirectory.NONE)
-                : new CrnNode(config, new CrnNode.Leasing(schedulerUrls, nodeKey, heartbeat, VERSION));
+                : new CrnNode(config, new CrnNode.Leasing(schedulerUrls, nodeKey, heartbeat, VERSION, trust));
         try {
             return new ComputeNode(crn.start(), nodeKey);
         } catch (RuntimeException e) {

@@ -11,6 +11,7 @@ import org.aleph4j.ccn.CcnConfig;
 import org.aleph4j.ccn.CcnLimits;
 import org.aleph4j.client.account.KeyFiles;
 import org.aleph4j.crn.CrnConfig;
+import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.crn.prepare.PrepareLimits;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.scheduler.SchedulerConfig;
@@ -69,7 +70,21 @@ public final class Roles {
         return new SchedulerConfig(d.dataDir(), s.string("host", d.host()), s.integer("port", SCHEDULER_PORT), d.ccnUrl(),
                 s.string("db", null), s.set("allowed-nodes"), t.leaseTtl(),
                 t.driftMargin(), t.heartbeat(),
-                s.duration("reconcile-interval", d.reconcileInterval()), s.bool("require-isolation", true));
+                s.duration("reconcile-interval", d.reconcileInterval()), s.bool("require-isolation", true),
+                s.path("key-file", null));
+    }
+
+    /**
+     * Whose heartbeat answers a CRN believes: {@code scheduler-addresses} (required with a scheduler)
+     * and {@code max-lease} (default 10 s, at most 60 s).
+     */
+    public static LeaseDecisions.Trust schedulerTrust(Settings s) {
+        var addresses = s.set("scheduler-addresses");
+        if (addresses.isEmpty()) {
+            throw new IllegalArgumentException("setting scheduler-addresses is required with scheduler-url: the address of "
+                    + "the scheduler's key, printed by `aleph-node scheduler` at start and served at <scheduler-url>/api/v1/about");
+        }
+        return new LeaseDecisions.Trust(addresses, s.duration("max-lease", LeaseDecisions.DEFAULT_MAX_LEASE));
     }
 
     public static CrnConfig crn(Settings s, Path defaultData) {

@@ -20,13 +20,28 @@ import java.util.Set;
  * @param reconcileInterval how often statuses are re-checked at the CCN (default 5 s)
  * @param requireIsolation  a persistent program is never placed on a node whose executor does not isolate
  *                          programs (e.g. {@code process}); on by default
+ * @param keyFile           the key that signs heartbeat answers (created when missing); null =
+ *                          {@code dataDir/scheduler.key}. CRNs trust its address ({@code scheduler-addresses})
  */
 public record SchedulerConfig(Path dataDir, String host, int port, URI ccnUrl, String jdbcUrl, Set<String> allowedNodes,
                               Duration leaseTtl, Duration driftMargin, Duration heartbeatInterval,
-                              Duration reconcileInterval, boolean requireIsolation) {
+                              Duration reconcileInterval, boolean requireIsolation, Path keyFile) {
     public SchedulerConfig {
         allowedNodes = allowedNodes == null ? Set.of() : Set.copyOf(allowedNodes);
         host = host == null ? "127.0.0.1" : host;
+    }
+
+    /** A configuration whose key is {@code dataDir/scheduler.key}. */
+    public SchedulerConfig(Path dataDir, String host, int port, URI ccnUrl, String jdbcUrl, Set<String> allowedNodes,
+                           Duration leaseTtl, Duration driftMargin, Duration heartbeatInterval, Duration reconcileInterval,
+                           boolean requireIsolation) {
+        this(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval, reconcileInterval,
+                requireIsolation, null);
+    }
+
+    /** The key file in use: {@link #keyFile} or {@code dataDir/scheduler.key}. */
+    public Path signingKeyFile() {
+        return keyFile != null ? keyFile : dataDir.resolve("scheduler.key");
     }
 
     /** A configuration that requires isolation (the default). */
@@ -44,32 +59,38 @@ public record SchedulerConfig(Path dataDir, String host, int port, URI ccnUrl, S
 
     public SchedulerConfig withAllowedNodes(Set<String> nodes) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, nodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval, requireIsolation);
+                reconcileInterval, requireIsolation, keyFile);
     }
 
     public SchedulerConfig withPort(int p) {
         return new SchedulerConfig(dataDir, host, p, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval, requireIsolation);
+                reconcileInterval, requireIsolation, keyFile);
     }
 
     public SchedulerConfig withJdbcUrl(String url) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, url, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval, requireIsolation);
+                reconcileInterval, requireIsolation, keyFile);
     }
 
     public SchedulerConfig withLease(Duration ttl, Duration drift) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, ttl, drift, heartbeatInterval,
-                reconcileInterval, requireIsolation);
+                reconcileInterval, requireIsolation, keyFile);
     }
 
     public SchedulerConfig withIntervals(Duration heartbeat, Duration reconcile) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeat,
-                reconcile, requireIsolation);
+                reconcile, requireIsolation, keyFile);
+    }
+
+    /** The key that signs heartbeat answers (created when missing). */
+    public SchedulerConfig withKeyFile(Path file) {
+        return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
+                reconcileInterval, requireIsolation, file);
     }
 
     /** Whether persistent programs may only go to nodes whose executor isolates them. */
     public SchedulerConfig withRequireIsolation(boolean require) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval, require);
+                reconcileInterval, require, keyFile);
     }
 }

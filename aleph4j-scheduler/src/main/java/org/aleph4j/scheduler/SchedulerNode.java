@@ -2,6 +2,8 @@ package org.aleph4j.scheduler;
 
 import io.javalin.Javalin;
 import org.aleph4j.client.CcnClient;
+import org.aleph4j.client.account.KeyFiles;
+import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.SignatureVerifier;
 import org.aleph4j.message.Ticker;
 import org.aleph4j.scheduler.api.RequestAuthenticator;
@@ -18,6 +20,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.UUID;
@@ -26,8 +30,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The scheduler role, wired by hand: database, lease engine, leader election, CCN follower and HTTP
- * API. Start with {@link #start()}, stop with {@link #close()} (which hands leadership over at once).
+ * The scheduler role, wired by hand: signing key, database, lease engine, leader election, CCN
+ * follower and HTTP API. Start with {@link #start()}, stop with {@link #close()} (which hands
+ * leadership over at once). The election runs on its own thread and its own database connections, so
+ * a placement cycle stuck on the database does not keep the leader from renewing its row.
  */
 public final class SchedulerNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SchedulerNode.class);
@@ -46,6 +52,8 @@ public final class SchedulerNode implements AutoCloseable {
     private CcnClient ccn;
     private Javalin http;
     private ScheduledExecutorService loops;
+    private ScheduledExecutorService electionLoop;
+    private EthAccount key;
     private boolean closed;
 
     public SchedulerNode(SchedulerConfig config) {
@@ -66,13 +74,16 @@ public final class SchedulerNode implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create data dir " + config.dataDir(), e);
         }
+        key = signingKey(config.signingKeyFile());
         store = SchedulerStore.open(config.jdbcUrl(), config.dataDir());
         LeasePolicy policy = new LeasePolicy(config.leaseTtl(), config.driftMargin());
         engine = new AllocationEngine(store, policy, config.heartbeatInterval(), ticker, wallClock,
-                () -> election != null && election.valid(), config.requireIsolation());
+                () -> election != null && election.valid(), () -> election == null ? null : election.leaderUrl(),
+                key.address(), config.requireIsolation());
         RequestAuthenticator auth = new RequestAuthenticator(config.allowedNodes(), SignatureVerifier.best(), wallClock,
                 ticker, MAX_SKEW);
-        http = new SchedulerApi(store, engine, auth, wallClock).create(config.host(), config.port());
+        http = new SchedulerApi(store, engine, auth, wallClock, key, () -> election == null ? null : election.leaderUrl())
+                .create(config.host(), config.port());
         http.start();
         if (config.ccnUrl() != null) {
             ccn = new CcnClient(config.ccnUrl(), Duration.ofSeconds(10));
@@ -83,11 +94,11 @@ public final class SchedulerNode implements AutoCloseable {
         Duration leaderTtl = config.leaseTtl();
         Duration margin = Duration.ofMillis(Math.min(config.leaseTtl().toMillis() / 2,
                 Math.max(1000, config.heartbeatInterval().toMillis())));
-        election = new LeaderElection(store, id, url().toString(), leaderTtl, margin, ticker, wallClock,
+        election = new LeaderElection(store, id, url().toString(), leaderTtl, margin, ticker,
                 new LeaderElection.Listener() {
                     @Override
-                    public void leading() {
-                        engine.becomeLeader();
+                    public void leading(long incarnation) {
+                        engine.becomeLeader(incarnation);
                         if (watcher != null) watcher.start();
                     }
 
@@ -97,16 +108,20 @@ public final class SchedulerNode implements AutoCloseable {
                         if (watcher != null) watcher.close();
                     }
                 });
-        loops = Executors.newScheduledThreadPool(3, Thread.ofPlatform().daemon().name("scheduler-loop-", 0).factory());
+        loops = Executors.newScheduledThreadPool(2, Thread.ofPlatform().daemon().name("scheduler-loop-", 0).factory());
+        electionLoop = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("scheduler-election").factory());
         election.round();
-        loops.scheduleWithFixedDelay(this::electionRound, config.heartbeatInterval().toMillis(),
+        tick(); // a leader adopts the stored allocations before it answers its first heartbeat
+        electionLoop.scheduleWithFixedDelay(this::electionRound, config.heartbeatInterval().toMillis(),
                 config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
         loops.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
         // Reconcile on its own thread: a slow CCN must not delay lease expiry and placement.
         loops.scheduleWithFixedDelay(this::reconcile, config.reconcileInterval().toMillis(),
                 config.reconcileInterval().toMillis(), TimeUnit.MILLISECONDS);
-        log.info("scheduler {} listening on {} ({}, {})", id, url(), config.jdbcUrl() == null ? "SQLite" : "JDBC",
-                election.isLeader() ? "leader" : "standby");
+        log.info("scheduler {} listening on {} ({}, {}), signing as {} (key {})", id, url(),
+                config.jdbcUrl() == null ? "SQLite" : "JDBC",
+                election.isLeader() ? "leader, incarnation " + election.incarnation() : "standby", address(),
+                config.signingKeyFile());
         if (!config.requireIsolation()) {
             log.warn("require-isolation is off: persistent programs may be placed on nodes that run them without isolation");
         }
@@ -150,6 +165,29 @@ public final class SchedulerNode implements AutoCloseable {
         return election != null && election.valid();
     }
 
+    /** The address of the key that signs heartbeat answers: what CRNs list in {@code scheduler-addresses}. */
+    public String address() {
+        return key.address();
+    }
+
+    /** The incarnation this scheduler leads, once it adopted the stored allocations (0 before it ever led). */
+    public long incarnation() {
+        return engine.incarnation();
+    }
+
+    /** The signing key at {@code file}, created (0600) when missing. */
+    static EthAccount signingKey(Path file) {
+        try {
+            if (Files.exists(file)) return KeyFiles.read(file);
+            EthAccount created = EthAccount.generate(new SecureRandom());
+            KeyFiles.write(file, created, false);
+            log.info("created the scheduler's signing key {} ({})", file, created.address());
+            return created;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or create the scheduler key " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     public SchedulerConfig config() {
         return config;
     }
@@ -174,9 +212,11 @@ public final class SchedulerNode implements AutoCloseable {
         if (engine != null) engine.stopLeading();
         long t0 = System.nanoTime();
         if (http != null) http.stop();
+        if (electionLoop != null) electionLoop.shutdownNow();
         if (loops != null) {
             loops.shutdownNow();
             try {
+                if (electionLoop != null) electionLoop.awaitTermination(5, TimeUnit.SECONDS);
                 if (!loops.awaitTermination(5, TimeUnit.SECONDS)) {
                     Thread.getAllStackTraces().forEach((t, st) -> {
                         if (t.getName().startsWith("scheduler-loop")) log.warn("stuck {}: {}", t.getName(), java.util.Arrays.toString(st));
@@ -194,6 +234,13 @@ public final class SchedulerNode implements AutoCloseable {
                 closing.join(Duration.ofSeconds(1));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        if (engine != null && handOver) {
+            try {
+                engine.flushDeferred(); // node rows and history lines the last heartbeats queued
+            } catch (RuntimeException e) {
+                log.warn("could not write the last heartbeats' rows: {}", e.toString());
             }
         }
         if (election != null && handOver) election.resign();

@@ -6,6 +6,7 @@ import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnNode;
+import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.crn.lease.LeaseKeeper;
 import org.aleph4j.crn.lease.PersistentHost;
 import org.aleph4j.crn.lease.SchedulerLeaseDirectory;
@@ -71,7 +72,7 @@ class CrnLeaseEndToEndTest {
                 EthAccount nodeKey = TestNetwork.newAccount();
                 keeper = new LeaseKeeper(client, crn.persistentHost(), nodeKey, crn.url(),
                         () -> offer(crn),
-                        BEAT, Ticker.system()).start();
+                        BEAT, Ticker.system(), trusting(scheduler)).start();
                 String code = net.storeZip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/server.py\"\n",
                         "server.py", SERVER));
                 String program = net.program(net.zipProgram(code, "run.sh").persistent(true).memory(256));
@@ -116,7 +117,7 @@ class CrnLeaseEndToEndTest {
                 crn.start();
                 keeper = new LeaseKeeper(client, crn.persistentHost(), TestNetwork.newAccount(), crn.url(),
                         () -> offer(crn),
-                        BEAT, Ticker.system()).start();
+                        BEAT, Ticker.system(), trusting(scheduler)).start();
                 String code = net.storeZip(Map.of("run.sh", "#!/bin/sh\nexec python3 \"$(dirname \"$0\")/server.py\"\n",
                         "server.py", SERVER));
                 String program = net.program(net.zipProgram(code, "run.sh").persistent(true).memory(256));
@@ -153,7 +154,7 @@ class CrnLeaseEndToEndTest {
                 crn.start();
                 EthAccount nodeKey = TestNetwork.newAccount();
                 keeper = new LeaseKeeper(client, crn.persistentHost(), nodeKey, crn.url(), () -> offer(crn), BEAT,
-                        Ticker.system()).start();
+                        Ticker.system(), trusting(scheduler)).start();
                 String code = net.store(net.user(), SamplePrograms.HELLO_PY.getBytes(StandardCharsets.UTF_8), null);
                 String program = net.program(net.programBuilder(code, "main.py", Encoding.PLAIN).persistent(true));
                 await().atMost(Duration.ofSeconds(15)).until(() -> client.vm(program)
@@ -173,6 +174,11 @@ class CrnLeaseEndToEndTest {
                 scheduler.close();
             }
         }
+    }
+
+    /** A CRN's trust in this scheduler's key, with the default lease cap. */
+    static LeaseDecisions.Trust trusting(SchedulerNode scheduler) {
+        return LeaseDecisions.Trust.of(Set.of(scheduler.address()));
     }
 
     /** What the CRN really runs, as ComputeNode reports it. */

@@ -3,6 +3,7 @@ package org.aleph4j.scheduler;
 import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutionReport;
 import org.aleph4j.client.scheduler.ExecutorInfo;
+import org.aleph4j.client.scheduler.HeartbeatAnswer;
 import org.aleph4j.client.scheduler.HeartbeatReply;
 import org.aleph4j.client.scheduler.LeaseGrant;
 import org.aleph4j.client.scheduler.SchedulerClient;
@@ -19,7 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A CRN reduced to its heartbeat loop: real key, real signatures, real HTTP through SchedulerClient.
- * Records, per program, the epoch it was last granted and when the answered heartbeat was SENT.
+ * Records, per program, the epoch it was last granted and when the answered heartbeat was SENT, and
+ * who signed the last answer. It follows the scheduler's incarnation like a CRN does (retrying at once
+ * when told a newer one) but trusts any signer: tests assert on {@link #lastSigner}.
  */
 final class FakeCrn implements AutoCloseable {
     final EthAccount key = TestNetwork.newAccount();
@@ -28,6 +31,9 @@ final class FakeCrn implements AutoCloseable {
     final Map<String, LeaseGrant> grants = new ConcurrentHashMap<>();
     final Map<String, Long> lastSentNanos = new ConcurrentHashMap<>();
     volatile HeartbeatReply lastReply;
+    volatile String lastSigner;
+    /** The newest scheduler incarnation seen. */
+    volatile long incarnation;
     /** Executions reported in each heartbeat (tests set it to simulate crashes). */
     volatile List<ExecutionReport> executions = List.of();
     /** The executor reported in each heartbeat: an isolating sandbox unless a test says otherwise. */
@@ -47,16 +53,34 @@ final class FakeCrn implements AutoCloseable {
     }
 
     HeartbeatReply beat() {
-        long sent = System.nanoTime();
-        HeartbeatReply reply = client.heartbeat(key, publicUrl, new Capacity(4, 8192, 100_000),
-                List.of(DefaultRuntime.ref()), executions, "test", executor);
+        for (int attempt = 0; ; attempt++) {
+            long sent = System.nanoTime();
+            HeartbeatAnswer answer = client.heartbeat(key, publicUrl, new Capacity(4, 8192, 100_000),
+                    List.of(DefaultRuntime.ref()), executions, "test", executor, incarnation);
+            lastSigner = answer.signer();
+            switch (answer) {
+                case HeartbeatAnswer.Granted g -> {
+                    record(g.reply(), sent);
+                    return g.reply();
+                }
+                case HeartbeatAnswer.IncarnationChanged c -> {
+                    if (attempt > 0 || c.notice().incarnation() <= incarnation) {
+                        throw new IllegalStateException("refused twice: " + c.notice());
+                    }
+                    incarnation = c.notice().incarnation();
+                }
+            }
+        }
+    }
+
+    private void record(HeartbeatReply reply, long sent) {
         lastReply = reply;
+        incarnation = Math.max(incarnation, reply.incarnation());
         grants.keySet().retainAll(reply.allocations().stream().map(LeaseGrant::itemHash).toList());
         for (LeaseGrant g : reply.allocations()) {
             grants.put(g.itemHash(), g);
             lastSentNanos.put(g.itemHash(), sent);
         }
-        return reply;
     }
 
     FakeCrn start() {

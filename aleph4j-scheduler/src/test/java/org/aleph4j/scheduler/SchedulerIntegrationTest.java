@@ -4,6 +4,7 @@ import org.aleph4j.client.scheduler.Allocation;
 import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.Heartbeat;
+import org.aleph4j.client.scheduler.HeartbeatAnswer;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.SchedulerException;
 import org.aleph4j.client.scheduler.VmInfo;
@@ -165,8 +166,9 @@ class SchedulerIntegrationTest {
         assertThatThrownBy(() -> client.heartbeat(known.key, stale))
                 .isInstanceOfSatisfying(SchedulerException.class, e -> assertThat(e.errorCode()).isEqualTo(3));
         Heartbeat fresh = new Heartbeat(known.key.address(), "http://x", new Capacity(1, 1, 1), List.of(), List.of(), "t",
-                "aaaaaaaaaaaaaaaa", TestNetwork.now());
-        assertThat(client.heartbeat(known.key, fresh).allocations()).isEmpty();
+                "aaaaaaaaaaaaaaaa", TestNetwork.now(), null, s.incarnation());
+        assertThat(client.heartbeat(known.key, fresh)).isInstanceOfSatisfying(HeartbeatAnswer.Granted.class,
+                g -> assertThat(g.reply().allocations()).isEmpty());
         assertThatThrownBy(() -> client.heartbeat(known.key, fresh))
                 .isInstanceOfSatisfying(SchedulerException.class, e -> assertThat(e.httpStatus()).isEqualTo(409));
         // Garbage gets a JSON 4xx, never a 500.

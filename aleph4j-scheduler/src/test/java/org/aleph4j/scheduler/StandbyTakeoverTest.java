@@ -4,6 +4,7 @@ import org.aleph4j.client.scheduler.Allocation;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.SchedulerException;
 import org.aleph4j.message.content.Encoding;
+import org.aleph4j.message.Ticker;
 import org.aleph4j.scheduler.engine.AllocationEngine;
 import org.aleph4j.testkit.SamplePrograms;
 import org.aleph4j.testkit.TestNetwork;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -42,6 +44,12 @@ class StandbyTakeoverTest {
 
     @BeforeEach
     void setUp() throws Exception {
+        requirePostgres();
+        net = TestNetwork.builder(dir).fundedUser(1_000_000).start();
+    }
+
+    /** Aborts the test when PostgreSQL is not there (fails it under ALEPH4J_REQUIRE_POSTGRES=1). */
+    static void requirePostgres() {
         try (Connection c = DriverManager.getConnection(PG)) {
             assertThat(c.isValid(2)).isTrue();
         } catch (Exception e) {
@@ -51,7 +59,6 @@ class StandbyTakeoverTest {
             }
             Assumptions.abort("PostgreSQL at 127.0.0.1:5432 (database test, user postgres) is not reachable: " + e.getMessage());
         }
-        net = TestNetwork.builder(dir).fundedUser(1_000_000).start();
     }
 
     @AfterEach
@@ -64,11 +71,32 @@ class StandbyTakeoverTest {
     }
 
     SchedulerNode start(String name) {
+        return start(name, InstantSource.system());
+    }
+
+    /** A scheduler whose wall clock is {@code wallClock} (its monotonic clock is the system's). */
+    SchedulerNode start(String name, InstantSource wallClock) {
         SchedulerNode node = new SchedulerNode(SchedulerConfig.defaults(dir.resolve(name), net.ccnUrl())
                 .withJdbcUrl(PG + "&currentSchema=" + schema).withAllowedNodes(Set.of("*")).withLease(TTL, DRIFT)
-                .withIntervals(BEAT, Duration.ofSeconds(1))).start();
+                .withIntervals(BEAT, Duration.ofSeconds(1)), Ticker.system(), wallClock).start();
         toClose.add(node);
         return node;
+    }
+
+    @Test
+    void aStandbyWhoseClockRunsAheadDoesNotTakeOverALiveLeaderWhoseClockRunsBehind() {
+        // Ten minutes each way: compared on the schedulers' own clocks, the standby would see the row long expired.
+        SchedulerNode leader = start("behind", InstantSource.offset(InstantSource.system(), Duration.ofMinutes(-10)));
+        SchedulerNode standby = start("ahead", InstantSource.offset(InstantSource.system(), Duration.ofMinutes(10)));
+        assertThat(leader.isLeader()).isTrue();
+        Duration watched = TTL.multipliedBy(3);
+        await().during(watched).atMost(watched.plusSeconds(5)).pollInterval(Duration.ofMillis(20))
+                .until(() -> leader.isLeader() && !standby.isLeader());
+        assertThat(leader.incarnation()).isEqualTo(1L);
+
+        leader.halt();
+        await().atMost(TTL.plusSeconds(5)).until(() -> standby.isLeader() && standby.incarnation() == 2L);
+        assertThat(new SchedulerClient(standby.url()).about().incarnation()).isEqualTo(2L);
     }
 
     @Test

@@ -51,6 +51,23 @@ public final class SqlStore {
      */
     public static Opened open(String jdbcUrl, Path sqliteFile, Settings s,
                               BiFunction<Dialect, FluentConfiguration, FluentConfiguration> migrations) {
+        HikariDataSource ds = pool(jdbcUrl, sqliteFile, s);
+        Dialect dialect = Dialect.of(ds.getJdbcUrl());
+        try {
+            migrations.apply(dialect, Flyway.configure().dataSource(ds)).load().migrate();
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
+        }
+        return new Opened(ds, dialect);
+    }
+
+    /**
+     * A pool on {@code jdbcUrl} (or SQLite at {@code sqliteFile}) with the same connection settings as
+     * {@link #open}, without migrating: a second, separate pool on a database opened already (so that one
+     * kind of work cannot take every connection another needs).
+     */
+    public static HikariDataSource pool(String jdbcUrl, Path sqliteFile, Settings s) {
         String url = jdbcUrl != null ? jdbcUrl : "jdbc:sqlite:" + sqliteFile.toAbsolutePath();
         Dialect dialect = Dialect.of(url);
         HikariConfig hc = new HikariConfig();
@@ -68,13 +85,6 @@ public final class SqlStore {
             hc.setMaximumPoolSize(s.postgresPool());
             if (!url.contains("user=")) hc.setUsername("postgres");
         }
-        HikariDataSource ds = new HikariDataSource(hc);
-        try {
-            migrations.apply(dialect, Flyway.configure().dataSource(ds)).load().migrate();
-        } catch (RuntimeException e) {
-            ds.close();
-            throw e;
-        }
-        return new Opened(ds, dialect);
+        return new HikariDataSource(hc);
     }
 }

@@ -55,10 +55,14 @@ public final class FailoverBench {
             all.add(start(root, dir, env, "ccn", "aleph-node", "ccn", "--data", dir.resolve("ccn").toString(), "--port",
                     String.valueOf(base), "--oracle-addresses", oracle.address()));
             awaitUp(ccn + "/api/v0/messages.json", Duration.ofSeconds(90));
+            EthAccount schedulerKey = EthAccount.generate(new SecureRandom());
+            KeyFiles.write(dir.resolve("scheduler.key"), schedulerKey, false);
+            String schedulerAddress = schedulerKey.address();
             all.add(start(root, dir, env, "scheduler", "aleph-node", "scheduler", "--data", dir.resolve("scheduler").toString(),
-                    "--port", String.valueOf(base + 1), "--ccn-url", ccn, "--allowed-nodes", String.join(",", addresses)));
+                    "--port", String.valueOf(base + 1), "--ccn-url", ccn, "--allowed-nodes", String.join(",", addresses),
+                    "--key-file", dir.resolve("scheduler.key").toString()));
             for (int i = 0; i < 3; i++) {
-                crnProcs[i] = startCrn(root, dir, env, i, base, ccn, scheduler);
+                crnProcs[i] = startCrn(root, dir, env, i, base, ccn, scheduler, schedulerAddress);
                 all.add(crnProcs[i]);
             }
             for (String crn : crns) awaitUp(crn + "/about", Duration.ofSeconds(90));
@@ -88,7 +92,7 @@ public final class FailoverBench {
                 epochVia(crns.get((holder + 1) % 3), hash, epoch + 1, Duration.ofSeconds(60));
                 seconds[r] = (System.nanoTime() - killed) / 1e9;
                 System.out.printf("  run %2d: killed CRN %d (epoch %d) -> 200 from a new epoch after %.2f s%n", r + 1, holder + 1, epoch, seconds[r]);
-                crnProcs[holder] = startCrn(root, dir, env, holder, base, ccn, scheduler);
+                crnProcs[holder] = startCrn(root, dir, env, holder, base, ccn, scheduler, schedulerAddress);
                 all.add(crnProcs[holder]);
                 awaitUp(crns.get(holder) + "/about", Duration.ofSeconds(90));
             }
@@ -103,10 +107,12 @@ public final class FailoverBench {
         }
     }
 
-    private static Process startCrn(Path root, Path dir, Map<String, String> env, int i, int base, String ccn, String scheduler)
+    private static Process startCrn(Path root, Path dir, Map<String, String> env, int i, int base, String ccn, String scheduler,
+                                    String schedulerAddress)
             throws IOException {
         return start(root, dir, env, "crn-" + i, "aleph-node", "crn", "--data", dir.resolve("crn-" + i).toString(), "--port",
-                String.valueOf(base + 2 + i), "--ccn-url", ccn, "--scheduler-url", scheduler, "--key-file",
+                String.valueOf(base + 2 + i), "--ccn-url", ccn, "--scheduler-url", scheduler, "--scheduler-addresses",
+                schedulerAddress, "--key-file",
                 dir.resolve("crn-" + i + ".key").toString());
     }
 

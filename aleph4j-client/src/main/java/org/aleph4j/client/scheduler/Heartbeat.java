@@ -8,18 +8,24 @@ import java.util.List;
  * clock in seconds (stale bodies are refused) and {@code nonce} is unique per request (replays are
  * refused). {@code executor} says how the node runs programs; null (an older node) means unknown, which
  * the scheduler treats as not isolating.
+ *
+ * <p>{@code incarnation} is the scheduler incarnation the node last saw (0: none yet). The scheduler
+ * serves a heartbeat only when it names its current incarnation; otherwise it answers with a signed
+ * {@link HeartbeatAnswer.IncarnationChanged} and the node retries. A heartbeat recorded before a
+ * scheduler restart or takeover therefore renews nothing when replayed after it, even though the new
+ * process no longer remembers its nonce.
  */
 public record Heartbeat(String nodeAddress, String publicUrl, Capacity capacity, List<String> runtimes,
                         List<ExecutionReport> executions, String version, String nonce, double time,
-                        ExecutorInfo executor) {
+                        ExecutorInfo executor, long incarnation) {
     public Heartbeat {
         runtimes = runtimes == null ? List.of() : List.copyOf(runtimes);
         executions = executions == null ? List.of() : List.copyOf(executions);
     }
 
-    /** A heartbeat that does not report its executor. */
+    /** A heartbeat that does not report its executor and has seen no incarnation yet. */
     public Heartbeat(String nodeAddress, String publicUrl, Capacity capacity, List<String> runtimes,
                      List<ExecutionReport> executions, String version, String nonce, double time) {
-        this(nodeAddress, publicUrl, capacity, runtimes, executions, version, nonce, time, null);
+        this(nodeAddress, publicUrl, capacity, runtimes, executions, version, nonce, time, null, 0);
     }
 }

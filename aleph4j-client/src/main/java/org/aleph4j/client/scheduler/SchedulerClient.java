@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.Json;
+import org.aleph4j.message.SignatureVerifier;
+import org.aleph4j.message.Signatures;
 
 import java.io.IOException;
 import java.net.URI;
@@ -24,8 +26,9 @@ import java.util.StringJoiner;
  * Typed HTTP client of the aleph4j scheduler.
  *
  * <p>CRNs use {@link #heartbeat} and {@link #release}: both sign the exact body bytes with the node
- * key (EIP-191, header {@value #SIGNATURE_HEADER}) and add a fresh nonce and the current time. The
- * CLI uses the read API ({@link #allocation}, {@link #vm}, {@link #vms}, {@link #nodes}).
+ * key (EIP-191, header {@value #SIGNATURE_HEADER}) and add a fresh nonce and the current time. A
+ * heartbeat's answer is signed by the scheduler's key in the same header; {@link #heartbeat} reports
+ * the address that signed it, and the CRN decides whether to trust it. The CLI uses the read API ({@link #allocation}, {@link #vm}, {@link #vms}, {@link #nodes}).
  *
  * <p>Several base URLs may be given (a leader and its standbys): a call goes to the last one that
  * answered and moves on to the next when a scheduler is unreachable or answers 503 (standby). Every
@@ -71,28 +74,63 @@ public final class SchedulerClient {
     }
 
     /**
-     * Sends a signed heartbeat. {@code nonce}, {@code time} and {@code nodeAddress} of the body are
-     * filled in here from the key and the wall clock.
-     */
-    public HeartbeatReply heartbeat(EthAccount nodeKey, URI publicUrl, Capacity capacity, List<String> runtimes,
-                                    List<ExecutionReport> executions, String version) {
-        return heartbeat(nodeKey, publicUrl, capacity, runtimes, executions, version, null);
-    }
-
-    /**
      * Sends a signed heartbeat reporting how the node runs programs ({@code executor}; null reports
-     * nothing, which the scheduler treats as not isolating).
+     * nothing, which the scheduler treats as not isolating) and the scheduler incarnation it last saw.
+     * {@code nonce}, {@code time} and {@code nodeAddress} of the body are filled in here from the key
+     * and the wall clock.
      */
-    public HeartbeatReply heartbeat(EthAccount nodeKey, URI publicUrl, Capacity capacity, List<String> runtimes,
-                                    List<ExecutionReport> executions, String version, ExecutorInfo executor) {
+    public HeartbeatAnswer heartbeat(EthAccount nodeKey, URI publicUrl, Capacity capacity, List<String> runtimes,
+                                     List<ExecutionReport> executions, String version, ExecutorInfo executor,
+                                     long incarnation) {
         Heartbeat body = new Heartbeat(nodeKey.address(), publicUrl == null ? null : publicUrl.toString(), capacity,
-                runtimes, executions, version, nonce(), now(), executor);
+                runtimes, executions, version, nonce(), now(), executor, incarnation);
         return heartbeat(nodeKey, body);
     }
 
-    /** Sends a heartbeat body as given (signed with {@code nodeKey}); tests use it to send odd bodies. */
-    public HeartbeatReply heartbeat(EthAccount nodeKey, Heartbeat body) {
-        return postSigned("/api/v1/heartbeat", nodeKey, bytes(body), HeartbeatReply.class);
+    /**
+     * Sends a heartbeat body as given (signed with {@code nodeKey}; tests use it to send odd bodies)
+     * and reports who signed the answer. A signed incarnation refusal (409, error_code
+     * {@value HeartbeatAnswer.IncarnationChanged#ERROR_CODE}) is an answer too; any other error is a
+     * {@link SchedulerException}.
+     */
+    public HeartbeatAnswer heartbeat(EthAccount nodeKey, Heartbeat body) {
+        byte[] bytes = bytes(body);
+        String signature = nodeKey.signEip191(bytes);
+        Exchange x = exchange("/api/v1/heartbeat", base -> HttpRequest.newBuilder(URI.create(base + "/api/v1/heartbeat"))
+                .timeout(timeout).header("Content-Type", "application/json").header(SIGNATURE_HEADER, signature)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build());
+        HttpResponse<byte[]> response = x.response();
+        String signer = signerOf(response);
+        try {
+            if (response.statusCode() == 200) {
+                return new HeartbeatAnswer.Granted(body, Json.MAPPER.readValue(response.body(), HeartbeatReply.class), signer);
+            }
+            if (response.statusCode() == 409) {
+                JsonNode error = Json.MAPPER.readTree(response.body());
+                if (error != null && error.path("error_code").asInt(-1) == HeartbeatAnswer.IncarnationChanged.ERROR_CODE
+                        && error.path("details").isObject()) {
+                    return new HeartbeatAnswer.IncarnationChanged(body,
+                            Json.MAPPER.treeToValue(error.get("details"), HeartbeatAnswer.Notice.class), signer);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new SchedulerException(x.url(), response.statusCode(), -1,
+                    "unreadable answer from " + x.url() + ": " + e.getMessage(), null);
+        }
+        throw error(x.url(), response);
+    }
+
+    /** The address that signed the exact bytes of {@code response} (header {@value #SIGNATURE_HEADER}), or null. */
+    private static String signerOf(HttpResponse<byte[]> response) {
+        String header = response.headers().firstValue(SIGNATURE_HEADER).orElse(null);
+        byte[] sig = header == null ? null : Signatures.parse(header);
+        if (sig == null) return null;
+        return Verifier.INSTANCE.recover(Signatures.eip191Hash(response.body()), sig);
+    }
+
+    /** The signature verifier, loaded on first use (the native library is only needed by CRNs). */
+    private static final class Verifier {
+        static final SignatureVerifier INSTANCE = SignatureVerifier.best();
     }
 
     /** Hands a stopped program back to the scheduler so it is placed elsewhere at once. */
@@ -131,6 +169,11 @@ public final class SchedulerClient {
     /** One CRN by node hash ({@code GET /api/v1/nodes/{hash}}). */
     public Optional<NodeInfo> node(String nodeHash) {
         return getOptional("/api/v1/nodes/" + nodeHash, Json.MAPPER.constructType(NodeInfo.class));
+    }
+
+    /** Who this scheduler is ({@code GET /api/v1/about}): its signing address, leadership and incarnation. */
+    public SchedulerAbout about() {
+        return get("/api/v1/about", Json.MAPPER.constructType(SchedulerAbout.class));
     }
 
     /** The current plan in upstream's shape ({@code GET /api/v0/plan}). */
@@ -185,6 +228,27 @@ public final class SchedulerClient {
     }
 
     private <T> Optional<T> call(String path, RequestFor request, JavaType type, boolean notFoundIsEmpty) {
+        Exchange x = exchange(path, request);
+        HttpResponse<byte[]> response = x.response();
+        int status = response.statusCode();
+        if (status == 404 && notFoundIsEmpty) return Optional.empty();
+        if (status >= 300) throw error(x.url(), response);
+        try {
+            T value = Json.MAPPER.readValue(response.body(), type);
+            return Optional.of(value);
+        } catch (IOException e) {
+            throw new SchedulerException(x.url(), status, -1, "unreadable answer from " + x.url() + ": " + e.getMessage(), null);
+        }
+    }
+
+    /** One answered request and the URL that answered it. */
+    private record Exchange(URI url, HttpResponse<byte[]> response) {}
+
+    /**
+     * Sends the request to the schedulers in turn, from the last one that answered, until one answers
+     * something else than 503 (a standby); throws when none does.
+     */
+    private Exchange exchange(String path, RequestFor request) {
         SchedulerException last = null;
         int start = preferred;
         for (int i = 0; i < baseUrls.size(); i++) {
@@ -203,20 +267,12 @@ public final class SchedulerClient {
                 Thread.currentThread().interrupt();
                 throw new SchedulerException(url, 0, -1, "interrupted while calling " + url, null);
             }
-            int status = response.statusCode();
-            if (status == 503) {
+            if (response.statusCode() == 503) {
                 last = error(url, response);
                 continue; // a standby: try the next scheduler
             }
             preferred = index;
-            if (status == 404 && notFoundIsEmpty) return Optional.empty();
-            if (status >= 300) throw error(url, response);
-            try {
-                T value = Json.MAPPER.readValue(response.body(), type);
-                return Optional.of(value);
-            } catch (IOException e) {
-                throw new SchedulerException(url, status, -1, "unreadable answer from " + url + ": " + e.getMessage(), null);
-            }
+            return new Exchange(url, response);
         }
         throw last;
     }

@@ -3,7 +3,7 @@ package org.aleph4j.crn.lease;
 import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutionReport;
 import org.aleph4j.client.scheduler.ExecutorInfo;
-import org.aleph4j.client.scheduler.HeartbeatReply;
+import org.aleph4j.client.scheduler.HeartbeatAnswer;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.Ticker;
@@ -26,7 +26,11 @@ import java.util.function.Supplier;
  * starts or renews the execution with {@code lease − (now − sendTime)} left, and it stops what is no
  * longer allocated. When heartbeats fail it does nothing: each execution's out-of-JVM watchdog kills
  * the program when its fence passes (self-fencing). Epochs older than one already seen for a program
- * are ignored. One thread does all of this, so answers are applied in order.
+ * are ignored. An answer is used only when {@link LeaseDecisions#judge} accepts it: signed by a trusted
+ * scheduler key, echoing this heartbeat's nonce, from an incarnation no older than the newest seen,
+ * granting no more than the cap. Each heartbeat names that newest incarnation; a signed refusal naming
+ * a newer one is followed at once by one more heartbeat. One thread does all of this, so answers are
+ * applied in order.
  */
 public final class LeaseKeeper implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
@@ -50,6 +54,7 @@ public final class LeaseKeeper implements AutoCloseable {
     private final Supplier<Offer> offer;
     private final Duration interval;
     private final Ticker ticker;
+    private final LeaseDecisions.Trust trust;
     private final Map<String, Long> highestEpoch = new ConcurrentHashMap<>();
     /** Programs this keeper started, with the epoch they run under. Touched by the keeper thread only (and drain after it stopped). */
     private final Map<String, Long> held = new HashMap<>();
@@ -58,9 +63,16 @@ public final class LeaseKeeper implements AutoCloseable {
     private volatile boolean draining;
     private volatile long lastAnsweredSendNanos = Long.MIN_VALUE;
     private int failuresInARow;
+    private int ignoredInARow;
+    /** The newest scheduler incarnation seen (keeper thread only). */
+    private volatile long incarnation;
 
+    /**
+     * @param trust the scheduler keys whose answers this node believes, and the longest lease it honours
+     */
     public LeaseKeeper(SchedulerClient client, PersistentHost host, EthAccount nodeKey, URI publicUrl, Supplier<Offer> offer,
-                       Duration heartbeatInterval, Ticker ticker) {
+                       Duration heartbeatInterval, Ticker ticker, LeaseDecisions.Trust trust) {
+        this.trust = trust;
         this.client = client;
         this.host = host;
         this.nodeKey = nodeKey;
@@ -74,8 +86,8 @@ public final class LeaseKeeper implements AutoCloseable {
     public synchronized LeaseKeeper start() {
         if (loop != null) return this;
         loop = Thread.ofVirtual().name("lease-keeper").start(this::run);
-        log.info("lease keeper for node {} heartbeating {} every {} ms", nodeKey.address(), client.baseUrls(),
-                interval.toMillis());
+        log.info("lease keeper for node {} heartbeating {} every {} ms, trusting scheduler key(s) {}, leases up to {} ms",
+                nodeKey.address(), client.baseUrls(), interval.toMillis(), trust.schedulers(), trust.maxLease().toMillis());
         return this;
     }
 
@@ -95,37 +107,69 @@ public final class LeaseKeeper implements AutoCloseable {
         }
     }
 
-    /** One heartbeat and the application of its answer; public so tests and tools can drive it. */
+    /**
+     * One heartbeat and the application of its answer (plus one more heartbeat at once when a trusted
+     * scheduler says it leads a newer incarnation); public so tests and tools can drive it.
+     */
     public void beat() {
         synchronized (lock) {
-            if (draining) return;
-            long sent = ticker.nanos();
-            HeartbeatReply reply;
-            try {
-                Offer o = offer.get();
-                List<ExecutionReport> executions = host.persistentExecutions().stream()
-                        .map(e -> new ExecutionReport(e.itemHash(), e.epoch(), e.state(), e.restarts(), e.lastError()))
-                        .toList();
-                reply = client.heartbeat(nodeKey, publicUrl, o.capacity(), o.runtimes(), executions, o.version(),
-                        o.executor());
-            } catch (RuntimeException e) {
-                // Nothing else to do: without renewals the watchdogs kill the programs at their fence.
-                if (failuresInARow++ % 10 == 0) log.warn("heartbeat failed ({} in a row): {}", failuresInARow, e.getMessage());
-                return;
+            for (int attempt = 0; attempt < 2 && !draining; attempt++) {
+                long sent = ticker.nanos();
+                HeartbeatAnswer answer;
+                try {
+                    Offer o = offer.get();
+                    List<ExecutionReport> executions = host.persistentExecutions().stream()
+                            .map(e -> new ExecutionReport(e.itemHash(), e.epoch(), e.state(), e.restarts(), e.lastError()))
+                            .toList();
+                    answer = client.heartbeat(nodeKey, publicUrl, o.capacity(), o.runtimes(), executions, o.version(),
+                            o.executor(), incarnation);
+                } catch (RuntimeException e) {
+                    // Nothing else to do: without renewals the watchdogs kill the programs at their fence.
+                    if (failuresInARow++ % 10 == 0) log.warn("heartbeat failed ({} in a row): {}", failuresInARow, e.getMessage());
+                    return;
+                }
+                if (failuresInARow > 0) log.info("heartbeat answered again after {} failures", failuresInARow);
+                failuresInARow = 0;
+                LeaseDecisions.Verdict verdict = LeaseDecisions.judge(answer, trust, incarnation, sent, ticker.nanos(), held,
+                        running(), highestEpoch);
+                switch (verdict) {
+                    case LeaseDecisions.Ignored i -> {
+                        // Like a failed heartbeat: nothing is started, renewed or stopped; the watchdogs fence.
+                        if (ignoredInARow++ % 10 == 0) {
+                            log.warn("ignoring the scheduler's answer ({} in a row): {}", ignoredInARow, i.why());
+                        }
+                        return;
+                    }
+                    case LeaseDecisions.RetryWith r -> {
+                        log.info("scheduler {} leads incarnation {} (was {}): heartbeating again", answer.signer(),
+                                r.incarnation(), incarnation);
+                        incarnation = r.incarnation();
+                    }
+                    case LeaseDecisions.Apply a -> {
+                        if (ignoredInARow > 0) log.info("scheduler answers accepted again after {} ignored", ignoredInARow);
+                        ignoredInARow = 0;
+                        if (a.incarnation() != incarnation) {
+                            log.info("scheduler incarnation {} (was {})", a.incarnation(), incarnation);
+                        }
+                        incarnation = a.incarnation();
+                        lastAnsweredSendNanos = sent;
+                        apply(a.plan());
+                        return;
+                    }
+                }
             }
-            if (failuresInARow > 0) log.info("heartbeat answered again after {} failures", failuresInARow);
-            failuresInARow = 0;
-            lastAnsweredSendNanos = sent;
-            apply(reply, sent);
         }
     }
 
-    private void apply(HeartbeatReply reply, long sentNanos) {
+    private Set<String> running() {
         Set<String> running = new HashSet<>();
         for (PersistentHost.PersistentStatus s : host.persistentExecutions()) {
             if (!"STOPPED".equals(s.state()) && !"FAILED".equals(s.state())) running.add(s.itemHash() + "/" + s.epoch());
         }
-        LeaseDecisions.Plan plan = LeaseDecisions.decide(reply.allocations(), sentNanos, ticker.nanos(), held, running, highestEpoch);
+        return running;
+    }
+
+    private void apply(LeaseDecisions.Plan plan) {
         highestEpoch.putAll(plan.highestEpochs());
         for (LeaseDecisions.Decision d : plan.decisions()) {
             try {
@@ -150,6 +194,11 @@ public final class LeaseKeeper implements AutoCloseable {
                 log.warn("could not apply {} to {}: {}", d.getClass().getSimpleName(), d.itemHash(), e.toString());
             }
         }
+    }
+
+    /** The newest scheduler incarnation this node has seen (0: none yet). */
+    public long incarnation() {
+        return incarnation;
     }
 
     /** Programs this node currently runs under a lease, with their epochs. */

@@ -22,6 +22,7 @@ import org.aleph4j.client.account.KeyFiles;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnNode;
 import org.aleph4j.crn.ExecutorChoice;
+import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.node.ComputeNode;
 import org.aleph4j.node.NetworkBootstrap;
@@ -101,7 +102,9 @@ public final class Devnet implements AutoCloseable {
 
             for (int i = 1; i <= options.crns(); i++) {
                 CrnConfig config = crnConfig(i);
-                ComputeNode crn = ComputeNode.start(config, java.util.List.of(scheduler.url()), crnKeys.get(i - 1), options.heartbeat());
+                // the CRNs believe this scheduler's key only
+                ComputeNode crn = ComputeNode.start(config, java.util.List.of(scheduler.url()),
+                        LeaseDecisions.Trust.of(Set.of(scheduler.address())), crnKeys.get(i - 1), options.heartbeat());
                 crns.add(crn);
                 started.add(crn);
             }
@@ -145,7 +148,7 @@ public final class Devnet implements AutoCloseable {
     public void printSummary(PrintStream out) {
         out.println("aleph4j devnet ready");
         out.println("  CCN        " + ccn.url());
-        out.println("  scheduler  " + scheduler.url());
+        out.println("  scheduler  " + scheduler.url() + "  (key " + scheduler.address() + ")");
         for (int i = 0; i < crns.size(); i++) {
             out.println("  CRN " + (i + 1) + "      " + crns.get(i).url() + "  (node " + crns.get(i).nodeAddress() + ", executor "
                     + crns.get(i).executor() + ")");

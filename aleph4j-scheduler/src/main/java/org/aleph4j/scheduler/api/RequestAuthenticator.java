@@ -9,33 +9,44 @@ import org.aleph4j.scheduler.engine.SchedulerError;
 
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
  * Checks a signed CRN request: EIP-191 signature over the exact body bytes by the address in the body,
  * that address in the allowed list ({@code *} allows any), {@code time} within the allowed skew of the
- * scheduler's wall clock, and a nonce not seen within the skew window (replays are refused).
+ * scheduler's wall clock, and a nonce not seen within twice the skew (replays are refused), remembered
+ * in a bounded {@link NonceMemory}. The memory does not survive a restart: heartbeats are bound to the
+ * scheduler's incarnation as well, so one recorded before a restart or takeover renews nothing after it.
  */
 public final class RequestAuthenticator {
-    private static final int MAX_NONCES = 200_000;
+    /** Nonces remembered per node: a node heartbeating every 100 ms needs 600 for a 60 s window. */
+    public static final int MAX_NONCES_PER_NODE = 1024;
+    /** Nonces remembered in all (some 25 MB at most). */
+    public static final int MAX_NONCES = 100_000;
     private final Set<String> allowed;
     private final SignatureVerifier verifier;
     private final InstantSource wallClock;
     private final Ticker ticker;
     private final Duration maxSkew;
-    private final Map<String, Long> seenNonces = new ConcurrentHashMap<>();
+    private final NonceMemory nonces;
 
     public RequestAuthenticator(Set<String> allowedAddresses, SignatureVerifier verifier, InstantSource wallClock,
                                 Ticker ticker, Duration maxSkew) {
+        this(allowedAddresses, verifier, wallClock, ticker, maxSkew,
+                new NonceMemory(maxSkew.multipliedBy(2), MAX_NONCES_PER_NODE, MAX_NONCES));
+    }
+
+    /** With the nonce memory given (tests bound it tighter). */
+    public RequestAuthenticator(Set<String> allowedAddresses, SignatureVerifier verifier, InstantSource wallClock,
+                                Ticker ticker, Duration maxSkew, NonceMemory nonces) {
         this.allowed = allowedAddresses.stream().map(String::toLowerCase).collect(Collectors.toUnmodifiableSet());
         this.verifier = verifier;
         this.wallClock = wallClock;
         this.ticker = ticker;
         this.maxSkew = maxSkew;
+        this.nonces = nonces;
     }
 
     /** Verifies and parses a signed body into {@code type}; throws {@link SchedulerError} on any failure. */
@@ -69,31 +80,25 @@ public final class RequestAuthenticator {
             throw new SchedulerError(403, SchedulerError.NODE_NOT_ALLOWED, "node " + address + " is not in the allowed list",
                     Map.of("node_address", address));
         }
-        double skew = Math.abs(wallClock.millis() / 1000.0 - tree.get("time").asDouble());
+        double time = tree.get("time").asDouble();
+        double skew = Math.abs(wallClock.millis() / 1000.0 - time);
         if (skew > maxSkew.toMillis() / 1000.0) {
             throw new SchedulerError(400, SchedulerError.STALE_REQUEST,
                     "request time is " + Math.round(skew) + " s away from the scheduler's clock (max " + maxSkew.toSeconds() + " s)",
                     Map.of("skew_seconds", skew));
         }
-        long now = ticker.nanos();
-        purge(now);
-        if (seenNonces.putIfAbsent(address.toLowerCase() + "/" + nonce, now) != null) {
-            throw new SchedulerError(409, SchedulerError.REPLAYED_REQUEST, "request replayed (nonce already used)",
+        switch (nonces.record(address.toLowerCase(), nonce, time, ticker.nanos())) {
+            case FRESH -> { }
+            case REPLAYED -> throw new SchedulerError(409, SchedulerError.REPLAYED_REQUEST,
+                    "request replayed (nonce already used)", Map.of("nonce", nonce));
+            case TOO_OLD -> throw new SchedulerError(409, SchedulerError.REPLAYED_REQUEST,
+                    "request not newer than one the replay memory had to forget (too many requests): send a fresh one",
                     Map.of("nonce", nonce));
         }
         try {
             return Json.MAPPER.treeToValue(tree, type);
         } catch (Exception e) {
             throw SchedulerError.badRequest("invalid body: " + firstLine(e.getMessage()));
-        }
-    }
-
-    private void purge(long now) {
-        // A nonce only needs remembering while its time is still within the skew window (2x covers both sides).
-        long keep = maxSkew.toNanos() * 2;
-        if (seenNonces.size() < 1000 && seenNonces.size() < MAX_NONCES) return;
-        for (Iterator<Long> it = seenNonces.values().iterator(); it.hasNext(); ) {
-            if (now - it.next() > keep) it.remove();
         }
     }
 

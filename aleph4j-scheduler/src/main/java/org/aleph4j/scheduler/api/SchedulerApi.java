@@ -12,8 +12,10 @@ import org.aleph4j.client.scheduler.MoveRecord;
 import org.aleph4j.client.scheduler.NodeInfo;
 import org.aleph4j.client.scheduler.Page;
 import org.aleph4j.client.scheduler.Release;
+import org.aleph4j.client.scheduler.SchedulerAbout;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.VmInfo;
+import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.Json;
 import org.aleph4j.scheduler.engine.AllocationEngine;
 import org.aleph4j.scheduler.engine.SchedulerError;
@@ -31,20 +33,34 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
-/** Routes of the scheduler. Reads come from the database, so a standby answers them too. */
+/**
+ * Routes of the scheduler. Reads come from the database, so a standby answers them too. Heartbeat
+ * answers (grants, and the refusal of a heartbeat naming another incarnation) are signed with the
+ * scheduler's key over their exact bytes, in the same header CRNs sign their requests with.
+ */
 public final class SchedulerApi {
     private static final Logger log = LoggerFactory.getLogger(SchedulerApi.class);
     private final SchedulerStore store;
     private final AllocationEngine engine;
     private final RequestAuthenticator auth;
     private final InstantSource wallClock;
+    private final EthAccount key;
+    private final Supplier<String> leaderUrl;
 
-    public SchedulerApi(SchedulerStore store, AllocationEngine engine, RequestAuthenticator auth, InstantSource wallClock) {
+    /**
+     * @param key       signs heartbeat answers; its address is what CRNs trust
+     * @param leaderUrl the leader's URL as last known (no database read)
+     */
+    public SchedulerApi(SchedulerStore store, AllocationEngine engine, RequestAuthenticator auth, InstantSource wallClock,
+                        EthAccount key, Supplier<String> leaderUrl) {
         this.wallClock = wallClock;
         this.store = store;
         this.engine = engine;
         this.auth = auth;
+        this.key = key;
+        this.leaderUrl = leaderUrl;
     }
 
     /** A configured (not started) Javalin server with every route and the exception mapper. */
@@ -56,8 +72,7 @@ public final class SchedulerApi {
             cfg.http.maxRequestSize = 1 << 20;
             cfg.startup.showJavalinBanner = false;
             var r = cfg.routes;
-            r.post("/api/v1/heartbeat", ctx -> json(ctx, 200,
-                    engine.heartbeat(auth.verify(ctx.bodyAsBytes(), ctx.header(SchedulerClient.SIGNATURE_HEADER), Heartbeat.class))));
+            r.post("/api/v1/heartbeat", this::heartbeat);
             r.post("/api/v1/release", ctx -> json(ctx, 200,
                     engine.release(auth.verify(ctx.bodyAsBytes(), ctx.header(SchedulerClient.SIGNATURE_HEADER), Release.class))));
             r.get("/api/v0/allocation/{hash}", ctx -> json(ctx, 200, allocation(ctx.pathParam("hash"))
@@ -71,12 +86,13 @@ public final class SchedulerApi {
             r.get("/api/v1/nodes/{hash}", ctx -> json(ctx, 200, node(ctx.pathParam("hash"))
                     .orElseThrow(() -> SchedulerError.notFound("unknown node: " + ctx.pathParam("hash")))));
             r.get("/api/v1/leader", ctx -> {
-                var leader = store.leader();
                 Map<String, Object> body = new LinkedHashMap<>();
                 body.put("leading", engine.leading());
-                body.put("leader_url", leader.url());
+                body.put("leader_url", leaderUrl.get());
                 json(ctx, 200, body);
             });
+            r.get("/api/v1/about", ctx -> json(ctx, 200, new SchedulerAbout(key.address().toLowerCase(), engine.leading(),
+                    leaderUrl.get(), engine.leading() ? engine.incarnation() : 0, engine.policy().leaseTtl().toMillis())));
             r.exception(SchedulerError.class, (e, ctx) -> error(ctx, e.httpStatus(), e.errorCode(), e.getMessage(), e.details()));
             r.exception(Exception.class, (e, ctx) -> {
                 log.error("unexpected error on {} {}", ctx.method(), ctx.path(), e);
@@ -86,6 +102,34 @@ public final class SchedulerApi {
                 if (ctx.result() == null || ctx.result().isEmpty()) error(ctx, 404, SchedulerError.NOT_FOUND, "no such endpoint: " + ctx.path(), Map.of());
             });
         });
+    }
+
+    /**
+     * A verified heartbeat: the grant, or the refusal that names the current incarnation, is signed so
+     * the CRN can tell it comes from this scheduler (other errors are not: they grant nothing).
+     */
+    private void heartbeat(Context ctx) {
+        Heartbeat hb = auth.verify(ctx.bodyAsBytes(), ctx.header(SchedulerClient.SIGNATURE_HEADER), Heartbeat.class);
+        try {
+            signed(ctx, 200, engine.heartbeat(hb));
+        } catch (SchedulerError e) {
+            if (e.errorCode() != SchedulerError.STALE_INCARNATION) throw e;
+            signed(ctx, e.httpStatus(), errorBody(e.errorCode(), e.getMessage(), e.details()));
+        }
+    }
+
+    private void signed(Context ctx, int status, Object body) {
+        byte[] bytes = Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ctx.status(status).contentType("application/json").header(SchedulerClient.SIGNATURE_HEADER, key.signEip191(bytes))
+                .result(bytes);
+    }
+
+    private static Map<String, Object> errorBody(int code, String message, Map<String, Object> details) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", message);
+        body.put("error_code", code);
+        body.put("details", details);
+        return body;
     }
 
     private static void error(Context ctx, int status, int code, String message, Map<String, Object> details) {

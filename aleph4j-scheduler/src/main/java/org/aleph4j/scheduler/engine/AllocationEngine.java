@@ -12,10 +12,13 @@ import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.Ticker;
 import org.aleph4j.scheduler.lease.Lease;
 import org.aleph4j.scheduler.lease.LeasePolicy;
+import org.aleph4j.scheduler.reconcile.Decision;
 import org.aleph4j.scheduler.reconcile.NodeReport;
 import org.aleph4j.scheduler.reconcile.Reconciler;
 import org.aleph4j.scheduler.reconcile.SchedulingState;
 import org.aleph4j.scheduler.reconcile.Snapshot;
+import org.aleph4j.scheduler.reconcile.Snapshot.ProgramState;
+import org.aleph4j.scheduler.store.Records.AllocationRow;
 import org.aleph4j.scheduler.store.Records.NodeRow;
 import org.aleph4j.scheduler.store.Records.ProgramRow;
 import org.aleph4j.scheduler.store.SchedulerStore;
@@ -25,22 +28,40 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * Grants leases and places programs: reads a snapshot, asks the {@link Reconciler} what to do, and
- * applies its decisions to the in-memory {@link SchedulingState} and the database. All of it happens
- * under one lock, so a heartbeat's renewal and the tick's decision that a lease lapsed can never
- * interleave. The lease book lives in memory (monotonic times cannot be stored); the database holds
- * allocations and epochs, and a new leader adopts every stored allocation as if granted at takeover.
+ * Grants leases and places programs. Two locks, so that a renewal never waits on placement or on the
+ * database:
+ * <ul>
+ *   <li>the <b>lease lock</b> guards the in-memory {@link SchedulingState} (the lease book) and is never
+ *       held across I/O. A heartbeat takes only this lock: it renews its node's leases in memory and
+ *       queues what it has to write ({@link DeferredWrites}). A lapse is decided and applied in one hold
+ *       of it, so a lapse and a renewal never interleave, and a lapsed lease is never renewed;</li>
+ *   <li>the <b>cycle lock</b> runs one placement cycle at a time (the tick, the placement after a
+ *       release, a removal, a takeover): it writes the queued rows, reads its snapshot from the
+ *       database, decides under the lease lock, writes the decisions, and installs each new lease under
+ *       the lease lock only once its epoch is durable, and only if this scheduler still leads the same
+ *       term. It may wait on the database as long as the database makes it wait.</li>
+ * </ul>
+ * A heartbeat is answered only while this scheduler is sure of its own database lease
+ * ({@code leaderValid}, judged on the monotonic clock without reading the database) and only when it
+ * names the current incarnation. The lease book lives in memory (monotonic times cannot be stored);
+ * the database holds allocations and epochs, and a new leader adopts every stored allocation as if
+ * granted at takeover.
  */
 public final class AllocationEngine {
     private static final Logger log = LoggerFactory.getLogger(AllocationEngine.class);
+    /** Bounds of the heartbeat writes waiting for the placement cycle. */
+    static final int MAX_DEFERRED_NODES = 10_000;
+    static final int MAX_DEFERRED_DECISIONS = 10_000;
 
     private final SchedulerStore store;
     private final LeasePolicy policy;
@@ -50,20 +71,37 @@ public final class AllocationEngine {
     private final SchedulingState state;
     private final StoreSnapshots snapshots;
     private final StorePlanSink sink;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final DeferredWrites deferred = new DeferredWrites(MAX_DEFERRED_NODES, MAX_DEFERRED_DECISIONS);
+    /** Guards {@link #state}, {@link #term}; never held across I/O. */
+    private final ReentrantLock leaseLock = new ReentrantLock();
+    /** One placement cycle at a time; may wait on the database; taken before the lease lock, never inside it. */
+    private final ReentrantLock cycleLock = new ReentrantLock();
     private final Map<String, Long> lastHeartbeat = new ConcurrentHashMap<>();
     private final Set<String> draining = ConcurrentHashMap.newKeySet();
     private final BooleanSupplier leaderValid;
+    private final Supplier<String> leaderUrl;
+    private final String schedulerAddress;
     private volatile boolean leading;
+    private volatile long incarnation;
+    /** An incarnation won but not adopted yet (the next cycle reads the stored allocations); 0: none. */
+    private volatile long pendingTakeover;
+    /** Bumped whenever leadership starts or ends: a cycle installs leases only in the term it decided them in. */
+    private long term;
 
     /**
-     * @param leaderValid checked before every grant: false once this process can no longer be sure it
-     *                    still holds the leader row (so a frozen ex-leader never renews a lease)
+     * @param leaderValid      checked before every grant: false once this process can no longer be sure it
+     *                         still holds the leader row (so a frozen ex-leader never renews a lease); must not
+     *                         read the database
+     * @param leaderUrl        the leader's URL as last known, for the refusals of a standby; must not read the database
+     * @param schedulerAddress the address of the key that signs this scheduler's answers
      * @param requireIsolation persistent programs go only to nodes whose executor isolates them
      */
     public AllocationEngine(SchedulerStore store, LeasePolicy policy, Duration heartbeatInterval, Ticker ticker,
-                            InstantSource wallClock, BooleanSupplier leaderValid, boolean requireIsolation) {
+                            InstantSource wallClock, BooleanSupplier leaderValid, Supplier<String> leaderUrl,
+                            String schedulerAddress, boolean requireIsolation) {
         this.leaderValid = leaderValid;
+        this.leaderUrl = leaderUrl;
+        this.schedulerAddress = schedulerAddress.toLowerCase(java.util.Locale.ROOT);
         this.store = store;
         this.policy = policy;
         this.ticker = ticker;
@@ -82,48 +120,89 @@ public final class AllocationEngine {
         return leading;
     }
 
+    /** The incarnation this scheduler leads (or last led; 0 before it ever led). */
+    public long incarnation() {
+        return incarnation;
+    }
+
     /** Node hash of an address: sha256 of its lowercase form, a 64-hex id like upstream's node hashes. */
     public static String nodeHash(String address) {
         return ItemHashes.sha256Hex(address.toLowerCase().getBytes(StandardCharsets.UTF_8));
     }
 
     /**
-     * Starts leading: adopts every stored allocation as granted now, because the previous leader
-     * (or this process before a restart) may have renewed it a moment ago.
+     * Starts leading as {@code incarnation}: the next cycle adopts every stored allocation as granted
+     * then, because the previous leader (or this process before a restart) may have renewed it a moment
+     * ago. Until then heartbeats are refused. Reads no database (the election's thread calls it).
      */
-    public void becomeLeader() {
-        lock.lock();
+    public void becomeLeader(long incarnation) {
+        leaseLock.lock();
         try {
-            long now = ticker.nanos();
-            lastHeartbeat.clear();
-            state.lead(store.allocations().stream()
-                    .map(a -> new Lease(a.itemHash(), a.nodeAddress(), a.epoch(), now, false)).toList(), now);
-            leading = true;
-            log.info("leading: adopted {} allocations; no program moves before {} ms", state.leases().size(),
-                    policy.fenceNanos() / 1_000_000);
+            leading = false;
+            term++;
+            state.clearLeases();
+            pendingTakeover = incarnation;
         } finally {
-            lock.unlock();
+            leaseLock.unlock();
         }
     }
 
-    /** Stops granting at once (leadership lost or shutting down). */
+    /** Stops granting at once (leadership lost or shutting down). Reads no database. */
     public void stopLeading() {
-        lock.lock();
+        leaseLock.lock();
         try {
-            if (leading) log.info("no longer leading");
+            if (leading) log.info("no longer leading (incarnation {})", incarnation);
             leading = false;
+            pendingTakeover = 0;
+            term++;
             state.clearLeases();
         } finally {
-            lock.unlock();
+            leaseLock.unlock();
+        }
+    }
+
+    /** Under the cycle lock: adopts the stored allocations of a pending takeover. */
+    private void adoptIfPending() {
+        long won = pendingTakeover;
+        if (won == 0) return;
+        List<AllocationRow> stored = store.allocations();
+        leaseLock.lock();
+        try {
+            if (pendingTakeover != won) return; // lost or re-won meanwhile
+            long now = ticker.nanos();
+            lastHeartbeat.clear();
+            state.lead(stored.stream().map(a -> new Lease(a.itemHash(), a.nodeAddress(), a.epoch(), now, false)).toList(), now);
+            term++;
+            incarnation = won;
+            pendingTakeover = 0;
+            leading = true;
+            log.info("leading as incarnation {}: adopted {} allocations; no program that ran moves before {} ms", won,
+                    state.leases().size(), policy.fenceNanos() / 1_000_000);
+        } finally {
+            leaseLock.unlock();
         }
     }
 
     private void requireLeader() {
         if (!leading || !leaderValid.getAsBoolean()) {
-            var leader = store.leader();
+            String url = leaderUrl.get();
             throw new SchedulerError(503, SchedulerError.NOT_LEADER, "this scheduler is a standby",
-                    leader.url() == null ? Map.of() : Map.of("leader_url", leader.url()));
+                    url == null ? Map.of() : Map.of("leader_url", url));
         }
+    }
+
+    /** A heartbeat must name the current incarnation: one recorded in an earlier leadership renews nothing. */
+    private void requireIncarnation(Heartbeat hb) {
+        long current = incarnation;
+        if (hb.incarnation() == current) return;
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("scheduler_address", schedulerAddress);
+        details.put("incarnation", current);
+        details.put("nonce", hb.nonce());
+        details.put("node_address", hb.nodeAddress());
+        throw new SchedulerError(409, SchedulerError.STALE_INCARNATION, "the heartbeat names scheduler incarnation "
+                + hb.incarnation() + "; this scheduler leads incarnation " + current + ": send it again naming " + current,
+                details);
     }
 
     // ---------------------------------------------------------------- CRN protocol
@@ -131,36 +210,41 @@ public final class AllocationEngine {
     /**
      * Registers a verified heartbeat and answers with the node's allocations, renewing their leases
      * (after revoking those of crash-looping programs, and all of them if the node stopped isolating
-     * under require-isolation).
+     * under require-isolation). Touches memory only: what it has to write is queued for the cycle.
      */
     public HeartbeatReply heartbeat(Heartbeat hb) {
         requireLeader();
+        requireIncarnation(hb);
         String node = hb.nodeAddress().toLowerCase();
         long nowMs = wallClock.millis();
         String executor = executorName(hb.executor());
         boolean isolated = hb.executor() != null && hb.executor().isolated();
-        store.upsertNode(new NodeRow(node, nodeHash(node), hb.publicUrl(), hb.capacity().vcpus(),
-                hb.capacity().memoryMib(), hb.capacity().diskMib(), Json.write(hb.runtimes()), hb.version(),
-                Json.write(hb.executions()), nowMs, executor, isolated));
         List<Lease> renewed;
-        lock.lock();
+        List<Decision> decisions;
+        long granting;
+        leaseLock.lock();
         try {
             requireLeader();
+            requireIncarnation(hb);
             long now = ticker.nanos();
             if (lastHeartbeat.put(node, now) == null) log.info("node {} ({}) is active", node, hb.publicUrl());
             draining.remove(node);
             var report = new NodeReport(node, executor, isolated, hb.executions());
-            state.apply(reconciler.heartbeat(report, state.leases()), now, sink);
+            decisions = reconciler.heartbeat(report, state.leases());
+            state.applyInMemory(decisions, now);
             renewed = state.renew(node, now);
+            granting = incarnation;
         } finally {
-            lock.unlock();
+            leaseLock.unlock();
         }
-        // Grant times in the database are for display only (lease logic is monotonic, in memory): keep
-        // this write out of the lock so heartbeats of many nodes do not queue behind it.
-        store.touchGrants(node, renewed.stream().map(Lease::itemHash).toList(), nowMs);
+        deferred.node(new NodeRow(node, nodeHash(node), hb.publicUrl(), hb.capacity().vcpus(),
+                hb.capacity().memoryMib(), hb.capacity().diskMib(), Json.write(hb.runtimes()), hb.version(),
+                Json.write(hb.executions()), nowMs, executor, isolated));
+        decisions.forEach(deferred::decision);
+        deferred.grants(node, renewed.stream().map(Lease::itemHash).toList(), nowMs);
         long ttlMs = policy.leaseTtl().toMillis();
         List<LeaseGrant> grants = renewed.stream().map(l -> new LeaseGrant(l.itemHash(), l.epoch(), ttlMs)).toList();
-        return new HeartbeatReply(hb.nodeAddress(), ttlMs, grants, nowMs / 1000.0);
+        return new HeartbeatReply(hb.nodeAddress(), ttlMs, grants, nowMs / 1000.0, schedulerAddress, granting, hb.nonce());
     }
 
     /** A name as the node reported it, when it looks like one (it is shown in reasons and the API). */
@@ -170,24 +254,32 @@ public final class AllocationEngine {
         return n.matches("[a-z0-9][a-z0-9_-]{0,31}") ? n : null;
     }
 
-    /** A draining node hands a program back: it is deallocated and placed elsewhere at once. */
+    /**
+     * A draining node hands a program back: the lease ends at once in memory, then the allocation is
+     * dropped and placement runs, so the program goes elsewhere at once.
+     */
     public ReleaseReply release(Release r) {
         requireLeader();
         String node = r.nodeAddress().toLowerCase();
-        lock.lock();
+        String why = "released by " + node + (r.reason() == null ? "" : ": " + r.reason());
+        leaseLock.lock();
         try {
             requireLeader();
             draining.add(node);
-            String why = "released by " + node + (r.reason() == null ? "" : ": " + r.reason());
             if (state.release(r.itemHash(), node, r.epoch(), why).isEmpty()) return new ReleaseReply(r.itemHash(), false);
-            store.deallocate(r.itemHash(), wallClock.millis(), why);
-            log.info("program {} {}", r.itemHash(), why);
-            long now = ticker.nanos();
-            state.apply(reconciler.placement(snapshot(now)), now, sink);
-            return new ReleaseReply(r.itemHash(), true);
         } finally {
-            lock.unlock();
+            leaseLock.unlock();
         }
+        log.info("program {} {}", r.itemHash(), why);
+        cycleLock.lock();
+        try {
+            // under its epoch only: a placement that already happened must not be undone
+            store.deallocate(r.itemHash(), r.epoch(), wallClock.millis(), why);
+            if (leading && leaderValid.getAsBoolean()) cycle(false);
+        } finally {
+            cycleLock.unlock();
+        }
+        return new ReleaseReply(r.itemHash(), true);
     }
 
     // ---------------------------------------------------------------- programs from the CCN
@@ -207,34 +299,105 @@ public final class AllocationEngine {
 
     /** Removes a program (unpersisted, forgotten, removed for balance): its allocation ends at once. */
     public boolean removeProgram(String itemHash, String reason) {
-        lock.lock();
+        removeLease(itemHash); // renewals stop now, even if the database is slow
+        cycleLock.lock();
         try {
-            state.remove(itemHash);
+            removeLease(itemHash); // and a placement cycle that was running cannot have granted it meanwhile
             boolean removed = store.removeProgram(itemHash, reason, wallClock.millis());
             if (removed) log.info("program {} removed: {}", itemHash, reason);
             return removed;
         } finally {
-            lock.unlock();
+            cycleLock.unlock();
+        }
+    }
+
+    private void removeLease(String itemHash) {
+        leaseLock.lock();
+        try {
+            state.remove(itemHash);
+        } finally {
+            leaseLock.unlock();
         }
     }
 
     // ---------------------------------------------------------------- periodic work
 
-    /** Lets lapsed leases go and places pending programs. Called every few hundred ms by the node. */
+    /**
+     * One placement cycle: adopts the allocations of a takeover, writes what heartbeats queued, lets
+     * lapsed leases go and places pending programs. Called every 100 ms by the node; waits on the
+     * database (renewals do not wait on it).
+     */
     public void tick() {
-        if (!leading) return;
-        lock.lock();
+        cycleLock.lock();
         try {
+            adoptIfPending();
             if (!leading || !leaderValid.getAsBoolean()) return;
-            long now = ticker.nanos();
-            state.apply(reconciler.tick(snapshot(now)), now, sink);
+            cycle(true);
         } finally {
-            lock.unlock();
+            cycleLock.unlock();
         }
     }
 
-    private Snapshot snapshot(long now) {
-        return state.snapshot(now, snapshots.nodes(lastHeartbeat, draining), snapshots.activePrograms());
+    /** Writes what heartbeats queued (best effort, on shutdown: gives up when a cycle holds on for a second). */
+    public void flushDeferred() {
+        try {
+            if (!cycleLock.tryLock(1, java.util.concurrent.TimeUnit.SECONDS)) return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        try {
+            deferred.flush(store, sink);
+        } finally {
+            cycleLock.unlock();
+        }
+    }
+
+    /** Number of heartbeat writes waiting for the next cycle. */
+    public int deferredWrites() {
+        return deferred.pending();
+    }
+
+    /** Under the cycle lock: snapshot (I/O), decide (lease lock), write, install new leases (lease lock). */
+    private void cycle(boolean lapses) {
+        deferred.flush(store, sink);
+        List<NodeRow> rows = store.nodes();
+        List<ProgramState> programs = snapshots.activePrograms();
+        List<Decision> decisions;
+        long decidedIn;
+        leaseLock.lock();
+        try {
+            if (!leading || !leaderValid.getAsBoolean()) return;
+            decidedIn = term;
+            long now = ticker.nanos();
+            Snapshot snapshot = state.snapshot(now, snapshots.nodes(rows, lastHeartbeat, draining), programs);
+            decisions = lapses ? reconciler.tick(snapshot) : reconciler.placement(snapshot);
+            state.applyInMemory(decisions, now);
+        } finally {
+            leaseLock.unlock();
+        }
+        for (Decision d : decisions) {
+            long epoch = SchedulingState.write(d, sink);
+            if (d instanceof Decision.Place p && epoch > 0) install(p, epoch, decidedIn);
+        }
+    }
+
+    /** Grants a placement whose epoch is durable, if this scheduler still leads the term it was decided in. */
+    private void install(Decision.Place p, long epoch, long decidedIn) {
+        leaseLock.lock();
+        try {
+            if (term != decidedIn || !leading || !leaderValid.getAsBoolean()) {
+                log.info("program {} allocated to {} with epoch {} but not granted: leadership changed meanwhile",
+                        p.itemHash(), p.nodeAddress(), epoch);
+                return;
+            }
+            if (!state.install(p, epoch, ticker.nanos())) {
+                log.warn("program {} allocated to {} with epoch {} but not granted: it changed meanwhile", p.itemHash(),
+                        p.nodeAddress(), epoch);
+            }
+        } finally {
+            leaseLock.unlock();
+        }
     }
 
     /** True when a heartbeat from the node arrived within the liveness window (for the read API). */

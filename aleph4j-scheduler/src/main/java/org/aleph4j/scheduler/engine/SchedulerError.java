@@ -9,6 +9,8 @@ public final class SchedulerError extends RuntimeException {
     public static final int NODE_NOT_ALLOWED = 2;
     public static final int STALE_REQUEST = 3;
     public static final int REPLAYED_REQUEST = 4;
+    /** A heartbeat naming another incarnation than the current one; answered signed, with the current one. */
+    public static final int STALE_INCARNATION = org.aleph4j.client.scheduler.HeartbeatAnswer.IncarnationChanged.ERROR_CODE;
     public static final int NOT_FOUND = 10;
     public static final int NOT_LEADER = 20;
 

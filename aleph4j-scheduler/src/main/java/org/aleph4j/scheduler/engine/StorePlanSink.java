@@ -25,7 +25,8 @@ final class StorePlanSink implements PlanSink {
 
     @Override
     public void lapse(Decision.Lapse l) {
-        store.deallocate(l.itemHash(), wallClock.millis(), l.historyReason());
+        // under the lapsed lease's epoch: a newer allocation is never dropped by it
+        store.deallocate(l.itemHash(), l.lease().epoch(), wallClock.millis(), l.historyReason());
         log.warn("program {}: lease of {} lapsed (epoch {}): {}", l.itemHash(), l.lease().nodeAddress(),
                 l.lease().epoch(), l.why());
     }
@@ -39,7 +40,8 @@ final class StorePlanSink implements PlanSink {
     public long place(Decision.Place p) {
         // The store bumps the epoch in the same transaction as the allocation: its answer is the one granted.
         long epoch = store.allocate(p.itemHash(), p.nodeAddress(), wallClock.millis(), p.fromNode(), p.reason());
-        log.info("program {} allocated to {} with epoch {} ({})", p.itemHash(), p.nodeAddress(), epoch, p.reason());
+        if (epoch > 0) log.info("program {} allocated to {} with epoch {} ({})", p.itemHash(), p.nodeAddress(), epoch, p.reason());
+        else log.info("program {} not allocated: it is no longer active", p.itemHash());
         return epoch;
     }
 

@@ -28,10 +28,10 @@ final class StoreSnapshots {
         this.store = store;
     }
 
-    /** The registered nodes this leader heard from, with their last heartbeat (monotonic nanos). */
-    List<NodeState> nodes(Map<String, Long> lastHeartbeat, Set<String> draining) {
+    /** The registered nodes ({@code stored}) this leader heard from, with their last heartbeat (monotonic nanos). */
+    List<NodeState> nodes(List<NodeRow> stored, Map<String, Long> lastHeartbeat, Set<String> draining) {
         Map<String, NodeRow> rows = new HashMap<>();
-        for (NodeRow r : store.nodes()) rows.put(r.address(), r);
+        for (NodeRow r : stored) rows.put(r.address(), r);
         List<NodeState> out = new ArrayList<>();
         for (var e : lastHeartbeat.entrySet()) {
             NodeRow r = rows.get(e.getKey());

@@ -14,7 +14,10 @@ import java.util.Optional;
  * <ul>
  *   <li>a program is assigned to a new node only when no lease on it can still be believed:
  *       the previous one lapsed ({@link LeasePolicy#lapsed}) or its holder released it;</li>
- *   <li>epochs of a program strictly increase.</li>
+ *   <li>epochs of a program strictly increase;</li>
+ *   <li>a lapsed lease is never renewed, even before anyone removed it ({@link #lapsed}): once
+ *       {@code lease_ttl + drift} passed since its last grant, its holder may have stopped the program
+ *       and the scheduler may give it to another node.</li>
  * </ul>
  */
 public final class LeaseBook {
@@ -73,13 +76,16 @@ public final class LeaseBook {
         return l == null ? "a node whose lease was removed less than lease_ttl + drift ago" : l.nodeAddress();
     }
 
-    /** Renews every lease of {@code nodeAddress} that is not being revoked; returns them (the heartbeat reply). */
+    /**
+     * Renews every lease of {@code nodeAddress} that is neither being revoked nor lapsed; returns them
+     * (the heartbeat reply).
+     */
     public List<Lease> renew(String nodeAddress, long nowNanos) {
         String node = nodeAddress.toLowerCase();
         List<Lease> out = new ArrayList<>();
         for (Map.Entry<String, Lease> e : leases.entrySet()) {
             Lease l = e.getValue();
-            if (l.nodeAddress().equals(node) && !l.revoking()) {
+            if (l.nodeAddress().equals(node) && !l.revoking() && !policy.lapsed(l.lastGrantNanos(), nowNanos)) {
                 Lease renewed = l.renewed(nowNanos);
                 e.setValue(renewed);
                 out.add(renewed);

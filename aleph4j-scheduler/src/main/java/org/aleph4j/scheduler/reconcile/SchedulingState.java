@@ -72,36 +72,75 @@ public final class SchedulingState {
                 unschedulable);
     }
 
-    /** Carries out the decisions in order, each first in memory, then through {@code sink}. */
+    /**
+     * Carries out the decisions in order: first every one in memory ({@link #applyInMemory}), then each
+     * through {@code sink}, a placement's lease being installed once the sink answered its epoch. The
+     * scheduler itself splits these steps so that no database write happens under its lease lock.
+     */
     public void apply(List<Decision> decisions, long nowNanos, PlanSink sink) {
+        applyInMemory(decisions, nowNanos);
+        for (Decision d : decisions) {
+            long epoch = write(d, sink);
+            if (d instanceof Decision.Place p && epoch > 0) install(p, epoch, nowNanos);
+        }
+    }
+
+    /**
+     * The in-memory part of the decisions, in order: lapsed leases end, revoked ones stop being
+     * renewed, removed programs are quarantined, unschedulable reasons are remembered. A placement
+     * changes nothing here: its lease exists only once {@link #install}ed, after its epoch is durable.
+     */
+    public void applyInMemory(List<Decision> decisions, long nowNanos) {
         for (Decision d : decisions) {
             switch (d) {
                 case Decision.Lapse l -> {
                     book.expire(l.itemHash(), nowNanos);
-                    sink.lapse(l);
                     losses.put(l.itemHash(), new Loss(l.lease().nodeAddress(), l.why()));
                 }
-                case Decision.Deallocate x -> {
-                    book.remove(x.itemHash());
-                    sink.deallocate(x);
-                }
+                case Decision.Deallocate x -> book.remove(x.itemHash());
                 case Decision.Place p -> {
-                    losses.remove(p.itemHash());
-                    long epoch = sink.place(p);
-                    book.assign(p.itemHash(), p.nodeAddress(), epoch, nowNanos);
-                    unschedulable.remove(p.itemHash());
+                    // installed later, with the epoch the database answered
                 }
-                case Decision.MarkUnschedulable u -> {
-                    unschedulable.put(u.itemHash(), u.reason());
-                    sink.markUnschedulable(u);
-                }
+                case Decision.MarkUnschedulable u -> unschedulable.put(u.itemHash(), u.reason());
                 case Decision.Revoke r -> {
                     book.revoke(r.itemHash());
-                    sink.revoke(r);
                     losses.put(r.itemHash(), new Loss(r.lease().nodeAddress(), r.why()));
                 }
-                case Decision.Avoid a -> sink.avoid(a);
+                case Decision.Avoid a -> {
+                    // only durable: the avoid list lives in the database
+                }
             }
         }
+    }
+
+    /**
+     * Makes one decision durable through {@code sink}; returns the epoch the sink answered for a
+     * placement (0: the program is no longer active, nothing was allocated), else 0.
+     */
+    public static long write(Decision d, PlanSink sink) {
+        switch (d) {
+            case Decision.Lapse l -> sink.lapse(l);
+            case Decision.Deallocate x -> sink.deallocate(x);
+            case Decision.Place p -> {
+                return sink.place(p);
+            }
+            case Decision.MarkUnschedulable u -> sink.markUnschedulable(u);
+            case Decision.Revoke r -> sink.revoke(r);
+            case Decision.Avoid a -> sink.avoid(a);
+        }
+        return 0;
+    }
+
+    /**
+     * Grants the placed program's lease under {@code epoch} (already durable) at {@code nowNanos},
+     * unless something changed since the placement was decided and it is no longer assignable (held,
+     * or removed while a node may still hold it); true when granted.
+     */
+    public boolean install(Decision.Place p, long epoch, long nowNanos) {
+        if (!book.assignable(p.itemHash(), nowNanos) || epoch <= book.highestEpoch(p.itemHash())) return false;
+        book.assign(p.itemHash(), p.nodeAddress(), epoch, nowNanos);
+        losses.remove(p.itemHash());
+        unschedulable.remove(p.itemHash());
+        return true;
     }
 }

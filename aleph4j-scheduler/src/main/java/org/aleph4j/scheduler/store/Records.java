@@ -29,6 +29,6 @@ public final class Records {
     /** One scheduling event. */
     public record HistoryRow(String itemHash, long timeMs, String fromNode, String toNode, Long epoch, String reason) {}
 
-    /** Who leads, until when (wall ms). */
-    public record LeaderRow(String holder, String url, long expiresMs) {}
+    /** Who leads, until when (epoch ms on the database's clock), and the incarnation of that leadership. */
+    public record LeaderRow(String holder, String url, long expiresMs, long incarnation) {}
 }

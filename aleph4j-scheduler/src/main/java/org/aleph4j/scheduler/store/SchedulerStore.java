@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -27,17 +28,30 @@ public final class SchedulerStore implements AutoCloseable {
 
     private final HikariDataSource dataSource;
     private final Jdbi jdbi;
+    /**
+     * The leader row's own pool on PostgreSQL (null on SQLite, where one file and one writer serve all):
+     * the leader keeps renewing its row while placement waits on locked tables and holds connections.
+     */
+    private final HikariDataSource leaderDataSource;
+    private final Jdbi leaderJdbi;
     private final boolean postgres;
+    /** The database's clock in epoch milliseconds, in this dialect's SQL. */
+    private final String dbNowMs;
     /**
      * SQLite in WAL mode fails (SQLITE_BUSY, not retried by the busy timeout) when a transaction that
      * read first tries to write after another writer committed; one writer at a time avoids that.
      */
     private final ReentrantLock sqliteWriter = new ReentrantLock();
 
-    private SchedulerStore(HikariDataSource dataSource, boolean postgres) {
+    private SchedulerStore(HikariDataSource dataSource, HikariDataSource leaderDataSource, boolean postgres) {
         this.dataSource = dataSource;
         this.postgres = postgres;
         this.jdbi = Jdbi.create(dataSource);
+        this.leaderDataSource = leaderDataSource;
+        this.leaderJdbi = leaderDataSource == null ? jdbi : Jdbi.create(leaderDataSource);
+        // SQLite's clock is the host's, read by SQL so that it is the same for every process on that file.
+        this.dbNowMs = postgres ? "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
+                : "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
     }
 
     /**
@@ -54,7 +68,18 @@ public final class SchedulerStore implements AutoCloseable {
                     Matcher m = CURRENT_SCHEMA.matcher(jdbcUrl == null ? "" : jdbcUrl);
                     return dialect == SqlStore.Dialect.POSTGRESQL && m.find() ? fc.schemas(m.group(1)).createSchemas(true) : fc;
                 });
-        return new SchedulerStore(db.dataSource(), db.dialect() == SqlStore.Dialect.POSTGRESQL);
+        boolean postgres = db.dialect() == SqlStore.Dialect.POSTGRESQL;
+        HikariDataSource leader = null;
+        if (postgres) {
+            try {
+                leader = SqlStore.pool(jdbcUrl, dataDir.resolve("scheduler.sqlite"),
+                        new SqlStore.Settings("scheduler-leader-db", 1, 2, Duration.ofSeconds(1), true, false));
+            } catch (RuntimeException e) {
+                db.close();
+                throw e;
+            }
+        }
+        return new SchedulerStore(db.dataSource(), leader, postgres);
     }
 
     public boolean postgres() {
@@ -63,9 +88,13 @@ public final class SchedulerStore implements AutoCloseable {
 
     /** Runs a writing transaction, one at a time on SQLite. */
     private <T> T write(Function<Handle, T> work) {
+        return write(jdbi, work);
+    }
+
+    private <T> T write(Jdbi on, Function<Handle, T> work) {
         if (!postgres) sqliteWriter.lock();
         try {
-            return jdbi.inTransaction(work::apply);
+            return on.inTransaction(work::apply);
         } finally {
             if (!postgres) sqliteWriter.unlock();
         }
@@ -230,13 +259,15 @@ public final class SchedulerStore implements AutoCloseable {
     }
 
     /**
-     * Allocates a program to a node under the next epoch (read and bumped in the same transaction, so
-     * epochs strictly increase even across restarts and leaders); returns that epoch.
+     * Allocates an active program to a node under the next epoch (read and bumped in the same
+     * transaction, so epochs strictly increase even across restarts and leaders); returns that epoch,
+     * or 0 when the program is no longer active (removed meanwhile): then nothing is written.
      */
     public long allocate(String itemHash, String nodeAddress, long nowMs, String fromNode, String reason) {
         return write(h -> {
-            h.createUpdate("UPDATE sched_programs SET epoch = epoch + 1, unschedulable_reason = NULL WHERE item_hash = :i")
-                    .bind("i", itemHash).execute();
+            int bumped = h.createUpdate("UPDATE sched_programs SET epoch = epoch + 1, unschedulable_reason = NULL "
+                    + "WHERE item_hash = :i AND status = 'active'").bind("i", itemHash).execute();
+            if (bumped == 0) return 0L;
             long epoch = h.createQuery("SELECT epoch FROM sched_programs WHERE item_hash = :i").bind("i", itemHash)
                     .mapTo(Long.class).one();
             h.createUpdate("DELETE FROM sched_allocations WHERE item_hash = :i").bind("i", itemHash).execute();
@@ -250,10 +281,19 @@ public final class SchedulerStore implements AutoCloseable {
 
     /** Drops an allocation with a history line; true when there was one. */
     public boolean deallocate(String itemHash, long nowMs, String reason) {
+        return deallocate(itemHash, null, nowMs, reason);
+    }
+
+    /**
+     * Drops the allocation of {@code itemHash} made under {@code epoch} (any epoch when null), with a
+     * history line; true when there was one. With an epoch, a late write cannot drop a newer allocation.
+     */
+    public boolean deallocate(String itemHash, Long epoch, long nowMs, String reason) {
         return write(h -> {
             Optional<AllocationRow> a = allocation(h, itemHash);
-            if (a.isEmpty()) return false;
-            h.createUpdate("DELETE FROM sched_allocations WHERE item_hash = :i").bind("i", itemHash).execute();
+            if (a.isEmpty() || (epoch != null && a.get().epoch() != epoch)) return false;
+            h.createUpdate("DELETE FROM sched_allocations WHERE item_hash = :i AND epoch = :e").bind("i", itemHash)
+                    .bind("e", a.get().epoch()).execute();
             history(h, itemHash, nowMs, a.get().nodeAddress(), null, a.get().epoch(), reason);
             return true;
         });
@@ -320,29 +360,56 @@ public final class SchedulerStore implements AutoCloseable {
     // ---------------------------------------------------------------- leader
 
     /**
-     * Becomes or stays leader: succeeds when this holder already leads or the previous leader's
-     * lease expired. One conditional UPDATE, so two schedulers can never both succeed.
+     * Becomes leader when the row is free: held by nobody, expired on the DATABASE's clock, or held by
+     * this holder already (a leader that lost confidence in its lease and comes back). The same
+     * conditional UPDATE increments the incarnation, so two schedulers can never both succeed, whatever
+     * their own clocks say, and every leadership has its own number. Returns that incarnation, or empty.
+     * Uses the leader row's own connections.
      */
-    public boolean tryLead(String holder, String url, long nowMs, long ttlMs) {
-        return write(h -> h.createUpdate("UPDATE sched_leader SET holder = :h, url = :u, expires_ms = :x "
-                        + "WHERE id = 1 AND (holder = :h OR expires_ms < :now)")
-                .bind("h", holder).bind("u", url).bind("x", nowMs + ttlMs).bind("now", nowMs).execute() == 1);
+    public OptionalLong takeLead(String holder, String url, long ttlMs) {
+        return write(leaderJdbi, h -> {
+            int won = h.createUpdate("UPDATE sched_leader SET holder = :h, url = :u, expires_ms = " + dbNowMs + " + :ttl, "
+                            + "incarnation = incarnation + 1 WHERE id = 1 AND (holder = :h OR expires_ms < " + dbNowMs + ")")
+                    .bind("h", holder).bind("u", url).bind("ttl", ttlMs).setQueryTimeout(queryTimeoutSeconds(ttlMs))
+                    .execute();
+            if (won != 1) return OptionalLong.empty();
+            return OptionalLong.of(h.createQuery("SELECT incarnation FROM sched_leader WHERE id = 1").mapTo(Long.class).one());
+        });
+    }
+
+    /**
+     * Extends this holder's lease to {@code ttlMs} past the database's clock; false when another
+     * scheduler holds the row (leadership is lost).
+     */
+    public boolean renewLead(String holder, String url, long ttlMs) {
+        return write(leaderJdbi, h -> h.createUpdate("UPDATE sched_leader SET url = :u, expires_ms = " + dbNowMs + " + :ttl "
+                        + "WHERE id = 1 AND holder = :h")
+                .bind("h", holder).bind("u", url).bind("ttl", ttlMs).setQueryTimeout(queryTimeoutSeconds(ttlMs))
+                .execute() == 1);
+    }
+
+    /** A statement on the leader row that outlasts the lease is pointless: give up after it. */
+    private static int queryTimeoutSeconds(long ttlMs) {
+        return (int) Math.max(1, (ttlMs + 999) / 1000);
     }
 
     /** Gives leadership up at once (clean shutdown), so a standby need not wait for expiry. */
     public void resign(String holder) {
-        write(h -> h.createUpdate("UPDATE sched_leader SET expires_ms = 0 WHERE id = 1 AND holder = :h")
+        write(leaderJdbi, h -> h.createUpdate("UPDATE sched_leader SET expires_ms = 0 WHERE id = 1 AND holder = :h")
                 .bind("h", holder).execute());
     }
 
+    /** The leader row, read on the leader row's own connections. */
     public LeaderRow leader() {
-        return jdbi.withHandle(h -> h.createQuery("SELECT holder, url, expires_ms FROM sched_leader WHERE id = 1")
-                .map((rs, ctx) -> new LeaderRow(rs.getString("holder"), rs.getString("url"), rs.getLong("expires_ms")))
+        return leaderJdbi.withHandle(h -> h.createQuery("SELECT holder, url, expires_ms, incarnation FROM sched_leader WHERE id = 1")
+                .map((rs, ctx) -> new LeaderRow(rs.getString("holder"), rs.getString("url"), rs.getLong("expires_ms"),
+                        rs.getLong("incarnation")))
                 .one());
     }
 
     @Override
     public void close() {
+        if (leaderDataSource != null) leaderDataSource.close();
         dataSource.close();
     }
 }

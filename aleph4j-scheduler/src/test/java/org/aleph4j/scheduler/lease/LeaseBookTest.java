@@ -66,6 +66,16 @@ class LeaseBookTest {
     }
 
     @Test
+    void aLeasePastTtlPlusDriftIsNotRenewedEvenBeforeAnyoneLetItLapse() {
+        LeaseBook book = new LeaseBook(POLICY);
+        book.assign("p", "0xa", 1, 0);
+        // The placement cycle may be late (a slow database): the renewal itself refuses what lapsed.
+        assertThat(book.renew("0xa", 7_000 * MS)).hasSize(1);
+        assertThat(book.renew("0xa", 14_000 * MS + 1)).isEmpty();
+        assertThat(book.lapsed(14_000 * MS + 1)).extracting(Lease::itemHash).containsExactly("p");
+    }
+
+    @Test
     void epochsMustGrow() {
         LeaseBook book = new LeaseBook(POLICY);
         book.adopt("p", "0xa", 7, 0);

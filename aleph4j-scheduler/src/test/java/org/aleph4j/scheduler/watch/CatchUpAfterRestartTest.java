@@ -9,6 +9,7 @@ import org.aleph4j.client.PostResult;
 import org.aleph4j.client.ProgramBuilder;
 import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutorInfo;
+import org.aleph4j.client.scheduler.HeartbeatAnswer;
 import org.aleph4j.client.scheduler.LeaseGrant;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.VmInfo;
@@ -159,9 +160,14 @@ class CatchUpAfterRestartTest {
     List<String> heldBy(SchedulerNode s) {
         try {
             SchedulerClient crn = new SchedulerClient(List.of(s.url()), Duration.ofSeconds(2), InstantSource.system());
-            return crn.heartbeat(node, java.net.URI.create("http://crn.test:4020"), new Capacity(4, 8192, 100_000),
-                    List.of(DefaultRuntime.ref()), List.of(), "test", new ExecutorInfo("sandbox", true))
-                    .allocations().stream().map(LeaseGrant::itemHash).toList();
+            long incarnation = 0;
+            for (int attempt = 0; attempt < 2; attempt++) {
+                var answer = crn.heartbeat(node, java.net.URI.create("http://crn.test:4020"), new Capacity(4, 8192, 100_000),
+                        List.of(DefaultRuntime.ref()), List.of(), "test", new ExecutorInfo("sandbox", true), incarnation);
+                if (answer instanceof HeartbeatAnswer.Granted g) return g.reply().allocations().stream().map(LeaseGrant::itemHash).toList();
+                if (answer instanceof HeartbeatAnswer.IncarnationChanged c) incarnation = c.notice().incarnation();
+            }
+            return List.of();
         } catch (RuntimeException e) {
             return List.of();
         }
