@@ -239,14 +239,16 @@ final class FaultLab implements AutoCloseable {
         run(List.of("nft", "delete", "table", "bridge", FAULT_TABLE), false);
     }
 
-    /** Holds an exclusive lock on every scheduler table for {@code d}: the database stalls for the schedulers. */
-    void stallDatabase(Duration d) throws SQLException {
+    /** The tables of placement (not the leader row): a lock on them is a stall of placement only. */
+    static final String PLACEMENT_TABLES = "sched_nodes, sched_programs, sched_allocations, sched_history, sched_cursor";
+
+    /** Holds an exclusive lock on {@code tables} for {@code d}: the database stalls for whoever needs them. */
+    void stallDatabase(String tables, Duration d) throws SQLException {
         try (Connection c = DriverManager.getConnection(PG + "&currentSchema=" + schema)) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
                 s.execute("SET LOCAL lock_timeout = '5s'");
-                s.execute("LOCK TABLE sched_nodes, sched_programs, sched_allocations, sched_history, sched_cursor, sched_leader"
-                        + " IN ACCESS EXCLUSIVE MODE");
+                s.execute("LOCK TABLE " + tables + " IN ACCESS EXCLUSIVE MODE");
                 long until = System.nanoTime() + d.toNanos();
                 await().atMost(d.plusSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> System.nanoTime() >= until);
             }
@@ -446,9 +448,19 @@ final class FaultLab implements AutoCloseable {
 
     private static void removeLeftovers() {
         try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
+                String[] f = line.split(" ");
+                if (f.length > 1 && f[0].startsWith("f4j-data-")) run(List.of("umount", "-l", f[1]), false);
+            }
             run(List.of("nft", "delete", "table", "bridge", FAULT_TABLE), false);
             try (var s = Files.list(Path.of("/run/netns"))) {
                 for (Path ns : s.filter(p -> p.getFileName().toString().matches("f4j-\\d+")).toList()) {
+                    // nodes of a run that died without cleaning up still live in the namespace
+                    Process pids = new ProcessBuilder("ip", "netns", "pids", ns.getFileName().toString()).start();
+                    for (String pid : new String(pids.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\\s+")) {
+                        if (pid.matches("\\d+")) ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+                    }
+                    pids.waitFor(10, TimeUnit.SECONDS);
                     run(List.of("ip", "netns", "del", ns.getFileName().toString()), false);
                 }
             } catch (java.nio.file.NoSuchFileException ignored) {
