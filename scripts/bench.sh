@@ -6,13 +6,31 @@
 #                                executor with all protections (the sandbox half needs root)
 #   scripts/bench.sh placement   100,000 programs onto 10,000 simulated nodes
 #   scripts/bench.sh failover    kill -9 of the CRN holding a persistent program, 10 runs, multi-process
+#   scripts/bench.sh faults [RUNS] [PROFILES]
+#                                the fault suite (CRNs in network namespaces, both executors; root, PostgreSQL)
+#                                RUNS times per fault (default 10) for each profile (default "defaults fast"),
+#                                then rewrites the figures of docs/reliability.md
 set -euo pipefail
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 cd "$ROOT"
 source scripts/java-home.sh
 which=${1:-}
-[ -n "$which" ] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ -n "$which" ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 shift
+if [ "$which" = faults ]; then
+  runs=${1:-10}
+  profiles=${2:-defaults fast}
+  rm -rf aleph4j-it/target/fault-figures
+  status=0
+  for profile in $profiles; do
+    # the tests' own assertions still hold here: a failed run is reported, and its figures are kept
+    mvn -q -B -ntp install -DskipTests >&2
+    mvn -B -ntp -pl aleph4j-it test -Dtest='Faults*Test' -Daleph4j.faults.runs="$runs" -Daleph4j.faults.profile="$profile" \
+      -Dsurefire.failIfNoSpecifiedTests=false >&2 || status=1
+  done
+  python3 scripts/fault-figures.py aleph4j-it/target/fault-figures docs/reliability.md
+  exit $status
+fi
 mvn -q -B -ntp install -DskipTests -pl aleph4j-bench -am >&2
 mvn -q -B -ntp -pl aleph4j-bench dependency:build-classpath -Dmdep.outputFile=target/cp.txt >&2
 CP="aleph4j-bench/target/classes:$(cat aleph4j-bench/target/cp.txt)"
@@ -25,5 +43,5 @@ case "$which" in
        run org.aleph4j.bench.crn.CrnSandboxLatency ;;
   placement) run org.aleph4j.bench.scheduler.PlacementBench "$@" ;;
   failover) scripts/build.sh; run org.aleph4j.bench.scheduler.FailoverBench "${1:-10}" "$ROOT" ;;
-  *) echo "unknown benchmark $which (message, ccn, crn, placement, failover)" >&2; exit 2 ;;
+  *) echo "unknown benchmark $which (message, ccn, crn, placement, failover, faults)" >&2; exit 2 ;;
 esac

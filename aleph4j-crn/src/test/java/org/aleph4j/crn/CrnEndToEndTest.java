@@ -279,7 +279,7 @@ class CrnEndToEndTest {
         host.renewLease(hash, 7, Duration.ofMillis(800)); // last renewal: the watchdog kills it 0.8 s later
         await().atMost(Duration.ofSeconds(10)).until(() -> TestNetwork.programProcesses(hash).isEmpty());
         await().atMost(Duration.ofSeconds(5)).until(() -> host.persistentExecutions().stream()
-                .anyMatch(s -> s.itemHash().equals(hash) && s.state().equals("FAILED") && s.lastError().contains("lease expired")));
+                .anyMatch(s -> s.itemHash().equals(hash) && s.state().equals("STOPPED") && s.lastError().contains("lease expired")));
         host.stop(hash, "test done");
         assertThat(host.persistentExecutions()).noneMatch(s -> s.itemHash().equals(hash));
     }
@@ -301,7 +301,7 @@ class CrnEndToEndTest {
         PersistentHost host = crn.persistentHost();
         host.ensureRunning(hash, 1, Duration.ofMillis(100));
         await().atMost(Duration.ofSeconds(30)).until(() -> host.persistentExecutions().stream()
-                .anyMatch(s -> s.itemHash().equals(hash) && s.state().equals("FAILED")));
+                .anyMatch(s -> s.itemHash().equals(hash) && s.state().equals("STOPPED")));
         var status = host.persistentExecutions().stream().filter(s -> s.itemHash().equals(hash)).findFirst().orElseThrow();
         // refused before the spawn, not started and then killed by its watchdog
         assertThat(status.lastError()).contains("lease expired while preparing");

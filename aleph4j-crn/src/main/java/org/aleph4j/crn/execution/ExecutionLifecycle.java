@@ -204,7 +204,10 @@ final class ExecutionLifecycle {
             e.process = null;
             e.lastError = why;
             e.lastFailure = new CrnException(502, "program " + why, Map.of("item_hash", e.itemHash));
-            transition(e, ExecutionState.FAILED, why);
+            // a fence is not the program's failure: reported STOPPED, the scheduler places it again (new
+            // epoch) rather than counting a crash against this node
+            boolean fenced = code != null && code == WatchedProcess.EXIT_LEASE_EXPIRED;
+            transition(e, fenced ? ExecutionState.STOPPED : ExecutionState.FAILED, why);
             log.warn("program {} {}", e.itemHash, why);
             if (e.persistent && e.wanted && !closed) {
                 if (code != null && code == WatchedProcess.EXIT_LEASE_EXPIRED || ticker.nanos() >= e.fenceDeadlineNanos) {

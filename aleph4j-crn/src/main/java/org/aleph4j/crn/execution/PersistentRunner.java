@@ -67,7 +67,7 @@ final class PersistentRunner implements PersistentHost {
             long remaining = e.fenceDeadlineNanos - life.ticker.nanos();
             if (remaining <= 0) {
                 e.wanted = false;
-                life.transition(e, ExecutionState.FAILED, "lease expired before the program could start");
+                life.transition(e, ExecutionState.STOPPED, "lease expired before the program could start");
                 return;
             }
             ProgramInfo program = life.preparer.program(e.itemHash);
@@ -76,7 +76,9 @@ final class PersistentRunner implements PersistentHost {
             e.renewLease(e.fenceDeadlineNanos);
         } catch (CrnException ex) {
             e.lastError = ex.getMessage();
-            if (e.state != ExecutionState.FAILED) life.transition(e, ExecutionState.FAILED, ex.getMessage());
+            // the lease ran out while preparing: a fence, not a failure of the program or of this node
+            ExecutionState end = life.ticker.nanos() >= e.fenceDeadlineNanos ? ExecutionState.STOPPED : ExecutionState.FAILED;
+            if (e.state != end) life.transition(e, end, ex.getMessage());
             if (e.wanted && !life.closed && life.ticker.nanos() < e.fenceDeadlineNanos) scheduleRestart(e);
         } finally {
             e.lock.unlock();

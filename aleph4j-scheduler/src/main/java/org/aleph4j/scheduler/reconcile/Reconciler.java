@@ -122,7 +122,8 @@ public final class Reconciler {
 
     /**
      * What a node's heartbeat changes before its leases are renewed: a program it reports FAILED or
-     * restarted {@value #CRASH_RESTARTS} times is revoked and the node added to its avoid list; with
+     * restarted {@value #CRASH_RESTARTS} times is revoked and the node added to its avoid list; one it
+     * reports STOPPED in the epoch it holds (fenced) is revoked only, so it is placed again; with
      * require-isolation, every lease of a node whose executor does not isolate is revoked.
      */
     public List<Decision> heartbeat(NodeReport report, Collection<Lease> leases) {
@@ -136,6 +137,14 @@ public final class Reconciler {
             // Only the current holder's report for the current epoch counts.
             if (l == null || !l.nodeAddress().equals(node) || l.epoch() != e.epoch() || l.revoking()
                     || revoked.contains(l.itemHash())) {
+                continue;
+            }
+            if ("STOPPED".equalsIgnoreCase(e.state())) {
+                // the holder fenced its copy (its lease ran out, e.g. while this scheduler could not
+                // answer): not a crash of the program there, but nothing runs: place it again, new epoch
+                out.add(new Decision.Revoke(l, "stopped on " + node
+                        + (e.lastError() == null ? "" : " (" + e.lastError() + ")") + ": placed again"));
+                revoked.add(l.itemHash());
                 continue;
             }
             if (!"FAILED".equalsIgnoreCase(e.state()) && e.restarts() < CRASH_RESTARTS) continue;

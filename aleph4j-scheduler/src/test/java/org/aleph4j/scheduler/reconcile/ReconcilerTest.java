@@ -148,6 +148,31 @@ class ReconcilerTest {
     }
 
     @Test
+    void aCopyItsNodeFencedIsPlacedAgainWithANewEpochWithoutAvoidingTheNode() {
+        var h = new ReconcilerHarness();
+        h.program("p");
+        h.heartbeat(A);
+        h.tick();
+        // the scheduler could not answer for a while (a database stall): A's watchdog fenced epoch 1
+        List<Lease> grants = h.heartbeat(A, new ExecutionReport("p", 1, "STOPPED", 0, "lease expired: killed by the watchdog"));
+
+        assertThat(grants).isEmpty();
+        assertThat(h.plans.getLast()).hasSize(1).first().isInstanceOfSatisfying(Revoke.class,
+                r -> assertThat(r.why()).isEqualTo("stopped on 0xa (lease expired: killed by the watchdog): placed again"));
+        assertThat(h.stored("p").avoid()).isEmpty();
+
+        h.advanceNanos(FENCE + 1);
+        h.heartbeat(A);
+        List<Decision> plan = h.tick();
+        assertThat(plan.get(0)).isInstanceOf(Lapse.class);
+        // the only node, not avoided: the program comes back there under a new epoch
+        assertThat(plan.get(1)).isInstanceOfSatisfying(Place.class, p -> {
+            assertThat(p.nodeAddress()).isEqualTo(A);
+            assertThat(p.epoch()).isEqualTo(2);
+        });
+    }
+
+    @Test
     void programThatCrashLoopedOnEveryNodeIsUnschedulableWithTheReason() {
         var h = new ReconcilerHarness();
         h.program("p");
