@@ -1,5 +1,6 @@
 package org.aleph4j.scheduler;
 
+import org.aleph4j.testkit.Postgres;
 import org.aleph4j.testkit.SamplePrograms;
 import org.aleph4j.testkit.TestNetwork;
 import org.aleph4j.client.scheduler.SchedulerException;
@@ -40,7 +41,7 @@ class DatabaseStallTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        StandbyTakeoverTest.requirePostgres();
+        Postgres.require();
         net = TestNetwork.builder(dir).fundedUser(1_000_000).start();
     }
 

@@ -1,5 +1,6 @@
 package org.aleph4j.scheduler;
 
+import org.aleph4j.testkit.Postgres;
 import org.aleph4j.client.scheduler.Allocation;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.SchedulerException;
@@ -9,7 +10,6 @@ import org.aleph4j.scheduler.engine.AllocationEngine;
 import org.aleph4j.testkit.SamplePrograms;
 import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,22 +44,10 @@ class StandbyTakeoverTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        requirePostgres();
+        Postgres.require();
         net = TestNetwork.builder(dir).fundedUser(1_000_000).start();
     }
 
-    /** Aborts the test when PostgreSQL is not there (fails it under ALEPH4J_REQUIRE_POSTGRES=1). */
-    static void requirePostgres() {
-        try (Connection c = DriverManager.getConnection(PG)) {
-            assertThat(c.isValid(2)).isTrue();
-        } catch (Exception e) {
-            // CI sets ALEPH4J_REQUIRE_POSTGRES=1: there a missing PostgreSQL fails the suite instead of skipping it
-            if ("1".equals(System.getenv("ALEPH4J_REQUIRE_POSTGRES"))) {
-                throw new AssertionError("ALEPH4J_REQUIRE_POSTGRES=1 but PostgreSQL at 127.0.0.1:5432 is not reachable", e);
-            }
-            Assumptions.abort("PostgreSQL at 127.0.0.1:5432 (database test, user postgres) is not reachable: " + e.getMessage());
-        }
-    }
 
     @AfterEach
     void tearDown() throws Exception {

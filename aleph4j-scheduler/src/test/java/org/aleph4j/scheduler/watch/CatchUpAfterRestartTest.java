@@ -1,5 +1,6 @@
 package org.aleph4j.scheduler.watch;
 
+import org.aleph4j.testkit.Postgres;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.ccn.CcnConfig;
@@ -27,7 +28,6 @@ import org.aleph4j.message.runtime.DefaultRuntime;
 import org.aleph4j.scheduler.SchedulerConfig;
 import org.aleph4j.scheduler.SchedulerNode;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -83,7 +83,7 @@ class CatchUpAfterRestartTest {
     void aProgramPostedWhileTheSchedulerWasDownIsScheduledAfterAProgramDatedFarInTheFuture(String backend) throws Exception {
         String jdbcUrl = null;
         if (backend.equals("postgresql")) {
-            requirePostgres();
+            Postgres.require();
             schema = "sched_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
             jdbcUrl = PG + "&currentSchema=" + schema;
         }
@@ -145,16 +145,6 @@ class CatchUpAfterRestartTest {
         assertThat(new SchedulerClient(restarted.url()).vm(fresh).orElseThrow().schedulingStatus()).isEqualTo("scheduled");
     }
 
-    static void requirePostgres() {
-        try (Connection c = DriverManager.getConnection(PG)) {
-            assertThat(c.isValid(2)).isTrue();
-        } catch (Exception e) {
-            if ("1".equals(System.getenv("ALEPH4J_REQUIRE_POSTGRES"))) {
-                throw new AssertionError("ALEPH4J_REQUIRE_POSTGRES=1 but PostgreSQL at 127.0.0.1:5432 is not reachable", e);
-            }
-            Assumptions.abort("PostgreSQL at 127.0.0.1:5432 (database test, user postgres) is not reachable: " + e.getMessage());
-        }
-    }
 
     /** One heartbeat of the node: the programs the scheduler grants it (empty while it is not leader yet). */
     List<String> heldBy(SchedulerNode s) {
