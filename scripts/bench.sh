@@ -20,9 +20,9 @@ shift
 if [ "$which" = faults ]; then
   runs=${1:-10}
   profiles=${2:-defaults fast}
-  rm -rf aleph4j-it/target/fault-figures
   status=0
   for profile in $profiles; do
+    rm -f aleph4j-it/target/fault-figures/*-"$profile".tsv
     # the tests' own assertions still hold here: a failed run is reported, and its figures are kept
     mvn -q -B -ntp install -DskipTests >&2
     mvn -B -ntp -pl aleph4j-it test -Dtest='Faults*Test' -Daleph4j.faults.runs="$runs" -Daleph4j.faults.profile="$profile" \
