@@ -232,6 +232,7 @@ abstract class FaultsContract {
             assertThat(r.overlaps(0)).as("overlapping copies:\n%s", r).isEmpty();
             assertThat(lab.runningOn(slow)).containsExactly(next.node());
             figure("cut off while preparing a slow download", run, next.first() - t0, Double.NaN, 0);
+            if (run == RUNS) assertStatusShows(slow, next.node());
             Cli.Result stop = lab.cli.runArgs("unpersist", slow);
             assertThat(stop.exit()).as(stop.toString()).isZero();
         }
@@ -271,6 +272,7 @@ abstract class FaultsContract {
             assertThat(lab.holder(hash)).as("the program already running is not disturbed").isEqualTo(holder);
             lab.freeDisk(full);
             figure("data disk full during start", run, next.first() - t0, Double.NaN, 0);
+            if (run == RUNS) assertStatusShows(pinned, spare.index);
             Cli.Result stop = lab.cli.runArgs("unpersist", pinned);
             assertThat(stop.exit()).as(stop.toString()).isZero();
         }
@@ -364,11 +366,15 @@ abstract class FaultsContract {
 
     /** {@code aleph program status} names the node that runs the program (asked of the current leader). */
     private void assertStatusShows(int holder) throws Exception {
+        assertStatusShows(hash, holder);
+    }
+
+    private void assertStatusShows(String program, int holder) throws Exception {
         Map<String, String> env = new HashMap<>(lab.env);
         env.put("ALEPH_SCHEDULER_URL", lab.schedulerUrls().get(leaderIndexOrFirst()));
-        Cli.Result status = new Cli(tmp.resolve("work"), env).runArgs("program", "status", hash);
+        Cli.Result status = new Cli(tmp.resolve("work"), env).runArgs("program", "status", program);
         assertThat(status.exit()).as(status.toString()).isZero();
-        assertThat(status.out()).as(status.toString()).contains("URL:       " + lab.crns.get(holder).url() + "/vm/" + hash);
+        assertThat(status.out()).as(status.toString()).contains("URL:       " + lab.crns.get(holder).url() + "/vm/" + program);
         assertThat(status.out()).contains("History:");
     }
 

@@ -1,7 +1,7 @@
 package org.aleph4j.bench.crn;
 
+import org.aleph4j.testkit.TestNetwork;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -20,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.aleph4j.ccn.CcnConfig;
 import org.aleph4j.ccn.CcnNode;
 import org.aleph4j.client.CcnClient;
@@ -78,8 +75,8 @@ public final class CrnLatency {
                     "balances-update", null), null, now()), true);
             byte[] d = DefaultRuntime.descriptor();
             client.uploadFile(new ByteArrayInputStream(d), d.length, "rt", DefaultRuntime.storeMessage(), true, null);
-            String fastCode = store(client, user, zip(Map.of("main.py", MAIN)));
-            String binCode = store(client, user, zip(Map.of("run.sh", BIN)));
+            String fastCode = store(client, user, TestNetwork.zip(Map.of("main.py", MAIN)));
+            String binCode = store(client, user, TestNetwork.zip(Map.of("run.sh", BIN)));
             HttpClient http = HttpClient.newBuilder().build();
 
             for (String kind : List.of("fastapi", "binary")) {
@@ -203,17 +200,6 @@ public final class CrnLatency {
         return m.itemHash();
     }
 
-    static byte[] zip(Map<String, String> files) throws Exception {
-        ByteArrayOutputStream bos = new ByteArrayOutputStream();
-        try (ZipOutputStream z = new ZipOutputStream(bos)) {
-            for (var e : files.entrySet()) {
-                z.putNextEntry(new ZipEntry(e.getKey()));
-                z.write(e.getValue().getBytes(StandardCharsets.UTF_8));
-                z.closeEntry();
-            }
-        }
-        return bos.toByteArray();
-    }
 
     private CrnLatency() {}
 }

@@ -1,5 +1,6 @@
 package org.aleph4j.bench.crn;
 
+import org.aleph4j.testkit.TestNetwork;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -50,8 +51,8 @@ public final class CrnSandboxLatency {
                     "balances-update", null), null, CrnLatency.now()), true);
             byte[] d = DefaultRuntime.descriptor();
             client.uploadFile(new ByteArrayInputStream(d), d.length, "rt", DefaultRuntime.storeMessage(), true, null);
-            String fastCode = CrnLatency.store(client, user, CrnLatency.zip(Map.of("main.py", CrnLatency.MAIN)));
-            String binCode = CrnLatency.store(client, user, CrnLatency.zip(Map.of("run.sh", CrnLatency.BIN)));
+            String fastCode = CrnLatency.store(client, user, TestNetwork.zip(Map.of("main.py", CrnLatency.MAIN)));
+            String binCode = CrnLatency.store(client, user, TestNetwork.zip(Map.of("run.sh", CrnLatency.BIN)));
             HttpClient http = HttpClient.newBuilder().build();
             for (CrnConfig.ExecutorKind kind : List.of(CrnConfig.ExecutorKind.PROCESS, CrnConfig.ExecutorKind.SANDBOX)) {
                 // every cold start leaves a warm program behind: room for all of them, so admission never refuses one
