@@ -12,6 +12,7 @@ import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.content.Encoding;
 import org.aleph4j.message.content.ProgramContent;
 import org.aleph4j.scheduler.engine.AllocationEngine;
+import org.aleph4j.scheduler.engine.NodeRows;
 import org.aleph4j.testkit.SamplePrograms;
 import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterEach;
@@ -102,7 +103,7 @@ class SchedulerIntegrationTest {
         Allocation allocation = reader.allocation(program).orElseThrow();
         FakeCrn holder = one.holds(program) ? one : two;
         FakeCrn other = holder == one ? two : one;
-        assertThat(allocation.node().nodeId()).isEqualTo(AllocationEngine.nodeHash(holder.address()));
+        assertThat(allocation.node().nodeId()).isEqualTo(NodeRows.nodeHash(holder.address()));
         assertThat(allocation.node().url()).isEqualTo(holder.publicUrl.toString());
         assertThat(allocation.epoch()).isEqualTo(1L);
         // Several more heartbeats: it stays with one node only.
@@ -119,7 +120,7 @@ class SchedulerIntegrationTest {
         assertThat(vm.owner()).isEqualTo(net.user().address());
         assertThat(reader.vms(net.user().address(), null, 1, 20).pagination().totalItems()).isEqualTo(1);
         assertThat(reader.nodes()).hasSize(2).allMatch(n -> n.status().equals("active"));
-        assertThat(reader.plan().path("plan").path(AllocationEngine.nodeHash(holder.address())).path("persistent_vms")
+        assertThat(reader.plan().path("plan").path(NodeRows.nodeHash(holder.address())).path("persistent_vms")
                 .get(0).asText()).isEqualTo(program);
     }
 
@@ -139,7 +140,7 @@ class SchedulerIntegrationTest {
         assertThat(Duration.ofNanos(movedAfter)).isGreaterThanOrEqualTo(TTL.plus(DRIFT).minus(BEAT).minusMillis(50));
         assertThat(two.grants.get(program).epoch()).isEqualTo(2L);
         VmInfo vm = new SchedulerClient(s.url()).vm(program).orElseThrow();
-        assertThat(vm.allocatedNode()).isEqualTo(AllocationEngine.nodeHash(two.address()));
+        assertThat(vm.allocatedNode()).isEqualTo(NodeRows.nodeHash(two.address()));
         assertThat(vm.history()).anyMatch(h -> h.reason().contains("stopped renewing its lease"));
         assertThat(vm.history()).anyMatch(h -> h.reason().startsWith("moved from " + one.address()));
     }
@@ -227,7 +228,7 @@ class SchedulerIntegrationTest {
         assertThat(two.holds(program)).isFalse();
         Allocation allocation = new SchedulerClient(second.url()).allocation(program).orElseThrow();
         assertThat(allocation.epoch()).isEqualTo(1L);
-        assertThat(allocation.node().nodeId()).isEqualTo(AllocationEngine.nodeHash(one.address()));
+        assertThat(allocation.node().nodeId()).isEqualTo(NodeRows.nodeHash(one.address()));
     }
 
     @Test
@@ -303,7 +304,7 @@ class SchedulerIntegrationTest {
         assertThat(unisolated.beat().allocations()).isEmpty();
         VmInfo placed = reader.vm(program).orElseThrow();
         assertThat(placed.schedulingStatus()).isEqualTo("scheduled");
-        assertThat(placed.allocatedNode()).isEqualTo(AllocationEngine.nodeHash(sandboxed.address()));
+        assertThat(placed.allocatedNode()).isEqualTo(NodeRows.nodeHash(sandboxed.address()));
     }
 
     @Test

@@ -7,6 +7,7 @@ import org.aleph4j.client.scheduler.SchedulerException;
 import org.aleph4j.message.content.Encoding;
 import org.aleph4j.message.Ticker;
 import org.aleph4j.scheduler.engine.AllocationEngine;
+import org.aleph4j.scheduler.engine.NodeRows;
 import org.aleph4j.testkit.SamplePrograms;
 import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterEach;
@@ -106,7 +107,7 @@ class StandbyTakeoverTest {
 
         // The standby answers the read API from the shared database, and refuses to grant.
         Allocation seenByStandby = new SchedulerClient(standby.url()).allocation(program).orElseThrow();
-        assertThat(seenByStandby.node().nodeId()).isEqualTo(AllocationEngine.nodeHash(holder.address()));
+        assertThat(seenByStandby.node().nodeId()).isEqualTo(NodeRows.nodeHash(holder.address()));
         FakeCrn direct = new FakeCrn(List.of(standby.url()), BEAT);
         assertThatThrownBy(direct::beat).isInstanceOfSatisfying(SchedulerException.class, e -> {
             assertThat(e.httpStatus()).isEqualTo(503);

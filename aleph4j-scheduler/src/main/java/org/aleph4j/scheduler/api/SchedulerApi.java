@@ -18,6 +18,7 @@ import org.aleph4j.client.scheduler.VmInfo;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.Json;
 import org.aleph4j.scheduler.engine.AllocationEngine;
+import org.aleph4j.scheduler.engine.NodeRows;
 import org.aleph4j.scheduler.engine.SchedulerError;
 import org.aleph4j.scheduler.store.Records.AllocationRow;
 import org.aleph4j.scheduler.store.Records.NodeRow;
@@ -153,7 +154,7 @@ public final class SchedulerApi {
         String url = n.map(NodeRow::url).orElse(null);
         return Optional.of(new Allocation(itemHash, "program", null,
                 new Allocation.Period(a.get().sinceMs() / 1000.0, (int) engine.policy().leaseTtl().toSeconds()),
-                new Allocation.Node(AllocationEngine.nodeHash(a.get().nodeAddress()), url, null, false), a.get().epoch()));
+                new Allocation.Node(NodeRows.nodeHash(a.get().nodeAddress()), url, null, false), a.get().epoch()));
     }
 
     private Map<String, Object> plan() {
@@ -227,11 +228,11 @@ public final class SchedulerApi {
             scheduling = "unscheduled";
         }
         List<MoveRecord> history = store.history(p.itemHash()).stream()
-                .map(h -> new MoveRecord(h.timeMs() / 1000.0, h.fromNode() == null ? null : AllocationEngine.nodeHash(h.fromNode()),
-                        h.toNode() == null ? null : AllocationEngine.nodeHash(h.toNode()), h.epoch(), h.reason()))
+                .map(h -> new MoveRecord(h.timeMs() / 1000.0, h.fromNode() == null ? null : NodeRows.nodeHash(h.fromNode()),
+                        h.toNode() == null ? null : NodeRows.nodeHash(h.toNode()), h.epoch(), h.reason()))
                 .toList();
         return new VmInfo(p.itemHash(), "program", p.owner(), status, scheduling,
-                a.map(x -> AllocationEngine.nodeHash(x.nodeAddress())).orElse(null),
+                a.map(x -> NodeRows.nodeHash(x.nodeAddress())).orElse(null),
                 a.map(AllocationRow::nodeAddress).orElse(null), n.map(NodeRow::url).orElse(null),
                 a.map(AllocationRow::epoch).orElse(p.epoch() == 0 ? null : p.epoch()),
                 a.map(x -> x.sinceMs() / 1000.0).orElse(null), null, reason, history);

@@ -1,13 +1,10 @@
 package org.aleph4j.scheduler.engine;
 
-import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.Heartbeat;
 import org.aleph4j.client.scheduler.HeartbeatReply;
 import org.aleph4j.client.scheduler.LeaseGrant;
 import org.aleph4j.client.scheduler.Release;
 import org.aleph4j.client.scheduler.ReleaseReply;
-import org.aleph4j.message.ItemHashes;
-import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.Ticker;
 import org.aleph4j.scheduler.lease.Lease;
@@ -25,7 +22,6 @@ import org.aleph4j.scheduler.store.SchedulerStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
@@ -125,11 +121,6 @@ public final class AllocationEngine {
         return incarnation;
     }
 
-    /** Node hash of an address: sha256 of its lowercase form, a 64-hex id like upstream's node hashes. */
-    public static String nodeHash(String address) {
-        return ItemHashes.sha256Hex(address.toLowerCase().getBytes(StandardCharsets.UTF_8));
-    }
-
     /**
      * Starts leading as {@code incarnation}: the next cycle adopts every stored allocation as granted
      * then, because the previous leader (or this process before a restart) may have renewed it a moment
@@ -217,8 +208,7 @@ public final class AllocationEngine {
         requireIncarnation(hb);
         String node = hb.nodeAddress().toLowerCase();
         long nowMs = wallClock.millis();
-        String executor = executorName(hb.executor());
-        boolean isolated = hb.executor() != null && hb.executor().isolated();
+        NodeRow row = NodeRows.of(hb, nowMs);
         List<Lease> renewed;
         List<Decision> decisions;
         long granting;
@@ -229,7 +219,7 @@ public final class AllocationEngine {
             long now = ticker.nanos();
             if (lastHeartbeat.put(node, now) == null) log.info("node {} ({}) is active", node, hb.publicUrl());
             draining.remove(node);
-            var report = new NodeReport(node, executor, isolated, hb.executions());
+            var report = new NodeReport(node, row.executor(), row.isolated(), hb.executions());
             decisions = reconciler.heartbeat(report, state.leases());
             state.applyInMemory(decisions, now);
             renewed = state.renew(node, now);
@@ -237,21 +227,12 @@ public final class AllocationEngine {
         } finally {
             leaseLock.unlock();
         }
-        deferred.node(new NodeRow(node, nodeHash(node), hb.publicUrl(), hb.capacity().vcpus(),
-                hb.capacity().memoryMib(), hb.capacity().diskMib(), Json.write(hb.runtimes()), hb.version(),
-                Json.write(hb.executions()), nowMs, executor, isolated));
+        deferred.node(row);
         decisions.forEach(deferred::decision);
         deferred.grants(node, renewed.stream().map(Lease::itemHash).toList(), nowMs);
         long ttlMs = policy.leaseTtl().toMillis();
         List<LeaseGrant> grants = renewed.stream().map(l -> new LeaseGrant(l.itemHash(), l.epoch(), ttlMs)).toList();
         return new HeartbeatReply(hb.nodeAddress(), ttlMs, grants, nowMs / 1000.0, schedulerAddress, granting, hb.nonce());
-    }
-
-    /** A name as the node reported it, when it looks like one (it is shown in reasons and the API). */
-    private static String executorName(ExecutorInfo e) {
-        if (e == null || e.name() == null) return null;
-        String n = e.name().strip().toLowerCase(java.util.Locale.ROOT);
-        return n.matches("[a-z0-9][a-z0-9_-]{0,31}") ? n : null;
     }
 
     /**

@@ -68,7 +68,7 @@ public final class LeaderElection {
             }
             Boolean renewed;
             try {
-                renewed = store.renewLead(id, url, ttl.toMillis());
+                renewed = store.leaderRows().renewLead(id, url, ttl.toMillis());
             } catch (RuntimeException e) {
                 log.warn("leader row unreachable: {}", e.toString());
                 renewed = null;
@@ -87,7 +87,7 @@ public final class LeaderElection {
         }
         java.util.OptionalLong won;
         try {
-            won = store.takeLead(id, url, ttl.toMillis());
+            won = store.leaderRows().takeLead(id, url, ttl.toMillis());
         } catch (RuntimeException e) {
             log.warn("leader row unreachable: {}", e.toString());
             return;
@@ -102,7 +102,7 @@ public final class LeaderElection {
             return;
         }
         try {
-            leaderUrl = store.leader().url();
+            leaderUrl = store.leaderRows().leader().url();
         } catch (RuntimeException e) {
             // the leader's URL is only a hint for CRNs
         }
@@ -133,7 +133,7 @@ public final class LeaderElection {
         if (leader) {
             leader = false;
             try {
-                store.resign(id);
+                store.leaderRows().resign(id);
             } catch (RuntimeException e) {
                 log.warn("could not resign: {}", e.toString());
             }

@@ -3,7 +3,6 @@ package org.aleph4j.scheduler.store;
 import com.zaxxer.hikari.HikariDataSource;
 import org.aleph4j.scheduler.store.Records.AllocationRow;
 import org.aleph4j.scheduler.store.Records.HistoryRow;
-import org.aleph4j.scheduler.store.Records.LeaderRow;
 import org.aleph4j.scheduler.store.Records.NodeRow;
 import org.aleph4j.scheduler.store.Records.ProgramRow;
 import org.aleph4j.store.SqlStore;
@@ -16,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -33,10 +31,8 @@ public final class SchedulerStore implements AutoCloseable {
      * the leader keeps renewing its row while placement waits on locked tables and holds connections.
      */
     private final HikariDataSource leaderDataSource;
-    private final Jdbi leaderJdbi;
+    private final LeaderRows leaderRows;
     private final boolean postgres;
-    /** The database's clock in epoch milliseconds, in this dialect's SQL. */
-    private final String dbNowMs;
     /**
      * SQLite in WAL mode fails (SQLITE_BUSY, not retried by the busy timeout) when a transaction that
      * read first tries to write after another writer committed; one writer at a time avoids that.
@@ -48,10 +44,8 @@ public final class SchedulerStore implements AutoCloseable {
         this.postgres = postgres;
         this.jdbi = Jdbi.create(dataSource);
         this.leaderDataSource = leaderDataSource;
-        this.leaderJdbi = leaderDataSource == null ? jdbi : Jdbi.create(leaderDataSource);
-        // SQLite's clock is the host's, read by SQL so that it is the same for every process on that file.
-        this.dbNowMs = postgres ? "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
-                : "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
+        this.leaderRows = new LeaderRows(leaderDataSource == null ? jdbi : Jdbi.create(leaderDataSource), postgres ? null : sqliteWriter,
+                postgres);
     }
 
     /**
@@ -88,13 +82,9 @@ public final class SchedulerStore implements AutoCloseable {
 
     /** Runs a writing transaction, one at a time on SQLite. */
     private <T> T write(Function<Handle, T> work) {
-        return write(jdbi, work);
-    }
-
-    private <T> T write(Jdbi on, Function<Handle, T> work) {
         if (!postgres) sqliteWriter.lock();
         try {
-            return on.inTransaction(work::apply);
+            return jdbi.inTransaction(work::apply);
         } finally {
             if (!postgres) sqliteWriter.unlock();
         }
@@ -359,52 +349,9 @@ public final class SchedulerStore implements AutoCloseable {
 
     // ---------------------------------------------------------------- leader
 
-    /**
-     * Becomes leader when the row is free: held by nobody, expired on the DATABASE's clock, or held by
-     * this holder already (a leader that lost confidence in its lease and comes back). The same
-     * conditional UPDATE increments the incarnation, so two schedulers can never both succeed, whatever
-     * their own clocks say, and every leadership has its own number. Returns that incarnation, or empty.
-     * Uses the leader row's own connections.
-     */
-    public OptionalLong takeLead(String holder, String url, long ttlMs) {
-        return write(leaderJdbi, h -> {
-            int won = h.createUpdate("UPDATE sched_leader SET holder = :h, url = :u, expires_ms = " + dbNowMs + " + :ttl, "
-                            + "incarnation = incarnation + 1 WHERE id = 1 AND (holder = :h OR expires_ms < " + dbNowMs + ")")
-                    .bind("h", holder).bind("u", url).bind("ttl", ttlMs).setQueryTimeout(queryTimeoutSeconds(ttlMs))
-                    .execute();
-            if (won != 1) return OptionalLong.empty();
-            return OptionalLong.of(h.createQuery("SELECT incarnation FROM sched_leader WHERE id = 1").mapTo(Long.class).one());
-        });
-    }
-
-    /**
-     * Extends this holder's lease to {@code ttlMs} past the database's clock; false when another
-     * scheduler holds the row (leadership is lost).
-     */
-    public boolean renewLead(String holder, String url, long ttlMs) {
-        return write(leaderJdbi, h -> h.createUpdate("UPDATE sched_leader SET url = :u, expires_ms = " + dbNowMs + " + :ttl "
-                        + "WHERE id = 1 AND holder = :h")
-                .bind("h", holder).bind("u", url).bind("ttl", ttlMs).setQueryTimeout(queryTimeoutSeconds(ttlMs))
-                .execute() == 1);
-    }
-
-    /** A statement on the leader row that outlasts the lease is pointless: give up after it. */
-    private static int queryTimeoutSeconds(long ttlMs) {
-        return (int) Math.max(1, (ttlMs + 999) / 1000);
-    }
-
-    /** Gives leadership up at once (clean shutdown), so a standby need not wait for expiry. */
-    public void resign(String holder) {
-        write(leaderJdbi, h -> h.createUpdate("UPDATE sched_leader SET expires_ms = 0 WHERE id = 1 AND holder = :h")
-                .bind("h", holder).execute());
-    }
-
-    /** The leader row, read on the leader row's own connections. */
-    public LeaderRow leader() {
-        return leaderJdbi.withHandle(h -> h.createQuery("SELECT holder, url, expires_ms, incarnation FROM sched_leader WHERE id = 1")
-                .map((rs, ctx) -> new LeaderRow(rs.getString("holder"), rs.getString("url"), rs.getLong("expires_ms"),
-                        rs.getLong("incarnation")))
-                .one());
+    /** The leader row, on its own connections where the database has them. */
+    public LeaderRows leaderRows() {
+        return leaderRows;
     }
 
     @Override
