@@ -13,7 +13,10 @@ import org.aleph4j.message.EthAccount;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Upstream's TypeScript SDK ({@code @aleph-sdk/client}) posts, stores, downloads, aggregates, queries and forgets on a node. */
+/**
+ * Upstream's TypeScript SDK ({@code @aleph-sdk/client}) posts, stores, downloads (a random binary file too, with
+ * axios asking for gzip), aggregates, queries and forgets on a node.
+ */
 class TypeScriptSdkTest {
     static Path jsDir() {
         String root = System.getProperty("aleph4j.root");
@@ -62,7 +65,7 @@ class TypeScriptSdkTest {
         try (CcnNode node = new CcnNode(CcnHarness.config(dir.resolve("ccn"), null, oracle)).start()) {
             String out = run(List.of("node", "test.mjs", node.url().toString()), 120, dir.resolve("node.log"));
             System.out.println(out);
-            assertThat(out).contains("OK post", "OK store", "OK download", "OK aggregate", "OK query", "OK forget", "ALL OK");
+            assertThat(out).contains("OK post", "OK store", "OK download", "OK download-binary", "OK aggregate", "OK query", "OK forget", "ALL OK");
             assertThat(out).doesNotContain("FAIL");
         }
     }

@@ -277,11 +277,18 @@ public final class FileIntake {
         }
     }
 
+    /**
+     * {@code GET}/{@code HEAD /api/v0/storage/raw/{hash}}: the stored bytes, streamed from disk, with their exact
+     * {@code Content-Length}. A stored file is opaque (often already compressed), so it is sent as stored whatever
+     * the client's {@code Accept-Encoding}, as upstream does: compressing it would contradict the length declared
+     * here. {@code Range} is not supported; such a request is answered with the whole file.
+     */
     public void raw(Context ctx, boolean head) throws IOException {
         String hash = ctx.pathParam("hash");
         boolean known = ItemHashes.isSha256Hash(hash) && db.jdbi().withHandle(h -> store.fileSize(h, hash)).isPresent();
         if (!known || !files.exists(hash)) throw new ApiException(404, -1, "File not found: " + hash, Map.of());
         long size = files.size(hash);
+        ctx.disableCompression();
         ctx.status(200).contentType("application/octet-stream").header("Content-Length", Long.toString(size));
         if (head) return;
         ctx.result(files.open(hash));
