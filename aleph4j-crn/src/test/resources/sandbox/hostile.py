@@ -53,7 +53,7 @@ def probe(q):
     r["reads"] = {p: attempt(lambda p=p: read(p)) for p in ["/etc/shadow"] + q.get("file", [])}
     r["lists"] = {p: attempt(lambda p=p: os.listdir(p)) for p in ["/root", "/home", "/work"] + q.get("dir", [])}
     r["connects"] = {a: attempt(lambda a=a: connect(*a.rsplit(":", 1))) for a in q.get("addr", [])}
-    r["writes"] = {p: attempt(lambda p=p: write(p)) for p in ["/code/evil", "/usr/evil", "/etc/evil", "/data/fine", "/tmp/fine"]}
+    r["writes"] = {p: attempt(lambda p=p: write(p)) for p in ["/opt/code/evil", "/usr/evil", "/etc/evil", "/data/fine", "/tmp/fine"]}
     r["processes"] = procs()
     r["default_route"] = attempt(default_route)
     return r

@@ -160,7 +160,7 @@ class SandboxExecutorTest {
             r.path("connects").fields().forEachRemaining(c ->
                     assertThat(c.getValue().path("ok").asBoolean()).as("connect to " + c.getKey() + ": " + c.getValue()).isFalse());
             assertThat(r.path("default_route").path("value").size()).as("no default route without internet").isZero();
-            assertThat(r.path("writes").path("/code/evil").path("ok").asBoolean()).isFalse();
+            assertThat(r.path("writes").path("/opt/code/evil").path("ok").asBoolean()).isFalse();
             assertThat(r.path("writes").path("/usr/evil").path("ok").asBoolean()).isFalse();
             assertThat(r.path("writes").path("/etc/evil").path("ok").asBoolean()).isFalse();
             assertThat(r.path("writes").path("/data/fine").path("ok").asBoolean()).isTrue();

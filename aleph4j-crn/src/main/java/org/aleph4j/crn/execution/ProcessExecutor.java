@@ -138,7 +138,9 @@ public final class ProcessExecutor implements Executor {
     @Override
     public WatchedProcess spawn(Spec spec) {
         List<String> program = LaunchCommand.withEnvironment(spec.env(), spec.command());
-        if (uids == null) return launch(spec, program, List.of(), "127.0.0.1", spec.workDir());
+        // no mount namespace here, so no /opt/code: the program starts in its unpacked code (ALEPH4J_CODE_DIR), as in the sandbox
+        Path cwd = spec.codeDir() != null ? spec.codeDir() : spec.workDir();
+        if (uids == null) return launch(spec, program, List.of(), "127.0.0.1", cwd);
         int uid = uids.allocate(spec.executionId());
         try {
             // once: the node's directories all exist by the first spawn, and keep their modes
@@ -149,7 +151,7 @@ public final class ProcessExecutor implements Executor {
             List<String> cmd = new ArrayList<>(LaunchCommand.dropPrivileges(uid));
             cmd.addAll(program);
             List<String> watchdogArgs = seccomp == null ? List.of() : List.of("--seccomp-apply", seccomp.toString());
-            return launch(spec, cmd, watchdogArgs, "127.0.0.1", spec.workDir());
+            return launch(spec, cmd, watchdogArgs, "127.0.0.1", cwd);
         } catch (IOException | RuntimeException e) {
             uids.release(spec.executionId());
             if (e instanceof CrnException c) throw c;

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * The {@code sandbox} executor: the watchdog enters the execution's own network namespace and
  * starts bubblewrap, which gives the program new mount, PID, IPC, UTS and cgroup namespaces with a
  * read-only view of /usr (and the /bin, /lib* links), a minimal generated /etc, its code read-only
- * at /code, its private, size-limited work directory at /data and /tmp, and nothing else of the host.
+ * at /opt/code (where upstream programs look for it, and their working directory), its private,
+ * size-limited work directory at /data ({@code HOME}) and /tmp, and nothing else of the host.
  * bwrap runs as root (with an empty environment) to build the mounts; the program itself runs
  * through {@code setpriv} as its execution's own uid (from {@link UidPool}) with no capabilities and
  * no_new_privs, under a seccomp filter, and only its last exec ({@code env -i}) gets the message's
@@ -39,7 +40,8 @@ public final class SandboxExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(SandboxExecutor.class);
     /** The file descriptor the watchdog hands the seccomp filter to bwrap on (see watchdog.py). */
     private static final int SECCOMP_FD = 10;
-    private static final Path CODE = Path.of("/code");
+    /** Where upstream programs find their code (its examples {@code cd /opt/code}): also the program's working directory. */
+    static final Path CODE = Path.of("/opt/code");
     private static final Path DATA = Path.of("/data");
     private static final Path TMP = Path.of("/tmp");
     private static final List<String> ETC_FROM_HOST = List.of("ssl", "ca-certificates", "alternatives", "ld.so.cache",
@@ -140,7 +142,7 @@ public final class SandboxExecutor implements Executor {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", name());
         m.put("isolation", "bubblewrap: mount, pid, ipc, uts, cgroup and network namespaces; a uid per execution"
-                + " (from " + UidPool.BASE + "), no capabilities, no_new_privs, seccomp filter; code read-only at /code,"
+                + " (from " + UidPool.BASE + "), no capabilities, no_new_privs, seccomp filter; code read-only at /opt/code (cwd),"
                 + " private size-limited /data and /tmp");
         m.put("network", "own network namespace per execution, veth 10.213.0.0/16 (/30 each), program port "
                 + SandboxNetwork.PROGRAM_PORT);
@@ -194,10 +196,12 @@ public final class SandboxExecutor implements Executor {
             for (Path f : ds) fromHost.add(f.getFileName().toString());
         }
         for (String name : fromHost) c.addAll(List.of("--ro-bind-try", "/etc/" + name, "/etc/" + name));
+        // the mount point's parent (/opt) traversable by the program's user whatever the umask bwrap inherits
+        c.addAll(List.of("--perms", "0755", "--dir", CODE.getParent().toString()));
         c.addAll(List.of("--ro-bind", spec.codeDir().toString(), CODE.toString(),
                 "--bind", spec.workDir().toString(), DATA.toString(),
                 "--bind", tmp.toString(), TMP.toString(),
-                "--chdir", DATA.toString(), "--"));
+                "--chdir", CODE.toString(), "--"));
         c.addAll(LaunchCommand.dropPrivileges(uid));
         c.addAll(LaunchCommand.withEnvironment(spec.env(), spec.command()));
         return c;

@@ -37,12 +37,15 @@ import org.slf4j.LoggerFactory;
  * Routes program requests ({@code /vm/{hash}/...} and {@code <base32>.<domain>} hosts) to the
  * program's execution and streams the exchange both ways. Persistent programs are never started
  * on demand: they are served by the lease holder, forwarded to it, or answered 503 while scheduled.
+ * The program sees the client's {@code Host} and the {@code X-Forwarded-*} headers of
+ * {@link #forwardingHeaders}; its response headers pass through once each (no default Content-Type).
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
     public static final String FORWARDED = "X-Aleph4j-Forwarded";
     private static final Set<String> HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-            "proxy-authorization", "proxy-authenticate", "proxy-connection", "host", "expect");
+            "proxy-authorization", "proxy-authenticate", "proxy-connection", "host", "expect",
+            "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host");
     private static final Set<String> HOP_RESPONSE = Set.of("connection", "keep-alive", "transfer-encoding", "te", "trailer",
             "upgrade", "proxy-authenticate", "proxy-connection", "server", "date", "content-length");
     private static final int SMALL_BODY = 1 << 20;
@@ -168,7 +171,38 @@ public final class Gateway implements AutoCloseable {
                 : Map.of("Aleph-Program-ItemHash", e.itemHash(), "Aleph-Program-Code-Ref", prepared.codeRef());
         URI uri = URI.create("http://" + e.address() + ":" + e.port() + target);
         int seconds = prepared.program().content().resources().seconds();
-        forward(ctx, uri, seconds, Map.of("X-Forwarded-Host", String.valueOf(ctx.req().getHeader("Host"))), extra, e);
+        forward(ctx, uri, seconds, Map.of(), extra, e);
+    }
+
+    /**
+     * {@code Host}, {@code X-Forwarded-For}, {@code -Proto} and {@code -Host} of the request to the
+     * program or to the lease holder. Host is the client's. X-Forwarded-For is the incoming chain with
+     * the address that connected to this gateway appended (never replaced, never trusted): its last
+     * entry is always added by a gateway, everything to its left is what the previous hop sent. Proto
+     * and Host describe the original request: set from what this gateway received, replacing what a
+     * client sent, except on a request another CRN forwarded ({@link #FORWARDED}), which carries the
+     * values that CRN set.
+     */
+    static Map<String, String> forwardingHeaders(HttpServletRequest in) {
+        Map<String, String> h = new java.util.LinkedHashMap<>();
+        String host = in.getHeader("Host");
+        if (host != null) h.put("Host", host);
+        java.util.List<String> chain = new java.util.ArrayList<>();
+        Enumeration<String> xff = in.getHeaders("X-Forwarded-For");
+        while (xff != null && xff.hasMoreElements()) {
+            for (String hop : xff.nextElement().split(",")) {
+                if (!hop.isBlank()) chain.add(hop.strip());
+            }
+        }
+        chain.add(in.getRemoteAddr());
+        h.put("X-Forwarded-For", String.join(", ", chain));
+        boolean fromCrn = in.getHeader(FORWARDED) != null;
+        String proto = fromCrn ? in.getHeader("X-Forwarded-Proto") : null;
+        h.put("X-Forwarded-Proto", proto != null ? proto : in.getScheme());
+        String forwardedHost = fromCrn ? in.getHeader("X-Forwarded-Host") : null;
+        if (forwardedHost == null) forwardedHost = host;
+        if (forwardedHost != null) h.put("X-Forwarded-Host", forwardedHost);
+        return h;
     }
 
     /** Streams the request to {@code uri} and the answer back, bounded by {@code seconds}. */
@@ -184,6 +218,7 @@ public final class Gateway implements AutoCloseable {
                 Enumeration<String> values = in.getHeaders(name);
                 while (values.hasMoreElements()) h.add(name, values.nextElement());
             }
+            forwardingHeaders(in).forEach(h::put);
             addRequest.forEach(h::put);
         });
         long length = in.getContentLengthLong();
@@ -219,6 +254,9 @@ public final class Gateway implements AutoCloseable {
         }
         HttpServletResponse res = ctx.res();
         res.setStatus(resp.getStatus());
+        // drops the framework's default text/plain: the program's own headers go out once, as it sent them
+        // (Jetty writes Content-Type in its canonical spelling: "a/b;charset=x" for "a/b; charset=x")
+        res.setContentType(null);
         for (HttpField f : resp.getHeaders()) {
             if (HOP_RESPONSE.contains(f.getLowerCaseName())) continue;
             res.addHeader(f.getName(), f.getValue());

@@ -34,7 +34,8 @@ async def raise_error():
 
 @app.get("/state/increment")
 async def increment():
-    path = os.path.join(os.getcwd(), "counter")
+    # the working directory is the read-only code (/opt/code); HOME is the execution's writable data
+    path = os.path.join(os.environ.get("HOME", "."), "counter")
     n = int(open(path).read()) if os.path.exists(path) else 0
     with open(path, "w") as fh:
         fh.write(str(n + 1))
