@@ -203,12 +203,6 @@ final class FaultLab implements AutoCloseable {
 
     // ---------------------------------------------------------------- faults
 
-    void signalTree(Crn c, String signal) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("kill", "-" + signal));
-        c.tree().forEach(p -> cmd.add(String.valueOf(p)));
-        run(cmd, false);
-    }
-
     void signal(long pid, String signal) throws Exception {
         run(List.of("kill", "-" + signal, String.valueOf(pid)), true);
     }
