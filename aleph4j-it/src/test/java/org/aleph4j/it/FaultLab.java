@@ -372,17 +372,12 @@ final class FaultLab implements AutoCloseable {
 
     @Override
     public void close() {
+        // a node left frozen by a failed run must be able to stop
         for (Crn c : crns) {
-            if (c.process != null) {
+            if (c.process == null) continue;
+            for (Long p : c.tree()) {
                 try {
-                    run(List.of("kill", "-CONT", String.valueOf(c.process.pid())), false);
-                    c.tree().forEach(p -> ProcessHandle.of(p).ifPresent(h -> {
-                        try {
-                            run(List.of("kill", "-CONT", String.valueOf(p)), false);
-                        } catch (Exception ignored) {
-                            // gone
-                        }
-                    }));
+                    run(List.of("kill", "-CONT", String.valueOf(p)), false);
                 } catch (Exception ignored) {
                     // gone
                 }

@@ -78,6 +78,18 @@ abstract class FaultsContract {
 
     // ---------------------------------------------------------------- the faults
 
+    /** The figures are only this executor's if every node of the lab really runs it. */
+    @Test
+    @Order(0)
+    void everyNodeOfTheLabRunsTheExecutorUnderTest() {
+        for (FaultLab.Crn c : lab.crns) {
+            Http.Response about = Http.get(c.url() + "/about");
+            assertThat(about.status()).as("%s /about", c.url()).isEqualTo(200);
+            assertThat(about.json().path("executor").asText()).as("%s executor", c.url()).isEqualTo(executor());
+            assertThat(about.json().path("executor_isolated").asBoolean()).isEqualTo(executor().equals("sandbox"));
+        }
+    }
+
     @Test
     @Order(1)
     void killNineOfTheHoldingCrn() throws Exception {

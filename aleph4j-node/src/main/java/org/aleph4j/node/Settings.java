@@ -78,7 +78,10 @@ public final class Settings {
 
     public URI uri(String key, URI dflt) {
         String s = values.get(key);
-        if (s == null || s.isBlank()) return dflt;
+        return s == null || s.isBlank() ? dflt : parseUri(key, s);
+    }
+
+    private static URI parseUri(String key, String s) {
         try {
             URI u = URI.create(s.trim());
             if (u.getScheme() == null || u.getHost() == null) throw new IllegalArgumentException();
@@ -141,7 +144,7 @@ public final class Settings {
     /** Comma-separated URLs, each checked as {@link #uri}; empty when unset. */
     public java.util.List<URI> uris(String key) {
         java.util.List<URI> out = new java.util.ArrayList<>();
-        for (String u : set(key)) out.add(new Settings(Map.of(key, u)).uri(key, null));
+        for (String u : set(key)) out.add(parseUri(key, u));
         return out;
     }
 

@@ -101,6 +101,7 @@ final class SandboxNetwork implements AutoCloseable {
             String inode = link.replaceAll("\\D", "");
             return inode.isEmpty() ? "host" : "net-" + inode;
         } catch (IOException | UnsupportedOperationException e) {
+            // no /proc namespace link (not Linux, or /proc hidden): one shared record, as before namespaces were told apart
             return "host";
         }
     }
