@@ -139,6 +139,26 @@ public final class SchedulerClient {
         return postSigned("/api/v1/release", nodeKey, bytes(body), ReleaseReply.class);
     }
 
+    /** Asks the scheduler, as the holder of {@code itemHash} under {@code epoch}, how to restore the program's volumes. */
+    public RestorePlan restorePlan(EthAccount nodeKey, String itemHash, long epoch) {
+        RestoreRequest body = new RestoreRequest(nodeKey.address(), itemHash, epoch, nonce(), now());
+        return postSigned("/api/v1/volumes/restore", nodeKey, bytes(body), RestorePlan.class);
+    }
+
+    /** Reports a stored snapshot; a {@link SchedulerException} with status 409 means it was refused (fenced, or not the head's child). */
+    public SnapshotReply reportSnapshot(EthAccount nodeKey, String itemHash, long epoch, String volumeId, long seq,
+                                        Long parentSeq, boolean full, long bytes, List<String> parts) {
+        SnapshotReport body = new SnapshotReport(nodeKey.address(), itemHash, epoch, volumeId, seq, parentSeq, full, bytes,
+                parts, nonce(), now());
+        return postSigned("/api/v1/volumes/snapshots", nodeKey, bytes(body), SnapshotReply.class);
+    }
+
+    /** The owner asks to move a persistent program ({@code target}: a node hash or address, null for any other node). */
+    public MigrateReply migrate(EthAccount owner, String vmHash, String target) {
+        MigrateRequest body = new MigrateRequest(owner.address(), vmHash, target, nonce(), now());
+        return postSigned("/api/v1/vms/" + vmHash + "/migrate", owner, bytes(body), MigrateReply.class);
+    }
+
     /** Where a persistent program runs ({@code GET /api/v0/allocation/{hash}}); empty when not allocated. */
     public Optional<Allocation> allocation(String itemHash) {
         return getOptional("/api/v0/allocation/" + itemHash, Json.MAPPER.constructType(Allocation.class));

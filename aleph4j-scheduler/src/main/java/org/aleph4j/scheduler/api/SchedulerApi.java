@@ -235,7 +235,7 @@ public final class SchedulerApi {
                 a.map(x -> NodeRows.nodeHash(x.nodeAddress())).orElse(null),
                 a.map(AllocationRow::nodeAddress).orElse(null), n.map(NodeRow::url).orElse(null),
                 a.map(AllocationRow::epoch).orElse(p.epoch() == 0 ? null : p.epoch()),
-                a.map(x -> x.sinceMs() / 1000.0).orElse(null), null, reason, history);
+                a.map(x -> x.sinceMs() / 1000.0).orElse(null), null, reason, history, List.of());
     }
 
     private void nodes(Context ctx) {
