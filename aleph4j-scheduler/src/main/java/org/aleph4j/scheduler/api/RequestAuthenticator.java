@@ -51,6 +51,18 @@ public final class RequestAuthenticator {
 
     /** Verifies and parses a signed body into {@code type}; throws {@link SchedulerError} on any failure. */
     public <T> T verify(byte[] body, String signature, Class<T> type) {
+        return verify(body, signature, type, "node_address", true);
+    }
+
+    /**
+     * Verifies a body signed by a user ({@code sender}, any address: whether it may act is the
+     * caller's decision), with the same time and replay checks as a node's.
+     */
+    public <T> T verifyUser(byte[] body, String signature, Class<T> type) {
+        return verify(body, signature, type, "sender", false);
+    }
+
+    private <T> T verify(byte[] body, String signature, Class<T> type, String signerField, boolean nodesOnly) {
         if (signature == null || signature.isBlank()) {
             throw new SchedulerError(401, SchedulerError.INVALID_SIGNATURE, "missing signature header", Map.of());
         }
@@ -61,10 +73,10 @@ public final class RequestAuthenticator {
             throw SchedulerError.badRequest("body is not JSON");
         }
         if (tree == null || !tree.isObject()) throw SchedulerError.badRequest("body must be a JSON object");
-        String address = tree.path("node_address").asText(null);
+        String address = tree.path(signerField).asText(null);
         String nonce = tree.path("nonce").asText(null);
         if (address == null || !address.matches("0x[0-9a-fA-F]{40}")) {
-            throw SchedulerError.badRequest("node_address must be a 0x address");
+            throw SchedulerError.badRequest(signerField + " must be a 0x address");
         }
         if (nonce == null || nonce.length() < 8 || nonce.length() > 128) {
             throw SchedulerError.badRequest("nonce must be 8 to 128 characters");
@@ -74,9 +86,9 @@ public final class RequestAuthenticator {
         String signer = sig == null ? null : verifier.recover(Signatures.eip191Hash(body), sig);
         if (signer == null || !signer.equalsIgnoreCase(address)) {
             throw new SchedulerError(401, SchedulerError.INVALID_SIGNATURE,
-                    "signature does not match node_address " + address, Map.of("signer", String.valueOf(signer)));
+                    "signature does not match " + signerField + " " + address, Map.of("signer", String.valueOf(signer)));
         }
-        if (!allowed.contains("*") && !allowed.contains(address.toLowerCase())) {
+        if (nodesOnly && !allowed.contains("*") && !allowed.contains(address.toLowerCase())) {
             throw new SchedulerError(403, SchedulerError.NODE_NOT_ALLOWED, "node " + address + " is not in the allowed list",
                     Map.of("node_address", address));
         }

@@ -11,7 +11,12 @@ import org.aleph4j.client.scheduler.Heartbeat;
 import org.aleph4j.client.scheduler.MoveRecord;
 import org.aleph4j.client.scheduler.NodeInfo;
 import org.aleph4j.client.scheduler.Page;
+import org.aleph4j.client.scheduler.MigrateRequest;
 import org.aleph4j.client.scheduler.Release;
+import org.aleph4j.client.scheduler.RestoreRequest;
+import org.aleph4j.client.scheduler.SnapshotReport;
+import org.aleph4j.message.KeySeal;
+import org.aleph4j.scheduler.engine.VolumeService;
 import org.aleph4j.client.scheduler.SchedulerAbout;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.VmInfo;
@@ -49,6 +54,8 @@ public final class SchedulerApi {
     private final InstantSource wallClock;
     private final EthAccount key;
     private final Supplier<String> leaderUrl;
+    private final VolumeService volumes;
+    private final MigrationRequests migrations;
 
     /**
      * @param key       signs heartbeat answers; its address is what CRNs trust
@@ -62,6 +69,8 @@ public final class SchedulerApi {
         this.auth = auth;
         this.key = key;
         this.leaderUrl = leaderUrl;
+        this.volumes = new VolumeService(engine, wallClock);
+        this.migrations = new MigrationRequests(store, engine);
     }
 
     /** A configured (not started) Javalin server with every route and the exception mapper. */
@@ -76,6 +85,11 @@ public final class SchedulerApi {
             r.post("/api/v1/heartbeat", this::heartbeat);
             r.post("/api/v1/release", ctx -> json(ctx, 200,
                     engine.release(auth.verify(ctx.bodyAsBytes(), ctx.header(SchedulerClient.SIGNATURE_HEADER), Release.class))));
+            r.post("/api/v1/volumes/restore", this::restore);
+            r.post("/api/v1/volumes/snapshots", ctx -> json(ctx, 200, volumes.accept(
+                    auth.verify(ctx.bodyAsBytes(), ctx.header(SchedulerClient.SIGNATURE_HEADER), SnapshotReport.class))));
+            r.post("/api/v1/vms/{hash}/migrate", ctx -> json(ctx, 200, migrations.ask(ctx.pathParam("hash"),
+                    auth.verifyUser(ctx.bodyAsBytes(), ctx.header(SchedulerClient.SIGNATURE_HEADER), MigrateRequest.class))));
             r.get("/api/v0/allocation/{hash}", ctx -> json(ctx, 200, allocation(ctx.pathParam("hash"))
                     .orElseThrow(() -> SchedulerError.notFound("VM not allocated: " + ctx.pathParam("hash")))));
             r.get("/api/v0/plan", ctx -> json(ctx, 200, plan()));
@@ -117,6 +131,16 @@ public final class SchedulerApi {
             if (e.errorCode() != SchedulerError.STALE_INCARNATION) throw e;
             signed(ctx, e.httpStatus(), errorBody(e.errorCode(), e.getMessage(), e.details()));
         }
+    }
+
+    /** A restore plan, signed like a heartbeat answer, with each key sealed to the key that signed the request. */
+    private void restore(Context ctx) {
+        byte[] body = ctx.bodyAsBytes();
+        String signature = ctx.header(SchedulerClient.SIGNATURE_HEADER);
+        RestoreRequest r = auth.verify(body, signature, RestoreRequest.class);
+        java.math.BigInteger nodeKey = KeySeal.recoverPublicKey(body, signature);
+        if (nodeKey == null) throw new SchedulerError(401, SchedulerError.INVALID_SIGNATURE, "no public key in the signature", Map.of());
+        signed(ctx, 200, volumes.restore(r, nodeKey, key.address().toLowerCase()));
     }
 
     private void signed(Context ctx, int status, Object body) {
@@ -218,7 +242,7 @@ public final class SchedulerApi {
             reason = p.removedReason();
         } else if (a.isPresent()) {
             status = "allocated";
-            scheduling = "scheduled";
+            scheduling = p.migrateTarget() != null ? "migrating" : "scheduled";
         } else if (p.unschedulableReason() != null) {
             status = "pending";
             scheduling = "unschedulable";
@@ -235,7 +259,9 @@ public final class SchedulerApi {
                 a.map(x -> NodeRows.nodeHash(x.nodeAddress())).orElse(null),
                 a.map(AllocationRow::nodeAddress).orElse(null), n.map(NodeRow::url).orElse(null),
                 a.map(AllocationRow::epoch).orElse(p.epoch() == 0 ? null : p.epoch()),
-                a.map(x -> x.sinceMs() / 1000.0).orElse(null), null, reason, history, List.of());
+                a.map(x -> x.sinceMs() / 1000.0).orElse(null),
+                p.migrateTarget() == null || p.migrateTarget().isEmpty() ? null : NodeRows.nodeHash(p.migrateTarget()),
+                reason, history, volumes.volumes(p));
     }
 
     private void nodes(Context ctx) {

@@ -74,6 +74,8 @@ public final class AllocationEngine {
     private final ReentrantLock cycleLock = new ReentrantLock();
     private final Map<String, Long> lastHeartbeat = new ConcurrentHashMap<>();
     private final Set<String> draining = ConcurrentHashMap.newKeySet();
+    /** Programs whose owner asked to move them → the node they leave (read from the database each cycle). */
+    private final Map<String, String> migrating = new ConcurrentHashMap<>();
     private final BooleanSupplier leaderValid;
     private final Supplier<String> leaderUrl;
     private final String schedulerAddress;
@@ -231,7 +233,8 @@ public final class AllocationEngine {
         decisions.forEach(deferred::decision);
         deferred.grants(node, renewed.stream().map(Lease::itemHash).toList(), nowMs);
         long ttlMs = policy.leaseTtl().toMillis();
-        List<LeaseGrant> grants = renewed.stream().map(l -> new LeaseGrant(l.itemHash(), l.epoch(), ttlMs)).toList();
+        List<LeaseGrant> grants = renewed.stream()
+                .map(l -> new LeaseGrant(l.itemHash(), l.epoch(), ttlMs, node.equals(migrating.get(l.itemHash())))).toList();
         return new HeartbeatReply(hb.nodeAddress(), ttlMs, grants, nowMs / 1000.0, schedulerAddress, granting, hb.nonce());
     }
 
@@ -248,6 +251,7 @@ public final class AllocationEngine {
             requireLeader();
             draining.add(node);
             if (state.release(r.itemHash(), node, r.epoch(), why).isEmpty()) return new ReleaseReply(r.itemHash(), false);
+            migrating.remove(r.itemHash(), node);
         } finally {
             leaseLock.unlock();
         }
@@ -261,6 +265,50 @@ public final class AllocationEngine {
             cycleLock.unlock();
         }
         return new ReleaseReply(r.itemHash(), true);
+    }
+
+    /**
+     * Throws {@link SchedulerError#FENCED} unless {@code node} holds the lease of {@code itemHash} under
+     * {@code epoch} right now (granted, not revoked, not lapsed), on this leader. Memory only.
+     */
+    public void requireHolder(String itemHash, String node, long epoch) {
+        requireLeader();
+        leaseLock.lock();
+        try {
+            requireLeader();
+            var lease = state.lease(itemHash);
+            if (lease.isPresent() && lease.get().nodeAddress().equalsIgnoreCase(node) && lease.get().epoch() == epoch
+                    && !lease.get().revoking() && !policy.lapsed(lease.get().lastGrantNanos(), ticker.nanos())) {
+                return;
+            }
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("item_hash", itemHash);
+            details.put("epoch", epoch);
+            lease.ifPresent(l -> details.put("current_epoch", l.epoch()));
+            throw new SchedulerError(409, SchedulerError.FENCED, "node " + node + " does not hold the lease of " + itemHash
+                    + " under epoch " + epoch, details);
+        } finally {
+            leaseLock.unlock();
+        }
+    }
+
+    /**
+     * Records a migration its owner asked for (validated by the caller): the holder is told to drain
+     * the program at its next heartbeat; its release places it again away from {@code from}.
+     */
+    public void migrate(String itemHash, String from, String targetAddress) {
+        requireLeader();
+        if (!store.setMigration(itemHash, targetAddress == null ? "" : targetAddress, from, wallClock.millis())) {
+            throw new SchedulerError(409, SchedulerError.CONFLICT, "program " + itemHash + " is not active", Map.of());
+        }
+        migrating.put(itemHash, from.toLowerCase());
+        log.info("program {}: migration from {} to {} asked by its owner", itemHash, from,
+                targetAddress == null ? "any other node" : targetAddress);
+    }
+
+    /** The store this engine writes (for the services that share its database). */
+    public SchedulerStore store() {
+        return store;
     }
 
     // ---------------------------------------------------------------- programs from the CCN
@@ -344,6 +392,9 @@ public final class AllocationEngine {
         deferred.flush(store, sink);
         List<NodeRow> rows = store.nodes();
         List<ProgramState> programs = snapshots.activePrograms();
+        Map<String, String> asked = snapshots.migrations();
+        migrating.keySet().retainAll(asked.keySet());
+        migrating.putAll(asked);
         List<Decision> decisions;
         long decidedIn;
         leaseLock.lock();

@@ -22,7 +22,7 @@ public final class NodeRows {
         boolean isolated = hb.executor() != null && hb.executor().isolated();
         return new NodeRow(node, nodeHash(node), hb.publicUrl(), hb.capacity().vcpus(), hb.capacity().memoryMib(),
                 hb.capacity().diskMib(), Json.write(hb.runtimes()), hb.version(), Json.write(hb.executions()), nowMs,
-                executorName(hb.executor()), isolated);
+                executorName(hb.executor()), isolated, hb.executor() != null && hb.executor().volumes());
     }
 
     /** A name as the node reported it, when it looks like one (it is shown in reasons and the API). */

@@ -13,6 +13,14 @@ public final class SchedulerError extends RuntimeException {
     public static final int STALE_INCARNATION = org.aleph4j.client.scheduler.HeartbeatAnswer.IncarnationChanged.ERROR_CODE;
     public static final int NOT_FOUND = 10;
     public static final int NOT_LEADER = 20;
+    /** The request comes from a node that does not hold the program's lease under that epoch (now). */
+    public static final int FENCED = 30;
+    /** A snapshot that does not extend the volume's head (details: {@code head_seq}). */
+    public static final int NOT_HEAD = 31;
+    /** The owner's request cannot be done in the program's state (details say why). */
+    public static final int CONFLICT = 32;
+    /** The request is signed by someone else than the program's owner. */
+    public static final int NOT_OWNER = 33;
 
     private final int httpStatus;
     private final int errorCode;

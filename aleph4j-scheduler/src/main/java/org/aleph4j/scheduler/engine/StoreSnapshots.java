@@ -7,7 +7,9 @@ import org.aleph4j.scheduler.placement.NodeRequirements;
 import org.aleph4j.scheduler.reconcile.Snapshot.NodeState;
 import org.aleph4j.scheduler.reconcile.Snapshot.ProgramState;
 import org.aleph4j.scheduler.store.Records.NodeRow;
+import org.aleph4j.scheduler.store.Records.PersistentVolume;
 import org.aleph4j.scheduler.store.Records.ProgramRow;
+import org.aleph4j.scheduler.store.Records.ProgramVolumes;
 import org.aleph4j.scheduler.store.SchedulerStore;
 
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Reads what the reconciler needs from the database and parses its JSON columns (runtimes,
@@ -23,6 +26,7 @@ import java.util.Set;
  */
 final class StoreSnapshots {
     private final SchedulerStore store;
+    private volatile Map<String, String> migrations = Map.of();
 
     StoreSnapshots(SchedulerStore store) {
         this.store = store;
@@ -37,20 +41,50 @@ final class StoreSnapshots {
             NodeRow r = rows.get(e.getKey());
             if (r == null) continue;
             out.add(new NodeState(new NodeCandidate(r.address(), r.nodeHash(), r.url(), r.vcpus(), r.memoryMib(),
-                    new HashSet<>(jsonList(r.runtimes())), r.executor(), r.isolated()), e.getValue(),
+                    new HashSet<>(jsonList(r.runtimes())), r.executor(), r.isolated(), r.volumes()), e.getValue(),
                     draining.contains(e.getKey())));
         }
         return out;
     }
 
-    /** Active programs, oldest first (placement priority). */
+    /**
+     * Active programs, oldest first (placement priority). A migration its owner asked for shows as the
+     * node it leaves added to the avoided ones, and its target (when one was named) as a node requirement.
+     */
     List<ProgramState> activePrograms() {
         List<ProgramState> out = new ArrayList<>();
+        Map<String, String> asked = new HashMap<>();
         for (ProgramRow p : store.activePrograms()) {
-            out.add(new ProgramState(p.itemHash(), p.vcpus(), p.memoryMib(), p.runtime(), requirementsOf(p),
-                    new HashSet<>(jsonList(p.avoid())), p.epoch()));
+            if (p.migrateTarget() != null && p.migrateFrom() != null) asked.put(p.itemHash(), p.migrateFrom());
+            Set<String> avoid = new HashSet<>(jsonList(p.avoid()));
+            NodeRequirements requirements = requirementsOf(p);
+            if (p.migrateTarget() != null) {
+                if (p.migrateFrom() != null) avoid.add(p.migrateFrom());
+                if (!p.migrateTarget().isEmpty()) {
+                    requirements = new NodeRequirements(p.migrateTarget(), requirements.owner(), requirements.addressRegex());
+                }
+            }
+            ProgramVolumes volumes = volumesOf(p);
+            out.add(new ProgramState(p.itemHash(), p.vcpus(), p.memoryMib(), p.runtime(), requirements, avoid, p.epoch(),
+                    volumes.any(), volumes.persistent().stream().map(PersistentVolume::volumeId).collect(Collectors.toSet())));
         }
+        migrations = Map.copyOf(asked);
         return out;
+    }
+
+    /** Migrations asked, as read by the last {@link #activePrograms}: program → the node it leaves. */
+    Map<String, String> migrations() {
+        return migrations;
+    }
+
+    /** The volumes column of a program; one that does not parse counts as none. */
+    static ProgramVolumes volumesOf(ProgramRow p) {
+        if (p.volumes() == null || p.volumes().isBlank()) return ProgramVolumes.NONE;
+        try {
+            return Json.MAPPER.readValue(p.volumes(), ProgramVolumes.class);
+        } catch (Exception e) {
+            return ProgramVolumes.NONE;
+        }
     }
 
     private static NodeRequirements requirementsOf(ProgramRow p) {

@@ -11,7 +11,7 @@ import java.util.TreeSet;
 /**
  * The placement function. Filters: free vCPUs and memory (counting existing allocations and the
  * assignments made earlier in the same plan), supported runtime, node requirements, an isolating
- * executor (when the program requires one), avoided nodes.
+ * executor (when the program requires one), a node that mounts volumes (when it has any), avoided nodes.
  * Score: spread — the node whose most loaded dimension (vCPU or memory share) is lowest wins, then
  * the one with fewer programs, then the lowest address, so the result is deterministic.
  */
@@ -83,7 +83,7 @@ public final class Placement {
 
     /** The most specific reason a program fits on no node. */
     static String whyNot(ProgramDemand p, Iterable<Slot> slots) {
-        int total = 0, runtimeOk = 0, requirementsOk = 0, isolationOk = 0, notAvoided = 0, bigEnough = 0;
+        int total = 0, runtimeOk = 0, requirementsOk = 0, volumesOk = 0, isolationOk = 0, notAvoided = 0, bigEnough = 0;
         long bestFreeVcpus = 0, bestFreeMemory = 0;
         TreeSet<String> unisolatedExecutors = new TreeSet<>();
         for (Slot s : slots) {
@@ -92,6 +92,8 @@ public final class Placement {
             runtimeOk++;
             if (!p.requirements().matches(s.node)) continue;
             requirementsOk++;
+            if (p.needsVolumes() && !s.node.volumes()) continue;
+            volumesOk++;
             if (!p.acceptsExecutorOf(s.node)) {
                 unisolatedExecutors.add(s.node.executor() == null ? "an unknown executor" : s.node.executor());
                 continue;
@@ -106,6 +108,10 @@ public final class Placement {
         if (total == 0) return "no active node";
         if (runtimeOk == 0) return "no active node supports runtime " + p.runtime();
         if (requirementsOk == 0) return "no active node matches the program's node requirements";
+        if (volumesOk == 0) {
+            return "no active node can mount the program's volumes (volumes need a CRN with the sandbox executor,"
+                    + " btrfs and loop devices)";
+        }
         if (isolationOk == 0) {
             return "no active node isolates programs: require-isolation is on and the matching nodes run "
                     + String.join(", ", unisolatedExecutors) + " (run them with the sandbox executor)";

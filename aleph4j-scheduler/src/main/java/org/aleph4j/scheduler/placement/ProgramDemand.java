@@ -5,13 +5,20 @@ import java.util.Set;
 /**
  * What a persistent program needs from a node. {@code avoid} lists node addresses it must not be
  * placed on again (for example after it crash-looped there); {@code requireIsolation} keeps it off
- * nodes whose executor does not isolate programs (the scheduler's {@code require-isolation} setting).
+ * nodes whose executor does not isolate programs (the scheduler's {@code require-isolation} setting);
+ * {@code needsVolumes} keeps it off nodes that mount no volumes.
  */
 public record ProgramDemand(String itemHash, int vcpus, long memoryMib, String runtime, NodeRequirements requirements,
-                            Set<String> avoid, boolean requireIsolation) {
+                            Set<String> avoid, boolean requireIsolation, boolean needsVolumes) {
     public ProgramDemand {
         requirements = requirements == null ? NodeRequirements.NONE : requirements;
         avoid = avoid == null ? Set.of() : Set.copyOf(avoid);
+    }
+
+    /** A demand without volumes. */
+    public ProgramDemand(String itemHash, int vcpus, long memoryMib, String runtime, NodeRequirements requirements,
+                         Set<String> avoid, boolean requireIsolation) {
+        this(itemHash, vcpus, memoryMib, runtime, requirements, avoid, requireIsolation, false);
     }
 
     /** A demand that accepts any executor. */
@@ -26,6 +33,6 @@ public record ProgramDemand(String itemHash, int vcpus, long memoryMib, String r
 
     /** True when {@code node}'s executor is acceptable to this program. */
     public boolean acceptsExecutorOf(NodeCandidate node) {
-        return !requireIsolation || node.isolated();
+        return (!requireIsolation || node.isolated()) && (!needsVolumes || node.volumes());
     }
 }

@@ -90,13 +90,30 @@ public final class Reconciler {
         }
         List<ProgramDemand> demands = new ArrayList<>();
         Map<String, ProgramState> byHash = new HashMap<>();
+        // a persistent volume is used by one allocated program at a time, or its history would fork
+        Map<String, String> volumeUsers = new HashMap<>();
+        for (ProgramState p : s.programs()) {
+            if (allocations.containsKey(p.itemHash())) p.volumeIds().forEach(v -> volumeUsers.put(v, p.itemHash()));
+        }
+        Map<String, String> blocked = new HashMap<>();
         for (ProgramState p : s.programs()) {
             boolean allocated = allocations.containsKey(p.itemHash());
             if (!allocated && (quarantined(s, p.itemHash()) || (!warm && p.epoch() > 0))) continue;
+            if (!allocated) {
+                String user = p.volumeIds().stream().map(volumeUsers::get).filter(u -> u != null).findFirst().orElse(null);
+                if (user != null) {
+                    blocked.put(p.itemHash(), "its persistent volume is in use by program " + user);
+                    continue;
+                }
+                p.volumeIds().forEach(v -> volumeUsers.put(v, p.itemHash())); // and by no other pending one
+            }
             byHash.put(p.itemHash(), p);
             demands.add(new ProgramDemand(p.itemHash(), p.vcpus(), p.memoryMib(), p.runtime(), p.requirements(),
-                    p.avoid(), requireIsolation));
+                    p.avoid(), requireIsolation, p.needsVolumes()));
         }
+        blocked.forEach((item, why) -> {
+            if (!why.equals(s.unschedulable().get(item))) out.add(new Decision.MarkUnschedulable(item, why));
+        });
         if (demands.size() == allocations.size()) return; // nothing pending
         Plan plan = Placement.plan(live, demands, allocations);
         for (Plan.Assignment a : plan.assignments()) {

@@ -29,11 +29,21 @@ public record Snapshot(long nowNanos, long leaderSinceNanos, List<NodeState> nod
     /** A node that heartbeated at {@code lastHeartbeatNanos}; a draining node takes no new programs. */
     public record NodeState(NodeCandidate candidate, long lastHeartbeatNanos, boolean draining) {}
 
-    /** An active persistent program: its demand, nodes it avoids, and its stored epoch (0: never placed). */
+    /**
+     * An active persistent program: its demand, nodes it avoids, its stored epoch (0: never placed),
+     * whether it has volumes, and the ids of its persistent volumes (no two allocated programs share one).
+     */
     public record ProgramState(String itemHash, int vcpus, long memoryMib, String runtime, NodeRequirements requirements,
-                               Set<String> avoid, long epoch) {
+                               Set<String> avoid, long epoch, boolean needsVolumes, Set<String> volumeIds) {
         public ProgramState {
             avoid = avoid == null ? Set.of() : Set.copyOf(avoid);
+            volumeIds = volumeIds == null ? Set.of() : Set.copyOf(volumeIds);
+        }
+
+        /** A program without volumes. */
+        public ProgramState(String itemHash, int vcpus, long memoryMib, String runtime, NodeRequirements requirements,
+                            Set<String> avoid, long epoch) {
+            this(itemHash, vcpus, memoryMib, runtime, requirements, avoid, epoch, false, Set.of());
         }
     }
 

@@ -32,6 +32,7 @@ public final class SchedulerStore implements AutoCloseable {
      */
     private final HikariDataSource leaderDataSource;
     private final LeaderRows leaderRows;
+    private final VolumeRows volumeRows;
     private final boolean postgres;
     /**
      * SQLite in WAL mode fails (SQLITE_BUSY, not retried by the busy timeout) when a transaction that
@@ -46,6 +47,12 @@ public final class SchedulerStore implements AutoCloseable {
         this.leaderDataSource = leaderDataSource;
         this.leaderRows = new LeaderRows(leaderDataSource == null ? jdbi : Jdbi.create(leaderDataSource), postgres ? null : sqliteWriter,
                 postgres);
+        this.volumeRows = new VolumeRows(jdbi, postgres, new VolumeRows.Writer() {
+            @Override
+            public <T> T write(Function<Handle, T> work) {
+                return SchedulerStore.this.write(work);
+            }
+        });
     }
 
     /**
@@ -95,23 +102,25 @@ public final class SchedulerStore implements AutoCloseable {
     private static final RowMapper<NodeRow> NODE = (rs, ctx) -> new NodeRow(rs.getString("address"),
             rs.getString("node_hash"), rs.getString("url"), rs.getInt("vcpus"), rs.getLong("memory_mib"),
             rs.getLong("disk_mib"), rs.getString("runtimes"), rs.getString("version"), rs.getString("executions"),
-            rs.getLong("last_seen_ms"), rs.getString("executor"), rs.getInt("executor_isolated") == 1);
+            rs.getLong("last_seen_ms"), rs.getString("executor"), rs.getInt("executor_isolated") == 1,
+            rs.getInt("volumes") == 1);
 
     public void upsertNode(NodeRow n) {
         // isolated is stored as 0/1: one INTEGER column reads and binds the same on SQLite and PostgreSQL
         int isolatedFlag = n.isolated() ? 1 : 0;
+        int volumesFlag = n.volumes() ? 1 : 0;
         write(h -> {
             int updated = h.createUpdate("UPDATE sched_nodes SET url=:url, vcpus=:vcpus, memory_mib=:memoryMib, "
                             + "disk_mib=:diskMib, runtimes=:runtimes, version=:version, executions=:executions, "
-                            + "last_seen_ms=:lastSeenMs, executor=:executor, executor_isolated=:isolatedFlag "
-                            + "WHERE address=:address")
-                    .bindMethods(n).bind("isolatedFlag", isolatedFlag).execute();
+                            + "last_seen_ms=:lastSeenMs, executor=:executor, executor_isolated=:isolatedFlag, "
+                            + "volumes=:volumesFlag WHERE address=:address")
+                    .bindMethods(n).bind("isolatedFlag", isolatedFlag).bind("volumesFlag", volumesFlag).execute();
             if (updated == 0) {
                 h.createUpdate("INSERT INTO sched_nodes (address, node_hash, url, vcpus, memory_mib, disk_mib, runtimes, "
-                                + "version, executions, last_seen_ms, executor, executor_isolated) VALUES (:address, "
+                                + "version, executions, last_seen_ms, executor, executor_isolated, volumes) VALUES (:address, "
                                 + ":nodeHash, :url, :vcpus, :memoryMib, :diskMib, :runtimes, :version, :executions, "
-                                + ":lastSeenMs, :executor, :isolatedFlag)")
-                        .bindMethods(n).bind("isolatedFlag", isolatedFlag).execute();
+                                + ":lastSeenMs, :executor, :isolatedFlag, :volumesFlag)")
+                        .bindMethods(n).bind("isolatedFlag", isolatedFlag).bind("volumesFlag", volumesFlag).execute();
             }
             return null;
         });
@@ -136,7 +145,8 @@ public final class SchedulerStore implements AutoCloseable {
     private static final RowMapper<ProgramRow> PROGRAM = (rs, ctx) -> new ProgramRow(rs.getString("item_hash"),
             rs.getString("owner"), rs.getInt("vcpus"), rs.getLong("memory_mib"), rs.getString("runtime"),
             rs.getString("requirements"), rs.getString("status"), rs.getString("removed_reason"),
-            rs.getString("unschedulable_reason"), rs.getString("avoid"), rs.getLong("epoch"), rs.getLong("created_ms"));
+            rs.getString("unschedulable_reason"), rs.getString("avoid"), rs.getLong("epoch"), rs.getLong("created_ms"),
+            rs.getString("volumes"), rs.getString("migrate_target"), rs.getString("migrate_from"));
 
     /** Inserts an active program unless it is known already; true when inserted. */
     public boolean insertProgram(ProgramRow p) {
@@ -146,9 +156,9 @@ public final class SchedulerStore implements AutoCloseable {
                 return false;
             }
             h.createUpdate("INSERT INTO sched_programs (item_hash, owner, vcpus, memory_mib, runtime, requirements, status, "
-                            + "removed_reason, unschedulable_reason, avoid, epoch, created_ms) VALUES (:itemHash, :owner, "
-                            + ":vcpus, :memoryMib, :runtime, :requirements, :status, :removedReason, "
-                            + ":unschedulableReason, :avoid, :epoch, :createdMs)")
+                            + "removed_reason, unschedulable_reason, avoid, epoch, created_ms, volumes) VALUES (:itemHash, "
+                            + ":owner, :vcpus, :memoryMib, :runtime, :requirements, :status, :removedReason, "
+                            + ":unschedulableReason, :avoid, :epoch, :createdMs, :volumes)")
                     .bindMethods(p).execute();
             history(h, p.itemHash(), p.createdMs(), null, null, null, "persistent program registered");
             return true;
@@ -225,6 +235,20 @@ public final class SchedulerStore implements AutoCloseable {
                 .bind("r", reason).bind("i", itemHash).execute());
     }
 
+    /**
+     * Records the migration its owner asked for ({@code target}: a node address, {@code ""} for any other)
+     * of a program allocated to {@code from}; true when the program was active.
+     */
+    public boolean setMigration(String itemHash, String target, String from, long nowMs) {
+        return write(h -> {
+            int n = h.createUpdate("UPDATE sched_programs SET migrate_target = :t, migrate_from = :f "
+                    + "WHERE item_hash = :i AND status = 'active'").bind("t", target).bind("f", from).bind("i", itemHash).execute();
+            if (n > 0) history(h, itemHash, nowMs, from, target.isEmpty() ? null : target, null,
+                    "migration asked by the owner" + (target.isEmpty() ? "" : " to " + target));
+            return n > 0;
+        });
+    }
+
     public void setAvoid(String itemHash, String avoidJson) {
         write(h -> h.createUpdate("UPDATE sched_programs SET avoid = :a WHERE item_hash = :i")
                 .bind("a", avoidJson).bind("i", itemHash).execute());
@@ -255,8 +279,10 @@ public final class SchedulerStore implements AutoCloseable {
      */
     public long allocate(String itemHash, String nodeAddress, long nowMs, String fromNode, String reason) {
         return write(h -> {
-            int bumped = h.createUpdate("UPDATE sched_programs SET epoch = epoch + 1, unschedulable_reason = NULL "
-                    + "WHERE item_hash = :i AND status = 'active'").bind("i", itemHash).execute();
+            // a placement ends any migration that was asked
+            int bumped = h.createUpdate("UPDATE sched_programs SET epoch = epoch + 1, unschedulable_reason = NULL, "
+                    + "migrate_target = NULL, migrate_from = NULL WHERE item_hash = :i AND status = 'active'")
+                    .bind("i", itemHash).execute();
             if (bumped == 0) return 0L;
             long epoch = h.createQuery("SELECT epoch FROM sched_programs WHERE item_hash = :i").bind("i", itemHash)
                     .mapTo(Long.class).one();
@@ -350,6 +376,11 @@ public final class SchedulerStore implements AutoCloseable {
     // ---------------------------------------------------------------- leader
 
     /** The leader row, on its own connections where the database has them. */
+    /** Volumes, their snapshots and restores. */
+    public VolumeRows volumeRows() {
+        return volumeRows;
+    }
+
     public LeaderRows leaderRows() {
         return leaderRows;
     }

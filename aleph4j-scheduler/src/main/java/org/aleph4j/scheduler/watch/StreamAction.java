@@ -5,7 +5,11 @@ import org.aleph4j.client.StreamFrame;
 import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageStatus;
 import org.aleph4j.message.content.ProgramContent;
+import org.aleph4j.scheduler.store.Records.PersistentVolume;
 import org.aleph4j.scheduler.store.Records.ProgramRow;
+import org.aleph4j.scheduler.store.Records.ProgramVolumes;
+import org.aleph4j.message.content.Volume;
+import org.aleph4j.message.content.VolumeIds;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -63,9 +67,21 @@ public sealed interface StreamAction {
                 String requirements = p.requirements() == null || p.requirements().isNull() ? null : Json.write(p.requirements());
                 long created = (long) ((m.time() != null ? m.time() : p.time()) * 1000);
                 out.add(new Add(new ProgramRow(hash, p.address(), vcpus, memory, runtime, requirements, "active", null,
-                        null, null, 0, created)));
+                        null, null, 0, created, volumesOf(p), null, null)));
             }
         }
         return out;
+    }
+
+    /** The program's volumes as the scheduler keeps them (null: none), each persistent one by its volume id. */
+    static String volumesOf(ProgramContent p) {
+        if (p.volumes().isEmpty()) return null;
+        List<PersistentVolume> persistent = new ArrayList<>();
+        for (Volume v : p.volumes()) {
+            if (v instanceof Volume.Persistent pv && p.address() != null) {
+                persistent.add(new PersistentVolume(VolumeIds.of(p.address(), pv), pv.name(), VolumeIds.mountPoint(pv), pv.sizeMib()));
+            }
+        }
+        return Json.write(new ProgramVolumes(true, persistent));
     }
 }

@@ -1,0 +1,129 @@
+package org.aleph4j.scheduler.store;
+
+import org.aleph4j.scheduler.store.Records.RestoreRow;
+import org.aleph4j.scheduler.store.Records.SnapshotRow;
+import org.aleph4j.scheduler.store.Records.VolumeRow;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.mapper.RowMapper;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Persistent volumes in the scheduler database: their keys, their linear snapshot history, and the
+ * restores given. A snapshot is accepted in one transaction that first locks the program's row
+ * ({@code FOR UPDATE} on PostgreSQL; SQLite has one writer), the row a placement bumps the epoch on:
+ * so a snapshot is either committed before the next placement of its program (and the new holder's
+ * restore plan, read after that placement, includes it) or sees the new epoch and is refused. The
+ * history never forks: a snapshot must extend the head.
+ */
+public final class VolumeRows {
+    /** How a snapshot report ended. */
+    public enum Acceptance { ACCEPTED, FENCED, NOT_HEAD }
+
+    private static final RowMapper<VolumeRow> VOLUME = (rs, ctx) -> new VolumeRow(rs.getString("volume_id"),
+            rs.getString("owner"), rs.getString("volume_key"), rs.getLong("head_seq"), rs.getLong("created_ms"));
+    private static final RowMapper<SnapshotRow> SNAPSHOT = (rs, ctx) -> new SnapshotRow(rs.getString("volume_id"),
+            rs.getLong("seq"), (Long) rs.getObject("parent_seq", Long.class), rs.getLong("epoch"), rs.getString("item_hash"),
+            rs.getString("node_address"), rs.getInt("full_snapshot") == 1, rs.getLong("bytes"), rs.getString("parts"),
+            rs.getLong("time_ms"));
+    private static final RowMapper<RestoreRow> RESTORE = (rs, ctx) -> new RestoreRow(rs.getString("volume_id"),
+            rs.getString("item_hash"), rs.getString("node_address"), rs.getLong("epoch"),
+            (Long) rs.getObject("seq", Long.class), rs.getLong("time_ms"));
+
+    private final Jdbi jdbi;
+    private final boolean postgres;
+    private final Writer writer;
+
+    /** The store's writing transaction (one writer at a time on SQLite). */
+    interface Writer {
+        <T> T write(Function<Handle, T> work);
+    }
+
+    VolumeRows(Jdbi jdbi, boolean postgres, Writer writer) {
+        this.jdbi = jdbi;
+        this.postgres = postgres;
+        this.writer = writer;
+    }
+
+    public Optional<VolumeRow> volume(String volumeId) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM sched_volumes WHERE volume_id = :v")
+                .bind("v", volumeId).map(VOLUME).findOne());
+    }
+
+    /** The volume's row, created with a new key from {@code newKey} when it does not exist yet. */
+    public VolumeRow ensure(String volumeId, String owner, long nowMs, Supplier<String> newKey) {
+        return writer.write(h -> {
+            Optional<VolumeRow> v = h.createQuery("SELECT * FROM sched_volumes WHERE volume_id = :v")
+                    .bind("v", volumeId).map(VOLUME).findOne();
+            if (v.isPresent()) return v.get();
+            VolumeRow row = new VolumeRow(volumeId, owner.toLowerCase(), newKey.get(), 0, nowMs);
+            h.createUpdate("INSERT INTO sched_volumes (volume_id, owner, volume_key, head_seq, created_ms) "
+                    + "VALUES (:volumeId, :owner, :volumeKey, :headSeq, :createdMs)").bindMethods(row).execute();
+            return row;
+        });
+    }
+
+    /** The snapshots a restore applies: the newest full one up to the head, then its deltas, in order. */
+    public List<SnapshotRow> chain(String volumeId) {
+        return jdbi.withHandle(h -> {
+            Optional<Long> base = h.createQuery("SELECT MAX(seq) FROM sched_snapshots WHERE volume_id = :v AND full_snapshot = 1")
+                    .bind("v", volumeId).mapTo(Long.class).findOne();
+            if (base.isEmpty() || base.get() == null) return List.of();
+            return h.createQuery("SELECT * FROM sched_snapshots WHERE volume_id = :v AND seq >= :b ORDER BY seq")
+                    .bind("v", volumeId).bind("b", base.get()).map(SNAPSHOT).list();
+        });
+    }
+
+    public Optional<SnapshotRow> head(String volumeId) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT s.* FROM sched_snapshots s JOIN sched_volumes v "
+                        + "ON s.volume_id = v.volume_id AND s.seq = v.head_seq WHERE v.volume_id = :v")
+                .bind("v", volumeId).map(SNAPSHOT).findOne());
+    }
+
+    public void recordRestore(RestoreRow r) {
+        writer.write(h -> h.createUpdate("INSERT INTO sched_restores (volume_id, item_hash, node_address, epoch, seq, time_ms) "
+                + "VALUES (:volumeId, :itemHash, :nodeAddress, :epoch, :seq, :timeMs)").bindMethods(r).execute());
+    }
+
+    /** The newest {@code limit} restores of a volume, oldest first. */
+    public List<RestoreRow> restores(String volumeId, int limit) {
+        List<RestoreRow> newest = jdbi.withHandle(h -> h.createQuery("SELECT * FROM sched_restores WHERE volume_id = :v "
+                + "ORDER BY time_ms DESC LIMIT :l").bind("v", volumeId).bind("l", limit).map(RESTORE).list());
+        return newest.reversed();
+    }
+
+    /**
+     * Accepts {@code s} if its program is allocated to {@code s.nodeAddress()} under {@code s.epoch()}
+     * (else {@link Acceptance#FENCED}) and {@code s.seq()} is the head's successor, a delta against the
+     * head or a full snapshot (else {@link Acceptance#NOT_HEAD}); nothing is written unless accepted.
+     */
+    public Acceptance accept(SnapshotRow s) {
+        return writer.write(h -> {
+            Optional<Long> epoch = h.createQuery("SELECT epoch FROM sched_programs WHERE item_hash = :i AND status = 'active'"
+                    + (postgres ? " FOR UPDATE" : "")).bind("i", s.itemHash()).mapTo(Long.class).findOne();
+            if (epoch.isEmpty() || epoch.get() != s.epoch()) return Acceptance.FENCED;
+            int allocated = h.createQuery("SELECT COUNT(*) FROM sched_allocations WHERE item_hash = :i AND node_address = :n "
+                    + "AND epoch = :e").bind("i", s.itemHash()).bind("n", s.nodeAddress().toLowerCase()).bind("e", s.epoch())
+                    .mapTo(Integer.class).one();
+            if (allocated == 0) return Acceptance.FENCED;
+            Optional<Long> head = h.createQuery("SELECT head_seq FROM sched_volumes WHERE volume_id = :v"
+                    + (postgres ? " FOR UPDATE" : "")).bind("v", s.volumeId()).mapTo(Long.class).findOne();
+            if (head.isEmpty() || s.seq() != head.get() + 1) return Acceptance.NOT_HEAD;
+            if (s.full() ? s.parentSeq() != null : s.parentSeq() == null || s.parentSeq() != (long) head.get()) {
+                return Acceptance.NOT_HEAD;
+            }
+            h.createUpdate("INSERT INTO sched_snapshots (volume_id, seq, parent_seq, epoch, item_hash, node_address, "
+                            + "full_snapshot, bytes, parts, time_ms) VALUES (:volumeId, :seq, :parentSeq, :epoch, :itemHash, "
+                            + ":nodeAddress, :fullFlag, :bytes, :parts, :timeMs)")
+                    .bindMethods(s).bind("fullFlag", s.full() ? 1 : 0).bind("nodeAddress", s.nodeAddress().toLowerCase())
+                    .execute();
+            h.createUpdate("UPDATE sched_volumes SET head_seq = :s WHERE volume_id = :v").bind("s", s.seq())
+                    .bind("v", s.volumeId()).execute();
+            return Acceptance.ACCEPTED;
+        });
+    }
+}
