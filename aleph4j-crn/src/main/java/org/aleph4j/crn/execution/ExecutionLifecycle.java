@@ -41,11 +41,13 @@ final class ExecutionLifecycle {
     private final InstantSource clock;
     final Ticker ticker;
     private volatile Consumer<Execution> crashed = e -> {};
+    final ExecutionVolumes volumes;
     volatile boolean closed;
 
     ExecutionLifecycle(ExecutionSupervisor.Settings settings, Preparer preparer, Executor executor, ProgramLogs logs,
-                       Path dataDir, InstantSource clock, Ticker ticker) {
+                       Path dataDir, InstantSource clock, Ticker ticker, ExecutionVolumes volumes) {
         this.settings = settings;
+        this.volumes = volumes;
         this.preparer = preparer;
         this.executor = executor;
         this.logs = logs;
@@ -105,13 +107,19 @@ final class ExecutionLifecycle {
             var res = program.content().resources();
             var env = program.content().environment();
             boolean internet = env != null && Boolean.TRUE.equals(env.internet());
+            var content = program.content();
+            List<Executor.Mount> mounts = content.volumes().isEmpty() ? List.of()
+                    : bounded("attaching the volumes of " + e.itemHash, settings.prepareTimeout(), () -> volumes.attach(
+                            new ExecutionVolumes.Start(e.id, e.itemHash, content.address(), e.persistent, e.epoch,
+                                    e.generation > 1, content.volumes())));
             Long deadline = fence == null ? null : fence.getAsLong();
             if (deadline != null && deadline <= ticker.nanos()) {
                 throw new CrnException(503, "lease expired while preparing: not started", Map.of("item_hash", e.itemHash));
             }
             proc = executor.spawn(new Executor.Spec(e.id, LaunchSpec.command(prepared, view),
                     work, LaunchSpec.environment(e.id, e.itemHash, e.persistent ? e.epoch : null, executor.name(), prepared, view),
-                    logs.stdout(e.itemHash), stderr, port, res.memory(), res.vcpus(), deadline, prepared.codeDir(), internet));
+                    logs.stdout(e.itemHash), stderr, port, res.memory(), res.vcpus(), deadline, prepared.codeDir(), internet,
+                    mounts));
             Files.writeString(runDir.resolve(e.id + ".pid"), Long.toString(proc.programPgid()));
             e.process = proc;
             if (!executor.awaitReady(proc, settings.startTimeout())) {
@@ -234,6 +242,7 @@ final class ExecutionLifecycle {
 
     void cleanup(Execution e) {
         executor.release(e.id);
+        volumes.detach(e.id);
         preparer.unpin(e.id);
         try {
             Files.deleteIfExists(runDir.resolve(e.id + ".pid"));

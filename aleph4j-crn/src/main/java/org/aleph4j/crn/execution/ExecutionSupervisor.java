@@ -48,7 +48,13 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
 
     public ExecutionSupervisor(Settings settings, Preparer preparer, Executor executor, ProgramLogs logs,
                                Path dataDir, InstantSource clock, Ticker ticker) {
-        this.life = new ExecutionLifecycle(settings, preparer, executor, logs, dataDir, clock, ticker);
+        this(settings, preparer, executor, logs, dataDir, clock, ticker, ExecutionVolumes.NONE);
+    }
+
+    /** With the node's volumes ({@link ExecutionVolumes#NONE}: a node that mounts none). */
+    public ExecutionSupervisor(Settings settings, Preparer preparer, Executor executor, ProgramLogs logs,
+                               Path dataDir, InstantSource clock, Ticker ticker, ExecutionVolumes volumes) {
+        this.life = new ExecutionLifecycle(settings, preparer, executor, logs, dataDir, clock, ticker, volumes);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "crn-supervisor-timer");
             t.setDaemon(true);
@@ -105,6 +111,16 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
     @Override
     public void stop(String itemHash, String reason) {
         persistent.stop(itemHash, reason);
+    }
+
+    @Override
+    public boolean drain(String itemHash, long epoch) {
+        return persistent.drain(itemHash, epoch);
+    }
+
+    @Override
+    public void refuseNewPrograms() {
+        persistent.refuseNew = true;
     }
 
     @Override

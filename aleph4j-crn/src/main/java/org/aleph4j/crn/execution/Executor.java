@@ -18,7 +18,19 @@ public sealed interface Executor permits ProcessExecutor, SandboxExecutor {
      * absolute on {@link BootClock} (null: no deadline, on demand).
      */
     record Spec(String executionId, List<String> command, Path workDir, Map<String, String> env, Path stdout,
-                Path stderr, int port, int memoryMiB, int vcpus, Long deadlineAtBootNanos, Path codeDir, boolean internet) {
+                Path stderr, int port, int memoryMiB, int vcpus, Long deadlineAtBootNanos, Path codeDir, boolean internet,
+                List<Mount> mounts) {
+        public Spec {
+            mounts = mounts == null ? List.of() : List.copyOf(mounts);
+        }
+
+        /** A spec without volumes. */
+        public Spec(String executionId, List<String> command, Path workDir, Map<String, String> env, Path stdout,
+                    Path stderr, int port, int memoryMiB, int vcpus, Long deadlineAtBootNanos, Path codeDir, boolean internet) {
+            this(executionId, command, workDir, env, stdout, stderr, port, memoryMiB, vcpus, deadlineAtBootNanos, codeDir,
+                    internet, List.of());
+        }
+
         /** A spec without code directory and without internet, its deadline {@code initialDeadline} from now (tests, tools). */
         public Spec(String executionId, List<String> command, Path workDir, Map<String, String> env, Path stdout,
                     Path stderr, int port, int memoryMiB, int vcpus, Duration initialDeadline) {
@@ -32,6 +44,18 @@ public sealed interface Executor permits ProcessExecutor, SandboxExecutor {
      * address it must listen on and the port (given in {@code PORT}).
      */
     record View(Path codeDir, Path workDir, Path tmpDir, String bindHost, int port) {}
+
+    /**
+     * A volume as the program sees it: {@code source} on the host (a directory, or a single file when
+     * {@code file}) at {@code target} (an absolute path already checked), read-only or writable by the
+     * program's user (the executor hands a writable tree to that user).
+     */
+    record Mount(Path source, String target, boolean readOnly, boolean file) {}
+
+    /** Whether this executor can mount volumes at the program's paths. */
+    default boolean mountsVolumes() {
+        return false;
+    }
 
     /** {@code process} or {@code sandbox}, as reported in /about. */
     String name();

@@ -28,6 +28,10 @@ final class PersistentRunner implements PersistentHost {
     private final ScheduledExecutorService timer;
     final Map<String, Execution> executions = new ConcurrentHashMap<>();
     private final Object persistentLock = new Object();
+    /** Programs being handed over: stopped, their final snapshots under way, reported DRAINING until released. */
+    private final Map<String, Long> draining = new ConcurrentHashMap<>();
+    /** Set when the node drains: programs not held yet are not started. */
+    volatile boolean refuseNew;
 
     PersistentRunner(ExecutionLifecycle life, ScheduledExecutorService timer) {
         this.life = life;
@@ -42,8 +46,14 @@ final class PersistentRunner implements PersistentHost {
         Execution old = null;
         synchronized (persistentLock) {
             Execution current = executions.get(itemHash);
+            Long handingOver = draining.get(itemHash);
+            if (handingOver != null && handingOver == epoch) return; // the lease holds while it is handed over
             if (current != null && current.epoch == epoch && current.wanted) {
                 renewLease(itemHash, epoch, fence);
+                return;
+            }
+            if (refuseNew && current == null) {
+                log.info("not starting {} (epoch {}): this node is draining", itemHash, epoch);
                 return;
             }
             old = current;
@@ -98,18 +108,42 @@ final class PersistentRunner implements PersistentHost {
         Execution e;
         synchronized (persistentLock) {
             e = executions.remove(itemHash);
+            draining.remove(itemHash);
         }
+        life.volumes.forget(itemHash);
         if (e == null) return;
         log.info("stopping persistent program {} (epoch {}): {}", itemHash, e.epoch, reason);
         life.stopExecution(e, reason);
         life.deleteWorkDir(e);
     }
 
+    /**
+     * Stops {@code itemHash} for good (no restart), then has its volumes' final snapshots taken under
+     * the lease; until {@link #stop} it is reported DRAINING, so the scheduler does not place it again
+     * before the hand-over is complete.
+     */
+    @Override
+    public boolean drain(String itemHash, long epoch) {
+        Execution e;
+        synchronized (persistentLock) {
+            e = executions.get(itemHash);
+            if (e == null || e.epoch != epoch) return false;
+            draining.put(itemHash, epoch);
+        }
+        log.info("handing over persistent program {} (epoch {}): stopping it, then its final snapshots", itemHash, epoch);
+        life.stopExecution(e, "handed over");
+        boolean saved = life.volumes.finalSnapshot(itemHash, epoch);
+        if (!saved) log.warn("the final snapshots of {} (epoch {}) were not all accepted", itemHash, epoch);
+        return saved;
+    }
+
     @Override
     public List<PersistentStatus> persistentExecutions() {
         List<PersistentStatus> out = new ArrayList<>();
         for (Execution e : executions.values()) {
-            out.add(new PersistentStatus(e.itemHash, e.epoch, e.state.name(), e.restarts, e.lastError));
+            Long handingOver = draining.get(e.itemHash);
+            String state = handingOver != null && handingOver == e.epoch ? "DRAINING" : e.state.name();
+            out.add(new PersistentStatus(e.itemHash, e.epoch, state, e.restarts, e.lastError));
         }
         return out;
     }

@@ -137,6 +137,9 @@ public final class ProcessExecutor implements Executor {
 
     @Override
     public WatchedProcess spawn(Spec spec) {
+        if (!spec.mounts().isEmpty()) {
+            throw new CrnException(503, "this node's executor (process) cannot mount volumes: they need the sandbox executor");
+        }
         List<String> program = LaunchCommand.withEnvironment(spec.env(), spec.command());
         // no mount namespace here, so no /opt/code: the program starts in its unpacked code (ALEPH4J_CODE_DIR), as in the sandbox
         Path cwd = spec.codeDir() != null ? spec.codeDir() : spec.workDir();

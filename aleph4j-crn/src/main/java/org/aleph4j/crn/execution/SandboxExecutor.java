@@ -152,6 +152,11 @@ public final class SandboxExecutor implements Executor {
     }
 
     @Override
+    public boolean mountsVolumes() {
+        return true;
+    }
+
+    @Override
     public WatchedProcess spawn(Spec spec) {
         String id = spec.executionId();
         if (spec.codeDir() == null) throw new IllegalArgumentException("the sandbox needs the program's code directory");
@@ -167,6 +172,9 @@ public final class SandboxExecutor implements Executor {
             Path tmp = spec.workDir().resolve("tmp");
             Files.createDirectories(tmp);
             HostFiles.chownTree(spec.workDir(), uid);
+            for (Mount m : spec.mounts()) {
+                if (!m.readOnly()) HostFiles.chownTree(m.source(), uid); // the volume is the program user's
+            }
             HostFiles.makeReadableOnce(readableCode, spec.codeDir());
             List<String> cmd = bwrapCommand(spec, etc, tmp, uid);
             return launcher.launch(spec, cmd, List.of("--netns", Path.of("/run/netns", lease.netns()).toString(),
@@ -200,8 +208,10 @@ public final class SandboxExecutor implements Executor {
         c.addAll(List.of("--perms", "0755", "--dir", CODE.getParent().toString()));
         c.addAll(List.of("--ro-bind", spec.codeDir().toString(), CODE.toString(),
                 "--bind", spec.workDir().toString(), DATA.toString(),
-                "--bind", tmp.toString(), TMP.toString(),
-                "--chdir", CODE.toString(), "--"));
+                "--bind", tmp.toString(), TMP.toString()));
+        // volumes last: one at /data or under /tmp replaces what is there (mount points were checked before)
+        for (Mount m : spec.mounts()) c.addAll(List.of(m.readOnly() ? "--ro-bind" : "--bind", m.source().toString(), m.target()));
+        c.addAll(List.of("--chdir", CODE.toString(), "--"));
         c.addAll(LaunchCommand.dropPrivileges(uid));
         c.addAll(LaunchCommand.withEnvironment(spec.env(), spec.command()));
         return c;

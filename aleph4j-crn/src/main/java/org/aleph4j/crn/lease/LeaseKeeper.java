@@ -4,6 +4,7 @@ import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutionReport;
 import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.HeartbeatAnswer;
+import org.aleph4j.client.scheduler.LeaseGrant;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.Ticker;
@@ -58,6 +59,8 @@ public final class LeaseKeeper implements AutoCloseable {
     private final Map<String, Long> highestEpoch = new ConcurrentHashMap<>();
     /** Programs this keeper started, with the epoch they run under. Touched by the keeper thread only (and drain after it stopped). */
     private final Map<String, Long> held = new HashMap<>();
+    /** Programs being handed over at their owner's request (each once at a time). */
+    private final Set<String> handingOver = ConcurrentHashMap.newKeySet();
     private final Object lock = new Object();
     private volatile Thread loop;
     private volatile boolean draining;
@@ -154,11 +157,50 @@ public final class LeaseKeeper implements AutoCloseable {
                         incarnation = a.incarnation();
                         lastAnsweredSendNanos = sent;
                         apply(a.plan());
+                        if (answer instanceof HeartbeatAnswer.Granted g) handOverAsked(g.reply().allocations());
                         return;
                     }
                 }
             }
         }
+    }
+
+    /** Grants marked {@code drain} (the owner asked to migrate): each is handed over once, on its own thread. */
+    private void handOverAsked(List<LeaseGrant> grants) {
+        for (LeaseGrant g : grants) {
+            Long heldEpoch = held.get(g.itemHash());
+            if (!g.drain() || heldEpoch == null || heldEpoch != g.epoch() || !handingOver.add(g.itemHash())) continue;
+            Thread.ofVirtual().name("hand-over-" + g.itemHash().substring(0, 8)).start(() -> {
+                try {
+                    handOver(g.itemHash(), g.epoch(), "migrating at its owner's request");
+                } finally {
+                    handingOver.remove(g.itemHash());
+                }
+            });
+        }
+    }
+
+    /**
+     * Stops a program, has its final snapshots taken while the lease holds (heartbeats go on), then
+     * releases it so the scheduler places it at once. A release that keeps failing leaves the program
+     * to come back here with the next grant rather than be held stopped.
+     */
+    private void handOver(String itemHash, long epoch, String reason) {
+        try {
+            host.drain(itemHash, epoch);
+        } catch (RuntimeException e) {
+            log.warn("could not hand {} over cleanly: {}", itemHash, e.toString());
+        }
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            try {
+                client.release(nodeKey, itemHash, epoch, reason);
+                log.info("released {} (epoch {}): {}", itemHash, epoch, reason);
+                return;
+            } catch (RuntimeException e) {
+                log.warn("could not release {} (attempt {}): {}", itemHash, attempt, e.getMessage());
+            }
+        }
+        host.stop(itemHash, "release failed");
     }
 
     private Set<String> running() {
@@ -214,15 +256,32 @@ public final class LeaseKeeper implements AutoCloseable {
     }
 
     /**
-     * Graceful exit: stops heartbeating, stops every held program, then releases each so the
-     * scheduler places it elsewhere at once. Releases that fail leave the program to lapse normally.
+     * Graceful exit: starts nothing new, hands every held program over (stopped, final snapshots of its
+     * volumes taken while heartbeats keep its lease, all programs at once), then stops heartbeating and
+     * releases each so the scheduler places it elsewhere at once. Releases that fail leave the program
+     * to lapse normally.
      */
     public void drain() {
+        host.refuseNewPrograms();
+        Map<String, Long> toRelease = held();
+        List<Thread> handOvers = new java.util.ArrayList<>();
+        toRelease.forEach((item, epoch) -> handOvers.add(Thread.ofVirtual().start(() -> {
+            try {
+                host.drain(item, epoch);
+            } catch (RuntimeException e) {
+                log.warn("could not stop {} while draining: {}", item, e.toString());
+            }
+        })));
+        for (Thread t : handOvers) {
+            try {
+                t.join(Duration.ofSeconds(60));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         draining = true;
         stopLoop();
-        Map<String, Long> toRelease;
         synchronized (lock) {
-            toRelease = Map.copyOf(held);
             held.clear();
         }
         toRelease.forEach((item, epoch) -> {

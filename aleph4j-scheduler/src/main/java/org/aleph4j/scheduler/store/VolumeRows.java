@@ -27,12 +27,18 @@ public final class VolumeRows {
     private static final RowMapper<VolumeRow> VOLUME = (rs, ctx) -> new VolumeRow(rs.getString("volume_id"),
             rs.getString("owner"), rs.getString("volume_key"), rs.getLong("head_seq"), rs.getLong("created_ms"));
     private static final RowMapper<SnapshotRow> SNAPSHOT = (rs, ctx) -> new SnapshotRow(rs.getString("volume_id"),
-            rs.getLong("seq"), (Long) rs.getObject("parent_seq", Long.class), rs.getLong("epoch"), rs.getString("item_hash"),
+            rs.getLong("seq"), nullableLong(rs, "parent_seq"), rs.getLong("epoch"), rs.getString("item_hash"),
             rs.getString("node_address"), rs.getInt("full_snapshot") == 1, rs.getLong("bytes"), rs.getString("parts"),
             rs.getLong("time_ms"));
     private static final RowMapper<RestoreRow> RESTORE = (rs, ctx) -> new RestoreRow(rs.getString("volume_id"),
             rs.getString("item_hash"), rs.getString("node_address"), rs.getLong("epoch"),
-            (Long) rs.getObject("seq", Long.class), rs.getLong("time_ms"));
+            nullableLong(rs, "seq"), rs.getLong("time_ms"));
+
+    /** A BIGINT that may be NULL (SQLite's driver maps no boxed types). */
+    private static Long nullableLong(java.sql.ResultSet rs, String column) throws java.sql.SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
+    }
 
     private final Jdbi jdbi;
     private final boolean postgres;
