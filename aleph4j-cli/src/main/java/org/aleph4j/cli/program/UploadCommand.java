@@ -21,6 +21,7 @@ import org.aleph4j.message.content.ProgramContent;
 import org.aleph4j.message.content.StoreContent;
 import org.aleph4j.message.content.Volume;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -28,7 +29,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -69,14 +69,8 @@ public final class UploadCommand extends ReachingCommand {
     @Option(names = "--persistent", negatable = true, description = "Run it persistently (always on, exactly once) instead of on demand.")
     boolean persistent;
 
-    @Option(names = "--persistent-volume", paramLabel = "SPEC", description = "name=…,mount=/abs,size_mib=N (repeatable).")
-    List<String> persistentVolumes = new ArrayList<>();
-
-    @Option(names = "--ephemeral-volume", paramLabel = "SPEC", description = "mount=/abs,size_mib=N (repeatable).")
-    List<String> ephemeralVolumes = new ArrayList<>();
-
-    @Option(names = "--immutable-volume", paramLabel = "SPEC", description = "mount=/abs,ref=<STORE hash>[,use_latest=true] (repeatable).")
-    List<String> immutableVolumes = new ArrayList<>();
+    @Mixin
+    VolumeOptions volumeOptions;
 
     @Option(names = "--env-vars", paramLabel = "K=v,K2=v2", description = "Environment variables (public: they are part of the message).")
     String envVars;
@@ -106,12 +100,9 @@ public final class UploadCommand extends ReachingCommand {
             throw CliException.usage(e.getMessage());
         }
         if (!Files.exists(path)) throw CliException.usage("no such file or directory: " + path + " — pass the directory holding your code");
-        List<Volume> volumes = new ArrayList<>();
+        List<Volume> volumes = volumeOptions.volumes();
         Map<String, String> variables;
         try {
-            persistentVolumes.forEach(s -> volumes.add(ProgramBuilder.parseVolume("persistent", s)));
-            ephemeralVolumes.forEach(s -> volumes.add(ProgramBuilder.parseVolume("ephemeral", s)));
-            immutableVolumes.forEach(s -> volumes.add(ProgramBuilder.parseVolume("immutable", s)));
             variables = ProgramBuilder.parseEnvVars(envVars);
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
@@ -125,6 +116,7 @@ public final class UploadCommand extends ReachingCommand {
         EthAccount account = account();
         URI reach = crn();
         domain();
+        VolumeOptions.requireStores(volumes, ccn());
         try (CodeArchive archive = CodeArchive.pack(path, null, ctx.env())) {
             long size = Files.size(archive.file());
             double now = ctx.now();
@@ -174,6 +166,7 @@ public final class UploadCommand extends ReachingCommand {
                 ctx.out().println("  Code:      " + store.itemHash() + " (" + archive.encoding().value() + ", " + size + " bytes)");
                 ctx.out().println("  Execution: " + (persistent ? "persistent" : "on demand") + ", "
                         + content.resources().vcpus() + " vCPU, " + content.resources().memory() + " MiB");
+                for (Volume v : volumes) ctx.out().println("  Volume:    " + VolumeOptions.describe(v));
                 ctx.out().println("  Status:    " + r.messageStatus()
                         + (MessageStatus.PENDING.is(r.messageStatus()) ? " — check with `aleph message get " + program.itemHash() + "`" : ""));
                 printUrls(program.itemHash());
