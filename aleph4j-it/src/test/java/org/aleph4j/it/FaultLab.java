@@ -408,6 +408,8 @@ final class FaultLab implements AutoCloseable {
         keepLogs();
         for (Crn c : crns) {
             try {
+                // volumes are loop mounts inside the data disk: recursively, lazily if something still holds one
+                run(List.of("umount", "-R", c.data.toString()), false);
                 run(List.of("umount", "-l", c.data.toString()), false);
             } catch (Exception ignored) {
                 // not mounted

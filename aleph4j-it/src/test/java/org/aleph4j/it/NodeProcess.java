@@ -81,6 +81,11 @@ final class NodeProcess implements AutoCloseable {
         return process.toHandle();
     }
 
+    /** Waits for the node to exit on its own (after a SIGTERM, say). */
+    void awaitExit(Duration timeout) {
+        await(name + " to exit").atMost(timeout).pollInterval(Duration.ofMillis(100)).until(() -> !process.isAlive());
+    }
+
     /** SIGKILL to the node and everything it started. */
     void killHard() {
         List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
