@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * {@link PrepareLimits} and a deadline, and the tree is sanitized ({@link CodeTree#sanitize}) before
  * it is renamed into place, so a failed or interrupted preparation never leaves a half-written or
  * unsafe cache entry. Both caches are bounded and evicted least recently used first, except code a
- * holder pinned ({@link #prepare(ProgramInfo, String)}).
+ * holder pinned ({@link #prepare(ProgramInfo, String)}). It also builds the node's
+ * {@link #immutableVolumes() immutable volumes}, which share its CCN, file cache, limits and locks.
  */
 public final class Preparer {
     private static final Logger log = LoggerFactory.getLogger(Preparer.class);
@@ -44,6 +45,7 @@ public final class Preparer {
     static final String TMP = ".tmp-";
     private final ProgramSource source;
     private final StoreFiles stores;
+    private final ImmutableVolumes immutableVolumes;
 
     /** {@link #Preparer(CcnClient, RuntimeRegistry, Path, Duration, PrepareLimits)} with {@link PrepareLimits#defaults()}. */
     public Preparer(CcnClient ccn, RuntimeRegistry runtimes, Path dataDir, Duration unpackTimeout) {
@@ -73,6 +75,16 @@ public final class Preparer {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        this.immutableVolumes = new ImmutableVolumes(source, stores, caches, locks,
+                new VolumeCache(dataDir.resolve(ImmutableVolumes.DIR), limits, locks), limits, unpackTimeout, asRoot);
+    }
+
+    /**
+     * Immutable volumes of this node's programs, sharing this preparer's CCN, file cache, limits and
+     * locks (a volume and code made of the same file are never prepared at once).
+     */
+    public ImmutableVolumes immutableVolumes() {
+        return immutableVolumes;
     }
 
     /** The verified PROGRAM {@code hash}: 404 when unknown or forgotten, 400 when not a PROGRAM, 503 when the CCN fails. */
