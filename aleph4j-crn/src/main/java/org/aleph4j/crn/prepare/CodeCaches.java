@@ -132,7 +132,7 @@ final class CodeCaches {
         evict();
     }
 
-    private static List<Path> byAge(Path dir) throws IOException {
+    static List<Path> byAge(Path dir) throws IOException {
         List<Path> all = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             ds.forEach(all::add);

@@ -1,33 +1,22 @@
 package org.aleph4j.crn.prepare;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.file.LinkOption;
-import java.util.LinkedHashMap;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Map;
 import org.aleph4j.client.CcnClient;
-import org.aleph4j.client.CcnException;
-import org.aleph4j.client.MessageRecord;
 import org.aleph4j.crn.CrnException;
 import org.aleph4j.crn.runtime.LocalRuntime;
 import org.aleph4j.crn.runtime.RuntimeRegistry;
-import org.aleph4j.message.Contents;
 import org.aleph4j.message.ItemHashes;
-import org.aleph4j.message.ItemType;
-import org.aleph4j.message.MessageException;
-import org.aleph4j.message.MessageStatus;
-import org.aleph4j.message.MessageType;
 import org.aleph4j.message.content.CodeContent;
 import org.aleph4j.message.content.Encoding;
-import org.aleph4j.message.content.StoreContent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,11 +26,11 @@ import org.slf4j.LoggerFactory;
  * {@link PrepareLimits} and a deadline, and the tree is sanitized ({@link CodeTree#sanitize}) before
  * it is renamed into place, so a failed or interrupted preparation never leaves a half-written or
  * unsafe cache entry. Both caches are bounded and evicted least recently used first, except code a
- * holder pinned ({@link #prepare(ProgramInfo, String)}).
+ * holder pinned ({@link #prepare(ProgramInfo, String)}). It also builds the node's
+ * {@link #immutableVolumes() immutable volumes}, which share its CCN, file cache, limits and locks.
  */
 public final class Preparer {
     private static final Logger log = LoggerFactory.getLogger(Preparer.class);
-    private final CcnClient ccn;
     private final RuntimeRegistry runtimes;
     private final Path filesDir;
     private final Path codeDir;
@@ -51,10 +40,12 @@ public final class Preparer {
     private final boolean asRoot;
     private final CodeCaches caches;
     private final KeyLocks locks = new KeyLocks();
-    /** Code cache entries whose archive failed to unpack, with the failure to repeat (bounded, least recently used out). */
-    private final Map<String, CrnException> failures;
+    /** Code cache entries whose archive failed to unpack, with the failure to repeat. */
+    private final Failures failures;
     static final String TMP = ".tmp-";
     private final ProgramSource source;
+    private final StoreFiles stores;
+    private final ImmutableVolumes immutableVolumes;
 
     /** {@link #Preparer(CcnClient, RuntimeRegistry, Path, Duration, PrepareLimits)} with {@link PrepareLimits#defaults()}. */
     public Preparer(CcnClient ccn, RuntimeRegistry runtimes, Path dataDir, Duration unpackTimeout) {
@@ -67,7 +58,6 @@ public final class Preparer {
      * @param limits        bounds on archives and on the file and code caches
      */
     public Preparer(CcnClient ccn, RuntimeRegistry runtimes, Path dataDir, Duration unpackTimeout, PrepareLimits limits) {
-        this.ccn = ccn;
         this.source = new ProgramSource(ccn);
         this.runtimes = runtimes;
         this.filesDir = dataDir.resolve("files");
@@ -76,13 +66,8 @@ public final class Preparer {
         this.limits = limits;
         this.asRoot = SquashfsUnpacker.runningAsRoot();
         this.caches = new CodeCaches(filesDir, codeDir, limits, locks);
-        int remembered = limits.rememberedFailures();
-        this.failures = java.util.Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, CrnException> eldest) {
-                return size() > remembered;
-            }
-        });
+        this.failures = new Failures(limits.rememberedFailures());
+        this.stores = new StoreFiles(ccn, source, caches, filesDir);
         try {
             Files.createDirectories(filesDir);
             Files.createDirectories(codeDir);
@@ -90,6 +75,16 @@ public final class Preparer {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        this.immutableVolumes = new ImmutableVolumes(source, stores, caches, locks,
+                new VolumeCache(dataDir.resolve(ImmutableVolumes.DIR), limits, locks), limits, unpackTimeout, asRoot);
+    }
+
+    /**
+     * Immutable volumes of this node's programs, sharing this preparer's CCN, file cache, limits and
+     * locks (a volume and code made of the same file are never prepared at once).
+     */
+    public ImmutableVolumes immutableVolumes() {
+        return immutableVolumes;
     }
 
     /** The verified PROGRAM {@code hash}: 404 when unknown or forgotten, 400 when not a PROGRAM, 503 when the CCN fails. */
@@ -127,39 +122,13 @@ public final class Preparer {
         LocalRuntime runtime = runtimes.require(p.content().runtime().ref());
         CodeContent code = p.content().code();
         String storeHash = source.resolveCodeRef(p);
-        MessageRecord store = source.fetch(storeHash).orElseThrow(() -> new CrnException(400,
-                "Code, runtime or data not available: code STORE " + storeHash + " not found", Map.of("ref", storeHash)));
-        if (store.message() == null || !MessageStatus.PROCESSED.is(ProgramSource.statusOf(store))) {
-            throw new CrnException(400, "Code, runtime or data not available: code STORE " + storeHash + " is " + ProgramSource.statusOf(store),
-                    Map.of("ref", storeHash));
-        }
-        if (store.message().type() != MessageType.STORE) {
-            throw new CrnException(400, "code ref " + storeHash + " is a " + store.message().type() + ", not a STORE",
-                    Map.of("ref", storeHash));
-        }
-        StoreContent sc;
-        try {
-            sc = (StoreContent) Contents.parse(MessageType.STORE, store.message().content());
-        } catch (MessageException e) {
-            throw new CrnException(400, "code STORE " + storeHash + " is invalid: " + e.getMessage(), Map.of("ref", storeHash));
-        }
-        if (sc.itemType() != ItemType.STORAGE) {
-            throw new CrnException(400, "code STORE " + storeHash + " uses " + sc.itemType().value()
-                    + " storage; this node reads storage files only", Map.of("ref", storeHash));
-        }
-        String fileHash = sc.itemHash();
-        if (!ItemHashes.isSha256Hash(fileHash)) {
-            throw new CrnException(400, "Code, runtime or data not available: file " + fileHash + " is not a sha256 hash",
-                    Map.of("file_hash", String.valueOf(fileHash)));
-        }
+        String fileHash = stores.store(storeHash, "code").fileHash();
         String key = codeKey(fileHash, code);
-        CrnException known = failures.get(key);
-        if (known != null) throw repeat(known);
+        failures.rethrow(key);
         // one preparation per code file at a time; eviction never takes a file or tree whose lock is held
         try (KeyLocks.Held ignored = lockFile(fileHash)) {
-            known = failures.get(key);
-            if (known != null) throw repeat(known);
-            Path file = download(fileHash);
+            failures.rethrow(key);
+            Path file = stores.download(fileHash);
             Path dir = unpack(file, fileHash, key, code);
             Path root = CodeLayout.root(dir, code);
             if (holder != null) {
@@ -221,33 +190,6 @@ public final class Preparer {
     }
 
     /**
-     * Downloads a code file into the file cache. The client streams it to a temporary file, checks
-     * its sha256 against {@code fileHash} and renames it into place, so the cache never holds a
-     * partial or wrong file. Called with the file's lock held.
-     */
-    private Path download(String fileHash) {
-        Path target = filesDir.resolve(fileHash);
-        if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-            caches.files.touch(fileHash);
-            CodeCaches.touch(target);
-            return target;
-        }
-        try {
-            ccn.downloadFile(fileHash, target);
-            caches.files.put(fileHash, Files.size(target));
-            return target;
-        } catch (CcnException e) {
-            throw new CrnException(400, "Code, runtime or data not available: " + e.getMessage(), Map.of("file_hash", fileHash));
-        } catch (FileSystemException e) {
-            throw new CrnException(500, "cannot store file " + fileHash + ": " + e.getMessage());
-        } catch (IOException e) {
-            // the body broke off mid-stream or its sha256 did not match: the CCN's copy is unusable
-            throw new CrnException(400, "Code, runtime or data not available: file " + fileHash + ": " + e.getMessage(),
-                    Map.of("file_hash", fileHash));
-        }
-    }
-
-    /**
      * Unpacks {@code file} into the code cache entry {@code key}, called with the file's lock held.
      * The work happens in one temporary directory per key (so names never pile up), deleted whatever
      * happens; the sanitized tree is renamed into place. A failure caused by the archive is
@@ -295,42 +237,15 @@ public final class Preparer {
             moveIntoPlace(root, target);
             caches.code.put(key, summary.bytes());
             return target;
-        } catch (InterruptedIOException e) {
-            throw new CrnException(503, "unpacking code " + fileHash + " was interrupted: " + e.getMessage(),
-                    Map.of("file_hash", fileHash, "encoding", enc.value()));
         } catch (IOException e) {
-            String msg = String.valueOf(e.getMessage());
-            if (e instanceof UnpackException u && u.isNodeFault()) {
-                throw new CrnException(503, "this node cannot unpack code " + fileHash + ": " + msg,
-                        Map.of("file_hash", fileHash, "encoding", enc.value()));
-            }
-            if (msg.contains("No space left on device")) {
-                throw new CrnException(503, "this node is out of disk space for code " + fileHash,
-                        Map.of("file_hash", fileHash));
-            }
-            Map<String, Object> details = new LinkedHashMap<>();
-            details.put("file_hash", fileHash);
-            details.put("encoding", enc.value());
-            String limit = "";
-            if (e instanceof UnpackException u && u.limit() != null) {
-                details.put("limit", u.limit());
-                details.put("max", u.max());
-                limit = " (limit " + u.limit() + ")";
-            }
-            CrnException failure = new CrnException(400, "code archive " + fileHash + " (" + enc.value()
-                    + ") could not be unpacked: " + msg + limit, details);
-            failures.put(key, failure);
-            throw failure;
+            throw failures.unpackFailed(e, key, "code", fileHash, "code archive " + fileHash + " (" + enc.value() + ")",
+                    Map.of("file_hash", fileHash, "encoding", enc.value()));
         } finally {
             CodeTree.deleteTree(tmp);
         }
     }
 
-    private static CrnException repeat(CrnException known) {
-        return new CrnException(known.status(), known.getMessage(), known.details());
-    }
-
-    private static void moveIntoPlace(Path tree, Path target) throws IOException {
+    static void moveIntoPlace(Path tree, Path target) throws IOException {
         try {
             Files.move(tree, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {

@@ -12,6 +12,7 @@ import org.aleph4j.client.MessageRecord;
 import org.aleph4j.crn.CrnException;
 import org.aleph4j.message.AlephMessage;
 import org.aleph4j.message.Contents;
+import org.aleph4j.message.ItemHashes;
 import org.aleph4j.message.ItemType;
 import org.aleph4j.message.MessageException;
 import org.aleph4j.message.MessageStatus;
@@ -120,29 +121,40 @@ final class ProgramSource {
 
     /**
      * The item hash of the STORE the code ref currently resolves to (reference §3.4): without
-     * use_latest the ref itself; with it, the owner of the referenced STORE is read
-     * ({@code messages.json?hashes=<ref>}), then the newest STORE by that owner whose content.ref
-     * is the ref wins ({@code msgTypes=STORE&sortOrder=-1&refs=<ref>&owners=<owner>}), else the ref.
+     * use_latest the ref itself, with it {@link #latestAmend} (the program's owner standing in for
+     * the STORE's when the CCN does not list the STORE).
      */
     String resolveCodeRef(ProgramInfo p) {
         CodeContent code = p.content().code();
         if (!Boolean.TRUE.equals(code.useLatest())) return code.ref();
-        String ref = code.ref();
+        return latestAmend(code.ref(), p.owner(), "code");
+    }
+
+    /**
+     * The newest amend of the STORE {@code ref}: the owner of the referenced STORE is read
+     * ({@code messages.json?hashes=<ref>}), then the newest STORE by that owner whose content.ref
+     * is the ref wins ({@code msgTypes=STORE&sortOrder=-1&refs=<ref>&owners=<owner>}), else the ref.
+     * When the CCN does not list the STORE, {@code fallbackOwner} is used, or the ref returned when
+     * it is null. A failing CCN is a 503 naming {@code what} the ref is for.
+     */
+    String latestAmend(String ref, String fallbackOwner, String what) {
         try {
             String owner = ccn.messages(MessageQuery.builder().hashes(ref).build()).messages().stream()
                     .filter(m -> ref.equals(m.itemHash()) && m.content() != null)
                     .map(m -> m.content().path("address").asText(""))
                     .filter(a -> !a.isEmpty())
-                    .findFirst().orElse(p.owner());
+                    .findFirst().orElse(fallbackOwner);
+            if (owner == null) return ref;
             MessagePage amends = ccn.messages(MessageQuery.builder().msgTypes(MessageType.STORE.name()).refs(ref)
                     .owners(owner).sortOrder(-1).pagination(50).build());
             return amends.messages().stream()
                     .filter(m -> m.content() != null && owner.equalsIgnoreCase(m.content().path("address").asText())
                             && ref.equals(m.content().path("ref").asText()))
                     .map(AlephMessage::itemHash)
+                    .filter(ItemHashes::isItemHash)
                     .findFirst().orElse(ref);
         } catch (CcnException e) {
-            throw new CrnException(503, "CCN unavailable while resolving code " + ref + ": " + e.getMessage(),
+            throw new CrnException(503, "CCN unavailable while resolving " + what + " " + ref + ": " + e.getMessage(),
                     Map.of("ref", ref));
         }
     }
