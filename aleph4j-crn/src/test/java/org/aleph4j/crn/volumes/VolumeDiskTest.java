@@ -207,6 +207,25 @@ class VolumeDiskTest {
     }
 
     @Test
+    void aStreamNamingAnythingButASnapshotIsRemoved() throws Exception {
+        // a sender can name the subvolume of its stream at will: here "live"
+        VolumeDisk a = VolumeDisk.create(root.resolve("A"), 16);
+        Disks.write(a.live().resolve("planted"), "x".getBytes(StandardCharsets.UTF_8));
+        Files.createDirectories(a.dir().resolve("fs/x"));
+        VolumeTools.run(VolumeTools.SHORT, "btrfs", "subvolume", "snapshot", "-r", a.live().toString(),
+                a.dir().resolve("fs/x/live").toString());
+        Disks.Counting named = new Disks.Counting(true);
+        VolumeTools.runTo(VolumeTools.SHORT, named, "btrfs", "send", "-q", a.dir().resolve("fs/x/live").toString());
+
+        VolumeDisk b = VolumeDisk.create(root.resolve("B"), 16);
+        b.deleteLive();
+        assertThatThrownBy(() -> b.receive(new ByteArrayInputStream(named.keep.toByteArray())))
+                .hasMessageContaining("created [live], not one snapshot");
+        assertThat(new Subvolumes(b.dir().resolve("fs")).topLevel()).isEmpty();
+        assertThatThrownBy(b::live).hasMessageContaining("no live data");
+    }
+
+    @Test
     void leftoversOfACrashedRunAreUnmountedAndTheVolumeOpensAgain() throws Exception {
         Path dir = root.resolve("volumes/v1");
         VolumeDisk d = VolumeDisk.create(dir, 16);
