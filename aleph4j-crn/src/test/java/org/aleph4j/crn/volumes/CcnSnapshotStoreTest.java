@@ -1,0 +1,108 @@
+package org.aleph4j.crn.volumes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.aleph4j.message.EthAccount;
+import org.aleph4j.message.ItemHashes;
+import org.aleph4j.testkit.TestNetwork;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Snapshot parts in a real CCN's file store, uploaded with STORE messages signed by an unfunded node key. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CcnSnapshotStoreTest {
+    static final int PART = 64 * 1024;
+    @TempDir
+    static Path dir;
+    TestNetwork net;
+    EthAccount node = TestNetwork.newAccount();
+    CcnSnapshotStore store;
+
+    @BeforeAll
+    void start() throws Exception {
+        net = TestNetwork.builder(dir).start();
+        store = new CcnSnapshotStore(net.client(), node, dir.resolve("spool"), PART);
+    }
+
+    @AfterAll
+    void stop() {
+        if (net != null) net.close();
+    }
+
+    @Test
+    void aStreamRoundTripsThroughPinnedPartsOfAtMostThePartSize() throws Exception {
+        byte[] data = Disks.random(1, 3 * PART + 123);
+        long before = net.messagesFrom(node.address());
+        List<String> parts = store.put(new ByteArrayInputStream(data));
+        assertThat(parts).hasSize(4);
+        assertThat(parts.get(0)).isEqualTo(ItemHashes.sha256Hex(java.util.Arrays.copyOf(data, PART)));
+        assertThat(net.messagesFrom(node.address())).as("one processed STORE per part").isEqualTo(before + 4);
+        try (InputStream in = store.get(parts, data.length)) {
+            assertThat(in.readAllBytes()).isEqualTo(data);
+        }
+        assertThat(dir.resolve("spool")).isEmptyDirectory();
+        // an exact number of parts, and nothing at all
+        byte[] two = Disks.random(2, 2 * PART);
+        List<String> exact = store.put(new ByteArrayInputStream(two));
+        assertThat(exact).hasSize(2);
+        assertThat(store.get(exact, two.length).readAllBytes()).isEqualTo(two);
+        assertThat(store.put(InputStream.nullInputStream())).isEmpty();
+        assertThat(store.get(List.of(), 0).readAllBytes()).isEmpty();
+    }
+
+    @Test
+    void theDefaultPartSizeIsSixteenMibAndAStoreOfItCostsTheNodeNothing() throws Exception {
+        CcnSnapshotStore real = new CcnSnapshotStore(net.client(), node, dir.resolve("spool16"));
+        byte[] data = Disks.random(3, CcnSnapshotStore.PART_BYTES + 10);
+        List<String> parts = real.put(new ByteArrayInputStream(data));
+        assertThat(parts).hasSize(2);
+        assertThat(real.get(parts, data.length).readAllBytes()).isEqualTo(data);
+    }
+
+    @Test
+    void wrongSizesMissingAndCorruptedPartsFailClearly() throws Exception {
+        byte[] data = Disks.random(4, 2 * PART + 7);
+        List<String> parts = store.put(new ByteArrayInputStream(data));
+        assertThatThrownBy(() -> store.get(parts, data.length + 1).readAllBytes()).isInstanceOf(SnapshotCorruptException.class)
+                .hasMessageContaining("wrong size");
+        assertThatThrownBy(() -> store.get(parts, data.length - 1).readAllBytes()).isInstanceOf(SnapshotCorruptException.class);
+        assertThatThrownBy(() -> store.get(parts, 10L * PART)).isInstanceOf(SnapshotCorruptException.class)
+                .hasMessageContaining("3 parts cannot hold");
+        assertThatThrownBy(() -> store.get(List.of("../../etc"), 5)).isInstanceOf(SnapshotCorruptException.class);
+
+        List<String> missing = new ArrayList<>(parts);
+        missing.set(1, ItemHashes.sha256Hex("never stored"));
+        ByteArrayCollector got = new ByteArrayCollector();
+        assertThatThrownBy(() -> store.get(missing, data.length).transferTo(got)).isInstanceOf(SnapshotCorruptException.class)
+                .hasMessageContaining("part 1").hasMessageContaining("missing");
+        assertThat(got.size()).as("only the first, verified part was handed out").isEqualTo(PART);
+
+        // the CCN serves altered bytes for a ref
+        Path stored = dir.resolve("ccn/files").resolve(parts.get(2).substring(0, 2)).resolve(parts.get(2));
+        assertThat(stored).exists();
+        byte[] bytes = Files.readAllBytes(stored);
+        bytes[3] ^= 1;
+        Files.write(stored, bytes);
+        assertThatThrownBy(() -> store.get(parts, data.length).readAllBytes()).isInstanceOf(SnapshotCorruptException.class)
+                .hasMessageContaining("part 2 hashes to");
+        // or more bytes than a part may hold
+        Files.write(stored, new byte[PART + 1], StandardOpenOption.TRUNCATE_EXISTING);
+        assertThatThrownBy(() -> store.get(parts, data.length).readAllBytes()).isInstanceOf(SnapshotCorruptException.class)
+                .hasMessageContaining("larger than");
+        assertThat(dir.resolve("spool")).isEmptyDirectory();
+    }
+
+    /** Counts what it is given. */
+    static final class ByteArrayCollector extends java.io.ByteArrayOutputStream {}
+}
