@@ -1,7 +1,7 @@
 # Sourced by scripts: checks what aleph4j needs on this machine and installs what is missing when it
 # can (root with apt-get); otherwise says how. Needs: JDK 21+, Maven, Python 3 with FastAPI and
 # uvicorn (ASGI programs), squashfs-tools (squashfs code), curl; with ALEPH4J_WITH_SANDBOX=1 (as root)
-# also what the sandbox executor needs.
+# also what the sandbox executor and volumes need.
 aleph4j_missing_packages() {
   local need=()
   command -v mvn >/dev/null 2>&1 || need+=(maven)
@@ -13,6 +13,8 @@ aleph4j_missing_packages() {
     command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
     /usr/bin/python3 -I -c 'import seccomp' >/dev/null 2>&1 || need+=(python3-seccomp)
     command -v nft >/dev/null 2>&1 || need+=(nftables)
+    # volumes: a loop-mounted btrfs image per volume, snapshots shipped with btrfs send/receive
+    { command -v mkfs.btrfs && command -v btrfs; } >/dev/null 2>&1 || need+=(btrfs-progs)
   fi
   echo "${need[@]:-}"
 }

@@ -19,7 +19,7 @@ lock = threading.Lock()
 
 
 def connect():
-    c = sqlite3.connect(DB, timeout=10, isolation_level=None)
+    c = sqlite3.connect(DB, timeout=10, isolation_level=None, check_same_thread=False)
     c.execute("PRAGMA journal_mode=WAL")
     c.execute("PRAGMA synchronous=FULL")
     return c

@@ -26,6 +26,10 @@ import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.crn.lease.LeaseKeeper;
+import org.aleph4j.crn.volumes.CcnSnapshotStore;
+import org.aleph4j.crn.volumes.NodeVolumes;
+import org.aleph4j.crn.volumes.SchedulerNetwork;
+import org.aleph4j.crn.volumes.SnapshotStore;
 import org.aleph4j.crn.lease.SchedulerLeaseDirectory;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.crn.lease.PersistentHost;
@@ -41,6 +45,8 @@ public final class CrnNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CrnNode.class);
     /** vCPUs are shares of CPU time (cgroup cpu.max): on-demand admission lets them be sold this many times over; memory never. */
     static final int VCPU_OVERCOMMIT = 4;
+    /** How often persistent volumes of persistent programs are snapshotted by default: what a crash can lose. */
+    public static final java.time.Duration DEFAULT_SNAPSHOT_INTERVAL = java.time.Duration.ofSeconds(2);
     private final CrnConfig config;
     private final LeaseDirectory directory;
     private final Leasing leasing;
@@ -53,11 +59,21 @@ public final class CrnNode implements AutoCloseable {
      * longest lease it honours.
      */
     public record Leasing(List<URI> schedulerUrls, EthAccount nodeKey, java.time.Duration heartbeat, String version,
-                          LeaseDecisions.Trust trust) {
+                          LeaseDecisions.Trust trust, java.time.Duration snapshotInterval) {
         public Leasing {
             schedulerUrls = List.copyOf(schedulerUrls);
             if (schedulerUrls.isEmpty()) throw new IllegalArgumentException("at least one scheduler URL");
             if (trust == null) throw new IllegalArgumentException("a leasing CRN must say which scheduler keys it trusts");
+            snapshotInterval = snapshotInterval == null ? DEFAULT_SNAPSHOT_INTERVAL : snapshotInterval;
+            if (snapshotInterval.toMillis() < 100 || snapshotInterval.toHours() > 24) {
+                throw new IllegalArgumentException("snapshot-interval must be between 100ms and 24h, not " + snapshotInterval);
+            }
+        }
+
+        /** With the default snapshot interval. */
+        public Leasing(List<URI> schedulerUrls, EthAccount nodeKey, java.time.Duration heartbeat, String version,
+                       LeaseDecisions.Trust trust) {
+            this(schedulerUrls, nodeKey, heartbeat, version, trust, DEFAULT_SNAPSHOT_INTERVAL);
         }
 
         SchedulerClient client() {
@@ -80,6 +96,7 @@ public final class CrnNode implements AutoCloseable {
     private final Executor executor;
     private final ProgramLogs logs;
     private final RuntimeRegistry runtimes;
+    private final NodeVolumes volumes;
     private Gateway gateway;
     private Javalin app;
     private NetworkWatcher watcher;
@@ -117,11 +134,28 @@ public final class CrnNode implements AutoCloseable {
         // unpacking gets half of the preparation's bound, so its own clear error comes before the 504
         this.preparer = new Preparer(ccn, runtimes, config.dataDir(), config.prepareTimeout().dividedBy(2), config.guards().prepare());
         this.logs = new ProgramLogs(config.dataDir());
+        this.volumes = new NodeVolumes(config.dataDir(), preparer.immutableVolumes(), executor.mountsVolumes(),
+                leasing == null ? null : volumeNetwork(leasing), leasing == null ? DEFAULT_SNAPSHOT_INTERVAL : leasing.snapshotInterval());
         this.supervisor = new ExecutionSupervisor(
                 new ExecutionSupervisor.Settings(config.idleTimeout(), config.prepareTimeout(), config.startTimeout(),
                         config.capacity().vcpus() * VCPU_OVERCOMMIT, config.capacity().memoryMiB(),
                         config.guards().workDirMiB()),
-                preparer, executor, logs, config.dataDir(), InstantSource.system(), BootClock.TICKER);
+                preparer, executor, logs, config.dataDir(), InstantSource.system(), BootClock.TICKER, volumes);
+    }
+
+    /** Persistent volumes follow their program through the schedulers (plans, reports) and the CCN's file store (snapshots). */
+    private NodeVolumes.Network volumeNetwork(Leasing leasing) {
+        try {
+            SnapshotStore store = new CcnSnapshotStore(ccn, leasing.nodeKey(), config.dataDir().resolve("volumes-spool"));
+            return new SchedulerNetwork(leasing.client(), leasing.nodeKey(), leasing.trust().schedulers(), store);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** What this node can mount (reported in /about). */
+    public java.util.Map<String, Object> volumes() {
+        return volumes.describe();
     }
 
     private static Executor chooseExecutor(CrnConfig config, Cgroups cgroups, Function<Cgroups, SandboxExecutor.Support> probe) {
@@ -204,7 +238,7 @@ public final class CrnNode implements AutoCloseable {
         if (leasing != null) {
             CrnConfig.Capacity c = config.capacity();
             Capacity capacity = new Capacity(c.vcpus(), c.memoryMiB(), c.diskMiB());
-            ExecutorInfo info = new ExecutorInfo(executorName(), executorIsolates());
+            ExecutorInfo info = new ExecutorInfo(executorName(), executorIsolates(), volumes.available());
             keeper = new LeaseKeeper(leasing.client(), supervisor, leasing.nodeKey(), url(),
                     () -> new LeaseKeeper.Offer(capacity, supportedRuntimes(), leasing.version(), info), leasing.heartbeat(),
                     // the fence's clock, shared with the watchdogs (its 10 ms steps are far inside the scheduler's drift margin)
@@ -257,6 +291,7 @@ public final class CrnNode implements AutoCloseable {
         if (app != null) app.stop();
         if (gateway != null) gateway.close();
         supervisor.close();
+        volumes.close();
         executor.close();
         // HttpClient.close() waits for every in-flight exchange (e.g. a stream still being torn down): bounded
         Thread closer = Thread.ofVirtual().start(ccn::close);

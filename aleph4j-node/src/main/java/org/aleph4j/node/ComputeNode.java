@@ -29,8 +29,14 @@ public final class ComputeNode implements AutoCloseable {
      */
     public static ComputeNode start(CrnConfig config, List<URI> schedulerUrls, LeaseDecisions.Trust trust, EthAccount nodeKey,
                                     Duration heartbeat) {
+        return start(config, schedulerUrls, trust, nodeKey, heartbeat, CrnNode.DEFAULT_SNAPSHOT_INTERVAL);
+    }
+
+    /** With the interval at which persistent volumes are snapshotted while their program runs. */
+    public static ComputeNode start(CrnConfig config, List<URI> schedulerUrls, LeaseDecisions.Trust trust, EthAccount nodeKey,
+                                    Duration heartbeat, Duration snapshotInterval) {
         CrnNode crn = schedulerUrls.isEmpty() ? new CrnNode(config, LeaseDirectory.NONE)
-                : new CrnNode(config, new CrnNode.Leasing(schedulerUrls, nodeKey, heartbeat, VERSION, trust));
+                : new CrnNode(config, new CrnNode.Leasing(schedulerUrls, nodeKey, heartbeat, VERSION, trust, snapshotInterval));
         try {
             return new ComputeNode(crn.start(), nodeKey);
         } catch (RuntimeException e) {

@@ -87,7 +87,9 @@ class VolumeFencingTest {
         String volumeId = VolumeIds.of(net.user().address(), new Volume.Persistent(null, "/data", null, "host", "data", 16));
 
         // The holder's plan: the volume, no snapshot yet, a key only its own key opens.
-        RestorePlan plan = a.client.restorePlan(a.key, program, epoch1);
+        SchedulerClient.Signed<RestorePlan> signed = a.client.restorePlan(a.key, program, epoch1);
+        assertThat(signed.signer()).as("signed by the scheduler").isEqualTo(s.address().toLowerCase());
+        RestorePlan plan = signed.value();
         assertThat(plan.volumes()).hasSize(1);
         assertThat(plan.volumes().getFirst().volumeId()).isEqualTo(volumeId);
         assertThat(plan.volumes().getFirst().chain()).isEmpty();
@@ -101,6 +103,10 @@ class VolumeFencingTest {
 
         // History: only successors of the head, from the holder under its epoch.
         assertThat(a.client.reportSnapshot(a.key, program, epoch1, volumeId, 1, null, true, 1000, List.of(PART)).accepted()).isTrue();
+        assertThat(a.client.reportSnapshot(a.key, program, epoch1, volumeId, 1, null, true, 1000, List.of(PART)).accepted())
+                .as("the same report again, its answer lost").isTrue();
+        assertRefused(() -> a.client.reportSnapshot(a.key, program, epoch1, volumeId, 1, null, true, 1000, List.of("cd".repeat(32))),
+                SchedulerError.NOT_HEAD);
         assertRefused(() -> a.client.reportSnapshot(a.key, program, epoch1, volumeId, 3, 2L, false, 10, List.of(PART)),
                 SchedulerError.NOT_HEAD);
         assertRefused(() -> a.client.reportSnapshot(a.key, program, epoch1, volumeId, 2, 7L, false, 10, List.of(PART)),
@@ -120,7 +126,7 @@ class VolumeFencingTest {
         assertThat(epoch2).isGreaterThan(epoch1);
         assertRefused(() -> a.client.reportSnapshot(a.key, program, epoch1, volumeId, 3, 2L, false, 10, List.of(PART)),
                 SchedulerError.FENCED);
-        RestorePlan next = b.client.restorePlan(b.key, program, epoch2);
+        RestorePlan next = b.client.restorePlan(b.key, program, epoch2).value();
         assertThat(next.volumes().getFirst().chain()).extracting(r -> r.seq()).containsExactly(1L, 2L);
         assertThat(KeySeal.open(next.volumes().getFirst().key(), b.key, VolumeService.KEY_CONTEXT + volumeId))
                 .as("the same volume key, sealed to the new holder").isEqualTo(key);

@@ -139,11 +139,29 @@ public final class SchedulerClient {
         return postSigned("/api/v1/release", nodeKey, bytes(body), ReleaseReply.class);
     }
 
-    /** Asks the scheduler, as the holder of {@code itemHash} under {@code epoch}, how to restore the program's volumes. */
-    public RestorePlan restorePlan(EthAccount nodeKey, String itemHash, long epoch) {
+    /**
+     * Asks the scheduler, as the holder of {@code itemHash} under {@code epoch}, how to restore the
+     * program's volumes; the plan comes with the address that signed its exact bytes (null: unsigned),
+     * which the node must check against the schedulers it trusts.
+     */
+    public Signed<RestorePlan> restorePlan(EthAccount nodeKey, String itemHash, long epoch) {
         RestoreRequest body = new RestoreRequest(nodeKey.address(), itemHash, epoch, nonce(), now());
-        return postSigned("/api/v1/volumes/restore", nodeKey, bytes(body), RestorePlan.class);
+        byte[] bytes = bytes(body);
+        String signature = nodeKey.signEip191(bytes);
+        String path = "/api/v1/volumes/restore";
+        Exchange x = exchange(path, base -> HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
+                .header("Content-Type", "application/json").header(SIGNATURE_HEADER, signature)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build());
+        if (x.response().statusCode() != 200) throw error(x.url(), x.response());
+        try {
+            return new Signed<>(Json.MAPPER.readValue(x.response().body(), RestorePlan.class), signerOf(x.response()));
+        } catch (IOException e) {
+            throw new SchedulerException(x.url(), 200, -1, "unreadable answer from " + x.url() + ": " + e.getMessage(), null);
+        }
     }
+
+    /** An answer and the address that signed its exact bytes (null when unsigned). */
+    public record Signed<T>(T value, String signer) {}
 
     /** Reports a stored snapshot; a {@link SchedulerException} with status 409 means it was refused (fenced, or not the head's child). */
     public SnapshotReply reportSnapshot(EthAccount nodeKey, String itemHash, long epoch, String volumeId, long seq,

@@ -14,13 +14,13 @@ import org.aleph4j.crn.CrnException;
  * in the system directories only, run with the fixed host environment, bounded to 10 s, their
  * output read on the side so a hanging tool cannot block the node.
  */
-final class HostTools {
+public final class HostTools {
     private static final long BOUND_S = 10;
 
     private HostTools() {}
 
     /** The tool's path in the system directories, or null. */
-    static String which(String tool) {
+    public static String which(String tool) {
         for (String d : List.of("/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin")) {
             Path p = Path.of(d, tool);
             if (Files.isExecutable(p)) return p.toString();

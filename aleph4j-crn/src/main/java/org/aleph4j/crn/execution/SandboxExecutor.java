@@ -174,6 +174,7 @@ public final class SandboxExecutor implements Executor {
             HostFiles.chownTree(spec.workDir(), uid);
             for (Mount m : spec.mounts()) {
                 if (!m.readOnly()) HostFiles.chownTree(m.source(), uid); // the volume is the program user's
+                mountPointInWorkDir(m, spec.workDir(), tmp);
             }
             HostFiles.makeReadableOnce(readableCode, spec.codeDir());
             List<String> cmd = bwrapCommand(spec, etc, tmp, uid);
@@ -215,6 +216,41 @@ public final class SandboxExecutor implements Executor {
         c.addAll(LaunchCommand.dropPrivileges(uid));
         c.addAll(LaunchCommand.withEnvironment(spec.env(), spec.command()));
         return c;
+    }
+
+    /**
+     * A volume mounted inside /data or /tmp lands in the execution's own work directory, which the
+     * program wrote during an earlier run: bwrap builds its mounts before it pivots into the sandbox,
+     * so a symbolic link planted on the way would be followed on the host's side. Every component is
+     * made a real directory (the last one a file for a single-file volume), links removed, as root.
+     */
+    static void mountPointInWorkDir(Mount m, Path work, Path tmp) throws IOException {
+        Path target = Path.of(m.target());
+        Path base;
+        Path rel;
+        if (target.startsWith(TMP) && !target.equals(TMP)) {
+            base = tmp;
+            rel = TMP.relativize(target);
+        } else if (target.startsWith(DATA) && !target.equals(DATA)) {
+            base = work;
+            rel = DATA.relativize(target);
+        } else {
+            return;
+        }
+        Path at = base;
+        for (int i = 0; i < rel.getNameCount(); i++) {
+            at = at.resolve(rel.getName(i));
+            boolean last = i == rel.getNameCount() - 1;
+            if (Files.isSymbolicLink(at) || (Files.exists(at, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    && (last && m.file() ? !Files.isRegularFile(at, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    : !Files.isDirectory(at, java.nio.file.LinkOption.NOFOLLOW_LINKS)))) {
+                HostFiles.deleteTree(at);
+            }
+            if (!Files.exists(at, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (last && m.file()) Files.createFile(at);
+                else Files.createDirectory(at);
+            }
+        }
     }
 
     /** A minimal /etc of the execution: users, name resolution; no secrets of the host. */

@@ -118,7 +118,16 @@ public final class VolumeRows {
             if (allocated == 0) return Acceptance.FENCED;
             Optional<Long> head = h.createQuery("SELECT head_seq FROM sched_volumes WHERE volume_id = :v"
                     + (postgres ? " FOR UPDATE" : "")).bind("v", s.volumeId()).mapTo(Long.class).findOne();
-            if (head.isEmpty() || s.seq() != head.get() + 1) return Acceptance.NOT_HEAD;
+            if (head.isEmpty()) return Acceptance.NOT_HEAD;
+            if (s.seq() == head.get()) {
+                // the same report again (its answer was lost): answered the same way
+                Optional<SnapshotRow> same = h.createQuery("SELECT * FROM sched_snapshots WHERE volume_id = :v AND seq = :s")
+                        .bind("v", s.volumeId()).bind("s", s.seq()).map(SNAPSHOT).findOne();
+                boolean repeated = same.isPresent() && same.get().epoch() == s.epoch() && same.get().parts().equals(s.parts())
+                        && same.get().nodeAddress().equalsIgnoreCase(s.nodeAddress());
+                return repeated ? Acceptance.ACCEPTED : Acceptance.NOT_HEAD;
+            }
+            if (s.seq() != head.get() + 1) return Acceptance.NOT_HEAD;
             if (s.full() ? s.parentSeq() != null : s.parentSeq() == null || s.parentSeq() != (long) head.get()) {
                 return Acceptance.NOT_HEAD;
             }
