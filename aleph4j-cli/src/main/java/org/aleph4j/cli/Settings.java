@@ -55,7 +55,18 @@ public final class Settings {
     }
 
     public URI schedulerUrl(String flag) {
-        return url(flag, "ALEPH_SCHEDULER_URL", "scheduler_url", DEFAULT_SCHEDULER, "--scheduler-url");
+        return schedulerUrls(flag).getFirst();
+    }
+
+    /** The scheduler URLs, comma-separated (a leader and its standbys, tried in turn). */
+    public java.util.List<URI> schedulerUrls(String flag) {
+        String v = value(flag, "ALEPH_SCHEDULER_URL", "scheduler_url", DEFAULT_SCHEDULER);
+        java.util.List<URI> out = new java.util.ArrayList<>();
+        for (String one : v.split(",")) {
+            if (!one.isBlank()) out.add(url(one, null, null, null, "--scheduler-url"));
+        }
+        if (out.isEmpty()) throw CliException.usage("--scheduler-url names no URL");
+        return out;
     }
 
     public URI crnUrl(String flag) {
@@ -81,7 +92,7 @@ public final class Settings {
     }
 
     private URI url(String flag, String envName, String configKey, String dflt, String option) {
-        String v = value(flag, envName, configKey, dflt);
+        String v = envName == null ? flag : value(flag, envName, configKey, dflt);
         try {
             URI u = URI.create(v.strip());
             if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https")) || u.getHost() == null) {

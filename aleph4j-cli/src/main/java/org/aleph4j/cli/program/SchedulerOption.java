@@ -9,7 +9,6 @@ import picocli.CommandLine.Option;
 import java.net.URI;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.List;
 
 /**
  * {@code --scheduler-url} and how the program commands that ask the scheduler ({@code status},
@@ -17,17 +16,18 @@ import java.util.List;
  */
 final class SchedulerOption {
     @Option(names = "--scheduler-url", paramLabel = "URL",
-            description = "Scheduler API (env ALEPH_SCHEDULER_URL, config scheduler_url; default " + Settings.DEFAULT_SCHEDULER + ").")
+            description = "Scheduler API, or several comma-separated (a leader and its standbys; env ALEPH_SCHEDULER_URL, "
+                    + "config scheduler_url; default " + Settings.DEFAULT_SCHEDULER + ").")
     String url;
 
-    /** The scheduler's URL: the flag, else the environment, else config.json, else the devnet's. */
+    /** The (first) scheduler's URL: the flag, else the environment, else config.json, else the devnet's. */
     URI url(Settings settings) {
         return settings.schedulerUrl(url);
     }
 
     /** A client of that scheduler, each call bounded by {@code timeoutSeconds}, signing with {@code clock}'s time. */
     SchedulerClient client(Settings settings, int timeoutSeconds, InstantSource clock) {
-        return new SchedulerClient(List.of(url(settings)), Duration.ofSeconds(timeoutSeconds), clock);
+        return new SchedulerClient(settings.schedulerUrls(url), Duration.ofSeconds(timeoutSeconds), clock);
     }
 
     /** One line for a failed scheduler call: how to start one when none answered, else its status and message. */

@@ -100,6 +100,7 @@ public final class NodeApi {
         m.put("version", VERSION);
         m.put("executor", executor.name());
         m.put("executor_isolated", ExecutorChoice.isolates(executor.name()));
+        m.put("volumes", supervisor.volumes().describe());
         m.put("executor_details", executor.describe());
         List<Map<String, Object>> rts = new ArrayList<>();
         for (LocalRuntime r : runtimes.all()) {

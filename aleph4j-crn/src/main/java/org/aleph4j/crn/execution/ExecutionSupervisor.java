@@ -165,6 +165,11 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
         return p != null && (codeRef.equals(p.program().content().code().ref()) || codeRef.equals(p.codeRef()));
     }
 
+    /** What gives executions their volumes (for /about). */
+    public ExecutionVolumes volumes() {
+        return life.volumes;
+    }
+
     /** Every execution (on-demand and persistent), for the node API. */
     public List<Execution> all() {
         List<Execution> list = new ArrayList<>(onDemand.executions.values());
