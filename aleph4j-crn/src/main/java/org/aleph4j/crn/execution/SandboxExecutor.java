@@ -211,6 +211,16 @@ public final class SandboxExecutor implements Executor {
                 "--bind", spec.workDir().toString(), DATA.toString(),
                 "--bind", tmp.toString(), TMP.toString()));
         // volumes last: one at /data or under /tmp replaces what is there (mount points were checked before)
+        // their new parents (/mnt, /srv, ...) traversable by the program's user, as /opt above
+        java.util.Set<Path> parents = new java.util.LinkedHashSet<>();
+        for (Mount m : spec.mounts()) {
+            Path target = Path.of(m.target());
+            for (int i = 1; i < target.getNameCount(); i++) {
+                Path parent = target.getRoot().resolve(target.subpath(0, i));
+                if (!parent.startsWith(DATA) && !parent.startsWith(TMP)) parents.add(parent);
+            }
+        }
+        for (Path parent : parents) c.addAll(List.of("--perms", "0755", "--dir", parent.toString()));
         for (Mount m : spec.mounts()) c.addAll(List.of(m.readOnly() ? "--ro-bind" : "--bind", m.source().toString(), m.target()));
         c.addAll(List.of("--chdir", CODE.toString(), "--"));
         c.addAll(LaunchCommand.dropPrivileges(uid));
