@@ -21,6 +21,7 @@ final class ThrottlingProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile long bytesPerSecond; // 0: full speed
+    private volatile boolean cut;
 
     ThrottlingProxy(String bindHost, int port, InetSocketAddress target) throws IOException {
         this.server = new ServerSocket(port, 100, InetAddress.getByName(bindHost));
@@ -33,10 +34,20 @@ final class ThrottlingProxy implements AutoCloseable {
         this.bytesPerSecond = bytesPerSecond;
     }
 
+    /** While cut, every connection is closed at once (the open ones too): the target is unreachable through the relay. */
+    void cut(boolean cut) {
+        this.cut = cut;
+        if (cut) open.forEach(ThrottlingProxy::closeQuietly);
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
                 Socket client = server.accept();
+                if (cut) {
+                    closeQuietly(client);
+                    continue;
+                }
                 Socket upstream = new Socket();
                 upstream.connect(target, 5000);
                 open.add(client);

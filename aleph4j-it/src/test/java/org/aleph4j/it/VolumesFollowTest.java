@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code kill -9} of the holder ({@code aleph4j.volumes.runs} times, 10 by default), what is lost was
  * acknowledged within the snapshot interval (plus the time to ship a snapshot) before the kill. A
  * partitioned holder keeps writing until its watchdog fences it, and none of what it wrote after
- * the fence reaches the next copy. {@code PRAGMA integrity_check} is {@code ok} every time. The RPO
+ * the fence reaches the next copy. While the snapshot store is unreachable the program keeps running and
+ * the node shows its snapshot age growing. {@code PRAGMA integrity_check} is {@code ok} every time. The RPO
  * figures go to {@code target/volume-figures.tsv}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -269,7 +270,45 @@ class VolumesFollowTest {
         assertThat(count.path("integrity").asText()).isEqualTo("ok");
     }
 
+    @Test
+    @Order(8)
+    void anUnreachableSnapshotStoreLetsTheProgramRunAndShowsTheSnapshotAgeGrowing() throws Exception {
+        int on = awaitCounter(hash, acknowledged);
+        FaultLab.Crn c = lab.crns.get(on);
+        lab.ccnRelay.cut(true);
+        try {
+            increment(hash, 5); // still served: the store is not on the program's path
+            await("the snapshot age grows while the store is unreachable").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(250)).until(() -> {
+                        JsonNode s = snapshotting(c, hash);
+                        return s != null && s.path("last_accepted_snapshot_age_ms").asLong() > 3 * INTERVAL_S * 1000
+                                && !s.path("last_error").isNull();
+                    });
+            increment(hash, 5);
+        } finally {
+            lab.ccnRelay.cut(false);
+        }
+        await("snapshots accepted again").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> {
+            JsonNode s = snapshotting(c, hash);
+            return s != null && s.path("last_accepted_snapshot_age_ms").asLong() < 2 * INTERVAL_S * 1000;
+        });
+        // what was written meanwhile is in the network now: a graceful move keeps it
+        assertThat(lab.cli.runArgs("program", "migrate", hash).exit()).isZero();
+        awaitCounter(hash, acknowledged, on);
+        assertThat(count(hash).path("n").asLong()).isEqualTo(acknowledged);
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    /** The holder's view of a program's snapshots (/about), or null. */
+    private static JsonNode snapshotting(FaultLab.Crn c, String item) {
+        Http.Response about = Http.get(c.url() + "/about");
+        if (about.status() != 200) return null;
+        for (JsonNode s : about.json().path("volumes").path("snapshotting")) {
+            if (s.path("item_hash").asText().equals(item)) return s;
+        }
+        return null;
+    }
 
     /** Waits until a node serves {@code item} with its counter at least {@code atLeast}; returns the node's index. */
     private int awaitCounter(String item, long atLeast) {
