@@ -74,12 +74,13 @@ public final class VolumeSnapshots {
         boolean full = state.seq() == 0 || !disk.snapshots().contains(state.seq()) || state.deltas() >= maxDeltas
                 || state.deltaBytes() > state.fullBytes();
         Long parent = full ? null : state.seq();
+        disk.deleteSnapshot(seq); // a leftover of this seq was never accepted from here: not ours to trust
         long t0 = System.nanoTime();
-        long created = disk.snapshot(seq);
-        long t1 = System.nanoTime();
+        long created;
         SnapshotResult shipped;
         try {
-            shipped = ship(seq, parent, full, ms(t1 - t0));
+            created = disk.snapshot(seq);
+            shipped = ship(seq, parent, full, ms(System.nanoTime() - t0));
         } catch (IOException | RuntimeException e) {
             deleteQuietly(seq, e);
             throw e;
