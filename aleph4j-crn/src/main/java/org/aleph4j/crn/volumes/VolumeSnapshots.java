@@ -77,9 +77,20 @@ public final class VolumeSnapshots {
         disk.deleteSnapshot(seq); // a leftover of this seq was never accepted from here: not ours to trust
         long t0 = System.nanoTime();
         long created;
-        SnapshotResult shipped;
         try {
             created = disk.snapshot(seq);
+        } catch (VolumeException e) {
+            if (full || !String.valueOf(e.getMessage()).contains("No space left on device")) throw e;
+            // the head holds blocks live rewrote and the filesystem is full: the head is stored, free it and go full
+            log.info("volume {} is full, dropping its local head {} for a full snapshot", volumeId, parent);
+            disk.deleteSnapshot(parent);
+            disk.reclaim();
+            full = true;
+            parent = null;
+            created = disk.snapshot(seq);
+        }
+        SnapshotResult shipped;
+        try {
             shipped = ship(seq, parent, full, ms(System.nanoTime() - t0));
         } catch (IOException | RuntimeException e) {
             deleteQuietly(seq, e);
