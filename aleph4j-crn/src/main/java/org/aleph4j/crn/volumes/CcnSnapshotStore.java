@@ -126,22 +126,40 @@ public final class CcnSnapshotStore implements SnapshotStore {
     /** Downloads part {@code index} into a spool file, reading at most {@code max} bytes; the file is returned once its hash is the ref. */
     private Path download(String ref, int index, long max, boolean last, long left) throws IOException {
         URI uri = URI.create(ccn.baseUrl() + "/api/v0/storage/raw/" + ref);
-        HttpRequest req = HttpRequest.newBuilder(uri).timeout(ccn.timeout().plus(Duration.ofSeconds(max / MIB + 1))).GET().build();
+        Duration bound = ccn.timeout().plus(Duration.ofSeconds(max / MIB + 1));
+        HttpRequest req = HttpRequest.newBuilder(uri).timeout(bound).GET().build();
         HttpResponse<InputStream> resp;
         try {
             resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new VolumeException("interrupted while downloading snapshot part " + ref);
+        } catch (IOException e) {
+            throw new VolumeException("cannot download snapshot part " + index + " (" + ref + ") from " + uri + ": " + e, e);
         }
         Path file = Files.createTempFile(spool, "get-", ".part");
-        try (InputStream body = resp.body()) {
+        InputStream body = resp.body();
+        // the request's timeout ends with the headers: a body that stalls is closed at the same bound
+        java.util.concurrent.atomic.AtomicBoolean late = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread watchdog = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(bound);
+                late.set(true);
+                body.close();
+            } catch (InterruptedException | IOException done) {
+                // finished in time
+            }
+        });
+        try (body) {
             if (resp.statusCode() == 404) throw new SnapshotCorruptException("snapshot part " + index + " (" + ref + ") is missing from the CCN");
             if (resp.statusCode() != 200) throw new VolumeException("cannot download snapshot part " + ref + ": HTTP " + resp.statusCode());
             MessageDigest sha = sha256();
             long n;
             try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha)) {
                 n = body.transferTo(new Bounded(out, max));
+            } catch (IOException e) {
+                if (!late.get()) throw e;
+                throw new VolumeException("snapshot part " + index + " (" + ref + ") did not download within " + bound.toSeconds() + " s");
             }
             if (n > max || last && n != left || n == 0) {
                 throw new SnapshotCorruptException("snapshot part " + index + " (" + ref + ") has a wrong size (" + n + " bytes)");
@@ -152,6 +170,8 @@ public final class CcnSnapshotStore implements SnapshotStore {
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(file);
             throw e;
+        } finally {
+            watchdog.interrupt();
         }
     }
 
@@ -163,7 +183,7 @@ public final class CcnSnapshotStore implements SnapshotStore {
         }
     }
 
-    /** Refuses the write that would take it past {@code max} bytes (the one byte over is kept, so sizes can be reported). */
+    /** Refuses the write that would take it past {@code max} bytes. */
     private static final class Bounded extends OutputStream {
         private final OutputStream out;
         private final long max;

@@ -21,21 +21,19 @@ import org.aleph4j.crn.execution.HostFiles;
  * subvolume the program sees and {@code snap-<seq>} are read-only snapshots.
  *
  * <p>Size: the image never grows, so a program writing past its volume gets an error and the node's
- * disk nothing. In a persistent volume live is limited to {@code sizeMib} by a btrfs qgroup
- * ({@link Quota}): the program gets EDQUOT ("Disk quota exceeded") at its size, and the filesystem
- * keeps room to snapshot a full volume (a full btrfs cannot take a snapshot). An ephemeral volume has
- * no quota and ends with ENOSPC. The image holds {@link #imageMib} MiB for a request of {@code sizeMib}: the request,
- * plus 8 MiB and 4 KiB per requested MiB for btrfs's own structures, plus a fixed 4 MiB allowance for
- * the blocks a snapshot keeps while the program rewrites them (persistent volumes), and at least
- * 16 MiB, the smallest image mkfs.btrfs accepts. The filesystem is made with {@code --mixed} (data and
- * metadata share chunks): measured with btrfs-progs 6.2 on Linux 6.18, writing one file until ENOSPC
- * on a fresh image gives 9.4 MiB of 16 (6.6 MiB overhead), 57.3 of 64, 249.1 of 256 (6.9), 1016.2 of
- * 1024 (7.8), 2039 of 2048 (8.8) and 4083 of 4096 (13.0); without {@code --mixed} a 1 GiB image gives
- * only 904 MiB (its metadata chunks are reserved up front). So usable space is the request or
- * slightly more for ephemeral ones (up to 9 MiB more for requests below 10 MiB, which get the
- * minimum image). A program rewriting more than the allowance of a nearly full volume between two
- * snapshots can see ENOSPC a little before its quota: the snapshot still holds the old blocks until
- * it is deleted ({@link VolumeSnapshots} then drops its local head and takes a full snapshot).
+ * disk nothing. The image holds {@link #imageMib} MiB for a request of {@code sizeMib}: the request,
+ * plus 8 MiB and 4 KiB per requested MiB for btrfs's own structures, plus a 4 MiB allowance for the
+ * blocks a snapshot keeps while the program rewrites them (persistent volumes), and at least 16 MiB,
+ * the smallest image mkfs.btrfs accepts. The filesystem is {@code --mixed} (data and metadata share
+ * chunks): measured with btrfs-progs 6.2 on Linux 6.18, one file written until ENOSPC on a fresh
+ * image gets 9.4 MiB of 16 (6.6 MiB overhead), 57.3 of 64, 249.1 of 256 (6.9), 1016.2 of 1024 (7.8),
+ * 2039 of 2048 (8.8) and 4083 of 4096 (13.0); without {@code --mixed} a 1 GiB image gives 904 MiB.
+ * A persistent volume's live is limited to exactly {@code sizeMib} by a btrfs qgroup ({@link Quota}):
+ * the program gets EDQUOT ("Disk quota exceeded") and the filesystem keeps room to snapshot a full
+ * volume, which a full btrfs cannot. An ephemeral volume has no quota: ENOSPC at the request or a
+ * little more (up to 9 MiB more below 10 MiB, the minimum image). A program rewriting more than the
+ * allowance of a nearly full volume between two snapshots sees ENOSPC a little before its quota (the
+ * snapshot holds the old blocks; {@link VolumeSnapshots} then drops it and takes a full one).
  *
  * <p>Snapshots are {@code btrfs subvolume snapshot -r}: atomic and point-in-time without freezing
  * the program, as a crash at that moment would leave the volume: everything the program made
