@@ -46,6 +46,9 @@ public final class VolumeBench {
             restore(dir.resolve("big"), store, key, restoreMib);
         } finally {
             VolumeDisk.cleanLeftovers(dir);
+            try (var files = Files.walk(dir)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
         }
     }
 
