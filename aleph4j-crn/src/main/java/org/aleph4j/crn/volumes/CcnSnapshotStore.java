@@ -32,10 +32,11 @@ import org.aleph4j.message.content.StoreContent;
  * 16 MiB; each is spooled to a file in {@code spool} while its sha256 is computed, then uploaded
  * with a STORE message signed by the node's key and processed synchronously, so the CCN pins it (a
  * STORE of up to 25 MiB costs nothing on aleph4j, so the node needs no balance). A part's ref is its
- * sha256. Downloads come from {@code /api/v0/storage/raw/{ref}}, one part at a time into the spool,
- * read no further than the part size and what the snapshot has left, and are handed out only once
- * their hash matches the ref. Every call is bounded: the client's timeout plus 1 s per MiB.
- * Memory is one copy buffer; the spool holds one part at a time.
+ * sha256. Downloads come from {@code /api/v0/storage/raw/{ref}} into the spool (the next part while
+ * the current one is read: {@link PartStream}), read no further than the part size and what the
+ * snapshot has left, and are handed out only once their hash matches the ref. Every call is bounded:
+ * the client's timeout plus 1 s per MiB. Memory is one copy buffer; the spool holds one part being
+ * uploaded, or two being downloaded.
  */
 public final class CcnSnapshotStore implements SnapshotStore {
     public static final int PART_BYTES = 16 << 20;
@@ -47,6 +48,7 @@ public final class CcnSnapshotStore implements SnapshotStore {
     private final int partBytes;
     private final HttpClient http;
 
+    /** {@code spool} is this store's alone: parts a previous run left in it are deleted. */
     public CcnSnapshotStore(CcnClient ccn, EthAccount nodeKey, Path spool) throws IOException {
         this(ccn, nodeKey, spool, PART_BYTES);
     }
@@ -55,6 +57,9 @@ public final class CcnSnapshotStore implements SnapshotStore {
         this.ccn = ccn;
         this.nodeKey = nodeKey;
         this.spool = Files.createDirectories(spool);
+        try (var left = Files.newDirectoryStream(spool, "{put,get}-*.part")) {
+            for (Path p : left) Files.deleteIfExists(p); // what a previous run was moving
+        }
         this.partBytes = partBytes;
         this.http = HttpClient.newBuilder().connectTimeout(ccn.timeout()).build();
     }
@@ -115,28 +120,46 @@ public final class CcnSnapshotStore implements SnapshotStore {
         if (!fits) {
             throw new SnapshotCorruptException(parts.size() + " parts cannot hold a snapshot of " + expectedBytes + " bytes");
         }
-        return new Parts(parts, expectedBytes);
+        return new PartStream(parts, expectedBytes, partBytes, this::download);
     }
 
     /** Downloads part {@code index} into a spool file, reading at most {@code max} bytes; the file is returned once its hash is the ref. */
     private Path download(String ref, int index, long max, boolean last, long left) throws IOException {
         URI uri = URI.create(ccn.baseUrl() + "/api/v0/storage/raw/" + ref);
-        HttpRequest req = HttpRequest.newBuilder(uri).timeout(ccn.timeout().plus(Duration.ofSeconds(max / MIB + 1))).GET().build();
+        Duration bound = ccn.timeout().plus(Duration.ofSeconds(max / MIB + 1));
+        HttpRequest req = HttpRequest.newBuilder(uri).timeout(bound).GET().build();
         HttpResponse<InputStream> resp;
         try {
             resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new VolumeException("interrupted while downloading snapshot part " + ref);
+        } catch (IOException e) {
+            throw new VolumeException("cannot download snapshot part " + index + " (" + ref + ") from " + uri + ": " + e, e);
         }
         Path file = Files.createTempFile(spool, "get-", ".part");
-        try (InputStream body = resp.body()) {
+        InputStream body = resp.body();
+        // the request's timeout ends with the headers: a body that stalls is closed at the same bound
+        java.util.concurrent.atomic.AtomicBoolean late = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread watchdog = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(bound);
+                late.set(true);
+                body.close();
+            } catch (InterruptedException | IOException done) {
+                // finished in time
+            }
+        });
+        try (body) {
             if (resp.statusCode() == 404) throw new SnapshotCorruptException("snapshot part " + index + " (" + ref + ") is missing from the CCN");
             if (resp.statusCode() != 200) throw new VolumeException("cannot download snapshot part " + ref + ": HTTP " + resp.statusCode());
             MessageDigest sha = sha256();
             long n;
             try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha)) {
                 n = body.transferTo(new Bounded(out, max));
+            } catch (IOException e) {
+                if (!late.get()) throw e;
+                throw new VolumeException("snapshot part " + index + " (" + ref + ") did not download within " + bound.toSeconds() + " s");
             }
             if (n > max || last && n != left || n == 0) {
                 throw new SnapshotCorruptException("snapshot part " + index + " (" + ref + ") has a wrong size (" + n + " bytes)");
@@ -147,6 +170,8 @@ public final class CcnSnapshotStore implements SnapshotStore {
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(file);
             throw e;
+        } finally {
+            watchdog.interrupt();
         }
     }
 
@@ -158,7 +183,7 @@ public final class CcnSnapshotStore implements SnapshotStore {
         }
     }
 
-    /** Refuses the write that would take it past {@code max} bytes (the one byte over is kept, so sizes can be reported). */
+    /** Refuses the write that would take it past {@code max} bytes. */
     private static final class Bounded extends OutputStream {
         private final OutputStream out;
         private final long max;
@@ -179,67 +204,6 @@ public final class CcnSnapshotStore implements SnapshotStore {
             if (n + len > max) throw new SnapshotCorruptException("a snapshot part is larger than the " + max + " bytes it may hold");
             out.write(b, off, len);
             n += len;
-        }
-    }
-
-    /** The parts in order, each downloaded and verified when the previous one is used up. */
-    private final class Parts extends InputStream {
-        private final List<String> refs;
-        private final long expected;
-        private long served;
-        private int next;
-        private Path file;
-        private InputStream current = InputStream.nullInputStream();
-
-        Parts(List<String> refs, long expected) {
-            this.refs = refs;
-            this.expected = expected;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (len == 0) return 0;
-            while (true) {
-                int n = current.read(b, off, len);
-                if (n > 0) {
-                    served += n;
-                    return n;
-                }
-                if (!advance()) return -1;
-            }
-        }
-
-        private boolean advance() throws IOException {
-            closePart();
-            if (next == refs.size()) {
-                if (served != expected) throw new SnapshotCorruptException("the snapshot ended after " + served + " of " + expected + " bytes");
-                return false;
-            }
-            long left = expected - served;
-            boolean last = next == refs.size() - 1;
-            if (left <= 0) throw new SnapshotCorruptException("the snapshot has more parts than its " + expected + " bytes need");
-            file = download(refs.get(next), next, Math.min(partBytes, left), last, left);
-            next++;
-            current = Files.newInputStream(file);
-            return true;
-        }
-
-        private void closePart() throws IOException {
-            current.close();
-            current = InputStream.nullInputStream();
-            if (file != null) Files.deleteIfExists(file);
-            file = null;
-        }
-
-        @Override
-        public void close() throws IOException {
-            closePart();
         }
     }
 }

@@ -8,8 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Reads a btrfs image's primary superblock (at 64 KiB: the magic {@code _BHRfS_M} at offset 0x40,
- * the NUL-terminated label at 0x12b) so that only an image this node formatted is ever mounted.
+ * Reads a btrfs image's primary superblock (at 64 KiB: the filesystem UUID at offset 0x20, the
+ * magic {@code _BHRfS_M} at 0x40, the NUL-terminated label at 0x12b) so that only an image this node
+ * formatted is ever mounted, and to find the filesystem under {@code /sys/fs/btrfs}.
  */
 final class DiskLabel {
     private static final long SUPERBLOCK = 0x10000;
@@ -18,13 +19,7 @@ final class DiskLabel {
     private DiskLabel() {}
 
     static void check(Path image, String label) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(0x12b + 256);
-        try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
-            while (b.hasRemaining() && ch.read(b, SUPERBLOCK + b.position()) > 0) {
-                // read the whole superblock head
-            }
-        }
-        byte[] a = b.array();
+        byte[] a = head(image);
         for (int i = 0; i < MAGIC.length; i++) {
             if (a[0x40 + i] != MAGIC[i]) throw new VolumeException(image + " is not a btrfs image");
         }
@@ -32,5 +27,22 @@ final class DiskLabel {
         while (end < a.length && a[end] != 0) end++;
         String got = new String(a, 0x12b, end - 0x12b, StandardCharsets.UTF_8);
         if (!got.equals(label)) throw new VolumeException(image + " is labelled \"" + got + "\", not \"" + label + "\": not a volume of this node");
+    }
+
+    /** The filesystem UUID, as {@code /sys/fs/btrfs/<uuid>} names it. */
+    static String fsid(Path image) throws IOException {
+        String hex = java.util.HexFormat.of().formatHex(head(image), 0x20, 0x30);
+        return hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-" + hex.substring(12, 16) + "-" + hex.substring(16, 20) + "-"
+                + hex.substring(20);
+    }
+
+    private static byte[] head(Path image) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(0x12b + 256);
+        try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
+            while (b.hasRemaining() && ch.read(b, SUPERBLOCK + b.position()) > 0) {
+                // read the whole superblock head
+            }
+        }
+        return b.array();
     }
 }

@@ -31,14 +31,17 @@ import javax.crypto.spec.SecretKeySpec;
  * data: reordering, dropping or duplicating segments, cutting the stream at a segment boundary or
  * appending to it all fail authentication.
  *
- * <p>Memory is one segment whichever the stream's size. {@link #decrypt} hands out a segment's
+ * <p>Segments are 64 KiB (16 bytes of tag each: 0.02%): measured on JDK 21 here, 1 MiB segments run
+ * AES-GCM at about 35 MiB/s for the first few hundred MiB of a fresh JVM (the intrinsics come with
+ * the JIT, which counts calls), 64 KiB ones warm up about ten times sooner. Memory is one segment
+ * whichever the stream's size. {@link #decrypt} hands out a segment's
  * plaintext only once its tag is verified, and fails with {@link SnapshotCorruptException} at the first
  * bad one; what was read before is authentic but incomplete, so a caller applying the output must be
  * able to undo it ({@link VolumeDisk#receive} deletes what a failed stream created).
  */
 public final class SnapshotCipher {
     public static final int KEY_BYTES = 32;
-    public static final int SEGMENT = 1 << 20;
+    public static final int SEGMENT = 64 << 10;
     static final int MIN_SEGMENT = 1024;
     static final int MAX_SEGMENT = 8 << 20;
     private static final byte[] MAGIC = "A4JSNAP1".getBytes(StandardCharsets.US_ASCII);
@@ -118,21 +121,34 @@ public final class SnapshotCipher {
         }
     }
 
-    private static Cipher cipher(int mode, byte[] subkey, byte[] header, long counter, boolean last) {
-        byte[] nonce = ByteBuffer.allocate(12).putLong(counter).put(new byte[3]).put((byte) (last ? 1 : 0)).array();
-        try {
-            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-            c.init(mode, new SecretKeySpec(subkey, "AES"), new GCMParameterSpec(TAG * 8, nonce));
-            c.updateAAD(header);
-            return c;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
+    /** One AES-GCM per stream, initialised again for each segment with that segment's nonce. */
+    private static final class Segments {
+        private final Cipher cipher;
+        private final SecretKeySpec key;
+        private final byte[] header;
+        private final int mode;
+
+        Segments(int mode, byte[] subkey, byte[] header) {
+            this.mode = mode;
+            this.key = new SecretKeySpec(subkey, "AES");
+            this.header = header;
+            try {
+                this.cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        byte[] process(long counter, boolean last, byte[] in, int len) throws GeneralSecurityException {
+            byte[] nonce = ByteBuffer.allocate(12).putLong(counter).put(new byte[3]).put((byte) (last ? 1 : 0)).array();
+            cipher.init(mode, key, new GCMParameterSpec(TAG * 8, nonce));
+            cipher.updateAAD(header);
+            return cipher.doFinal(in, 0, len);
         }
     }
 
     private static final class Encrypting extends FilterOutputStream {
-        private final byte[] subkey;
-        private final byte[] header;
+        private final Segments segments;
         private final byte[] buf;
         private int filled;
         private long counter;
@@ -140,8 +156,7 @@ public final class SnapshotCipher {
 
         Encrypting(OutputStream out, byte[] subkey, byte[] header, int segment) {
             super(out);
-            this.subkey = subkey;
-            this.header = header;
+            this.segments = new Segments(Cipher.ENCRYPT_MODE, subkey, header);
             this.buf = new byte[segment];
         }
 
@@ -166,7 +181,7 @@ public final class SnapshotCipher {
 
         private void emit(boolean last) throws IOException {
             try {
-                out.write(cipher(Cipher.ENCRYPT_MODE, subkey, header, counter++, last).doFinal(buf, 0, filled));
+                out.write(segments.process(counter++, last, buf, filled));
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException(e);
             }
@@ -191,8 +206,7 @@ public final class SnapshotCipher {
 
     private static final class Decrypting extends InputStream {
         private final PushbackInputStream in;
-        private final byte[] subkey;
-        private final byte[] header;
+        private final Segments segments;
         private final byte[] sealed;
         private final String what;
         private byte[] plain = new byte[0];
@@ -202,8 +216,7 @@ public final class SnapshotCipher {
 
         Decrypting(PushbackInputStream in, byte[] subkey, byte[] header, int segment, String what) {
             this.in = in;
-            this.subkey = subkey;
-            this.header = header;
+            this.segments = new Segments(Cipher.DECRYPT_MODE, subkey, header);
             this.sealed = new byte[segment + TAG];
             this.what = what;
         }
@@ -239,7 +252,7 @@ public final class SnapshotCipher {
                 }
             }
             try {
-                plain = cipher(Cipher.DECRYPT_MODE, subkey, header, counter, last).doFinal(sealed, 0, n);
+                plain = segments.process(counter, last, sealed, n);
             } catch (AEADBadTagException e) {
                 throw new SnapshotCorruptException(what + " fails authentication at segment " + counter
                         + " (altered, truncated, reordered or extended)", e);

@@ -44,11 +44,27 @@ final class Subvolumes {
         return out;
     }
 
-    /** Whether {@code name} is a read-only subvolume that {@code btrfs receive} completed (it has a received UUID). */
-    boolean isReceivedReadOnly(String name) throws IOException {
-        String show = VolumeTools.run(VolumeTools.SHORT, "btrfs", "subvolume", "show", fs.resolve(name).toString());
-        return show.matches("(?s).*\\n\\s*Flags:\\s*readonly\\s*\\n.*")
-                && show.matches("(?s).*\\n\\s*Received UUID:\\s*[0-9a-f]{8}-[0-9a-f-]{27}\\s*\\n.*");
+    /**
+     * The one entry a receive added to the top level since {@code before}, which must be a read-only
+     * subvolume that {@code btrfs receive} completed (it has a received UUID).
+     */
+    String receivedSince(List<String> before) throws IOException {
+        List<String> added = topLevel().stream().filter(n -> !before.contains(n)).toList();
+        if (added.size() != 1) throw new VolumeException("a snapshot stream created " + added + ", not one snapshot");
+        String show = VolumeTools.run(VolumeTools.SHORT, "btrfs", "subvolume", "show", fs.resolve(added.get(0)).toString());
+        if (!show.matches("(?s).*\\n\\s*Flags:\\s*readonly\\s*\\n.*")
+                || !show.matches("(?s).*\\n\\s*Received UUID:\\s*[0-9a-f]{8}-[0-9a-f-]{27}\\s*\\n.*")) {
+            throw new VolumeException("snapshot " + added.get(0) + " was not completely received");
+        }
+        return added.get(0);
+    }
+
+    /** The number {@code pattern} finds in {@code btrfs subvolume show} of {@code subvolume}. */
+    static long show(Path subvolume, Pattern pattern) throws IOException {
+        String text = VolumeTools.run(VolumeTools.SHORT, "btrfs", "subvolume", "show", subvolume.toString());
+        Matcher m = pattern.matcher(text);
+        if (!m.find()) throw new VolumeException("unexpected output of btrfs subvolume show: " + text.strip());
+        return Long.parseLong(m.group(1));
     }
 
     /** Deletes the entry {@code name}, whatever it is; nothing when it does not exist. */

@@ -20,21 +20,26 @@ import org.aleph4j.crn.execution.HostFiles;
  * volume, or received from another node's snapshot, do nothing). In it, {@code live} is the writable
  * subvolume the program sees and {@code snap-<seq>} are read-only snapshots.
  *
- * <p>Size: the image never grows, so a program writing past its volume gets ENOSPC and the node's
+ * <p>Size: the image never grows, so a program writing past its volume gets an error and the node's
  * disk nothing. The image holds {@link #imageMib} MiB for a request of {@code sizeMib}: the request,
- * plus 8 MiB and 4 KiB per requested MiB for btrfs's own structures, plus a fixed 4 MiB allowance for
- * the blocks a snapshot keeps while the program rewrites them (persistent volumes), and at least
- * 16 MiB, the smallest image mkfs.btrfs accepts. The filesystem is made with {@code --mixed} (data and
- * metadata share chunks): measured with btrfs-progs 6.2 on Linux 6.18, writing one file until ENOSPC
- * on a fresh image gives 9.4 MiB of 16 (6.6 MiB overhead), 57.3 of 64, 249.1 of 256 (6.9), 1016.2 of
- * 1024 (7.8), 2039 of 2048 (8.8) and 4083 of 4096 (13.0); without {@code --mixed} a 1 GiB image gives
- * only 904 MiB (its metadata chunks are reserved up front). So usable space is the request or
- * slightly more (up to 9 MiB for requests below 10 MiB, which get the minimum image). A program
- * rewriting more than the allowance of a nearly full volume between two snapshots can see ENOSPC a
- * little before its size: the snapshot still holds the old blocks until it is deleted.
+ * plus 8 MiB and 4 KiB per requested MiB for btrfs's own structures, plus a 4 MiB allowance for the
+ * blocks a snapshot keeps while the program rewrites them (persistent volumes), and at least 16 MiB,
+ * the smallest image mkfs.btrfs accepts. The filesystem is {@code --mixed} (data and metadata share
+ * chunks): measured with btrfs-progs 6.2 on Linux 6.18, one file written until ENOSPC on a fresh
+ * image gets 9.4 MiB of 16 (6.6 MiB overhead), 57.3 of 64, 249.1 of 256 (6.9), 1016.2 of 1024 (7.8),
+ * 2039 of 2048 (8.8) and 4083 of 4096 (13.0); without {@code --mixed} a 1 GiB image gives 904 MiB.
+ * A persistent volume's live is limited to exactly {@code sizeMib} by a btrfs qgroup ({@link Quota}):
+ * the program gets EDQUOT ("Disk quota exceeded") and the filesystem keeps room to snapshot a full
+ * volume, which a full btrfs cannot. An ephemeral volume has no quota: ENOSPC at the request or a
+ * little more (up to 9 MiB more below 10 MiB, the minimum image). A program rewriting more than the
+ * allowance of a nearly full volume between two snapshots sees ENOSPC a little before its quota (the
+ * snapshot holds the old blocks; {@link VolumeSnapshots} then drops it and takes a full one).
  *
  * <p>Snapshots are {@code btrfs subvolume snapshot -r}: atomic and point-in-time without freezing
- * the program (btrfs flushes the subvolume's dirty data into the snapshot's transaction). They are
+ * the program, as a crash at that moment would leave the volume: everything the program made
+ * durable before (fsync, or a commit) is in it, in order, never torn; data it wrote without fsync
+ * in the last milliseconds may be missing even where a later rename of it is in (seen in the tests:
+ * write then rename without fsync), exactly as after a power cut. They are
  * shipped with {@code btrfs send [-p parent]} and applied with {@code btrfs receive}; see
  * {@link #receive} for how a stream from another node is confined. Ephemeral volumes
  * ({@link #createEphemeral}) are the same filesystem without snapshots, destroyed after the execution.
@@ -56,12 +61,14 @@ public final class VolumeDisk {
     private final Path image;
     private final Path fs;
     private final long imageBytes;
+    private final long quotaMib;
 
     private VolumeDisk(Path dir) throws IOException {
         this.dir = dir.toAbsolutePath().normalize();
         this.image = this.dir.resolve("image");
         this.fs = this.dir.resolve("fs");
         this.imageBytes = Files.size(image);
+        this.quotaMib = Quota.of(this.dir);
     }
 
     /** The image size in MiB for a volume of {@code sizeMib} (see the class comment for the rule and the measures). */
@@ -73,15 +80,15 @@ public final class VolumeDisk {
 
     /** Creates, formats and mounts a persistent volume of {@code sizeMib} with an empty {@code live}. */
     public static VolumeDisk create(Path dir, long sizeMib) throws IOException {
-        return make(dir, imageMib(sizeMib, true));
+        return make(dir, imageMib(sizeMib, true), sizeMib);
     }
 
     /** Creates an ephemeral volume of {@code sizeMib}: an empty size-limited filesystem, to {@link #destroy} after the execution. */
     public static VolumeDisk createEphemeral(Path dir, long sizeMib) throws IOException {
-        return make(dir, imageMib(sizeMib, false));
+        return make(dir, imageMib(sizeMib, false), 0);
     }
 
-    private static VolumeDisk make(Path dir, long imageMib) throws IOException {
+    private static VolumeDisk make(Path dir, long imageMib, long quotaMib) throws IOException {
         if (!HostFiles.isRoot()) throw new VolumeException("volumes need a node running as root (loop mounts)");
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
@@ -93,6 +100,10 @@ public final class VolumeDisk {
         try {
             VolumeTools.run(VolumeTools.SHORT, "mkfs.btrfs", "-q", "--mixed", "-K", "-L", LABEL, image.toString());
             VolumeDisk d = open(dir);
+            if (quotaMib > 0) {
+                Quota.enable(dir, d.fs, quotaMib);
+                d = open(dir);
+            }
             d.resetLiveEmpty();
             return d;
         } catch (IOException | RuntimeException e) {
@@ -116,15 +127,16 @@ public final class VolumeDisk {
         Mounts.Mount m = Mounts.at(d.fs).orElse(null);
         if (m != null) {
             Path backing = Mounts.backingFile(m.source());
-            if (!"btrfs".equals(m.fsType()) || backing == null || !backing.equals(Mounts.real(d.image))) {
+            if (!"btrfs".equals(m.fsType()) || backing == null || !Files.exists(backing) || !Files.isSameFile(backing, d.image)) {
                 throw new VolumeException(d.fs + " has " + m.source() + " (" + m.fsType() + ") mounted, not this volume's image");
             }
-            return d;
+        } else {
+            DiskLabel.check(d.image, LABEL);
+            Files.createDirectories(d.fs);
+            VolumeTools.run(VolumeTools.SHORT, "mount", "-t", "btrfs", "-o", "loop,noatime,nodev,nosuid", d.image.toString(),
+                    d.fs.toString());
         }
-        DiskLabel.check(d.image, LABEL);
-        Files.createDirectories(d.fs);
-        VolumeTools.run(VolumeTools.SHORT, "mount", "-t", "btrfs", "-o", "loop,noatime,nodev,nosuid", d.image.toString(),
-                d.fs.toString());
+        if (d.quotaMib > 0) Quota.mounted(d.image, d.fs, d.imageBytes);
         return d;
     }
 
@@ -153,7 +165,7 @@ public final class VolumeDisk {
      */
     public long generation() throws IOException {
         VolumeTools.run(VolumeTools.SHORT, "btrfs", "filesystem", "sync", fs.toString());
-        return number(GENERATION, VolumeTools.run(VolumeTools.SHORT, "btrfs", "subvolume", "show", live().toString()));
+        return Subvolumes.show(live(), GENERATION);
     }
 
     /**
@@ -164,7 +176,7 @@ public final class VolumeDisk {
         Path snap = snapPath(seq);
         if (Files.exists(snap, LinkOption.NOFOLLOW_LINKS)) throw new VolumeException("snapshot " + snap + " exists already");
         VolumeTools.run(VolumeTools.SHORT, "btrfs", "subvolume", "snapshot", "-r", live().toString(), snap.toString());
-        return number(CREATED, VolumeTools.run(VolumeTools.SHORT, "btrfs", "subvolume", "show", snap.toString()));
+        return Subvolumes.show(snap, CREATED);
     }
 
     /** Writes the send stream of {@code snap-<seq>} to {@code out}: a delta against {@code snap-<parentSeq>}, or full when null. */
@@ -194,12 +206,9 @@ public final class VolumeDisk {
         List<String> before = sub.topLevel();
         try {
             VolumeTools.runFrom(streamTimeout(imageBytes), in, "btrfs", "receive", "-C", "-E", "1", fs.toString());
-            List<String> added = sub.topLevel().stream().filter(n -> !before.contains(n)).toList();
-            Matcher m = added.size() == 1 ? SNAP.matcher(added.get(0)) : null;
-            if (m == null || !m.matches()) throw new VolumeException("a snapshot stream created " + added + ", not one snapshot");
-            if (!sub.isReceivedReadOnly(added.get(0))) {
-                throw new VolumeException("snapshot " + added.get(0) + " was not completely received");
-            }
+            String name = sub.receivedSince(before);
+            Matcher m = SNAP.matcher(name);
+            if (!m.matches()) throw new VolumeException("a snapshot stream created [" + name + "], not one snapshot");
             return Long.parseLong(m.group(1));
         } catch (IOException | RuntimeException e) {
             sub.deleteAllBut(before, e);
@@ -212,12 +221,14 @@ public final class VolumeDisk {
         Path snap = existing(seq);
         deleteLive();
         VolumeTools.run(VolumeTools.SHORT, "btrfs", "subvolume", "snapshot", snap.toString(), fs.resolve(LIVE).toString());
+        if (quotaMib > 0) Quota.limit(fs.resolve(LIVE), quotaMib);
     }
 
     /** Replaces live by an empty subvolume. */
     public void resetLiveEmpty() throws IOException {
         deleteLive();
         VolumeTools.run(VolumeTools.SHORT, "btrfs", "subvolume", "create", fs.resolve(LIVE).toString());
+        if (quotaMib > 0) Quota.limit(fs.resolve(LIVE), quotaMib);
     }
 
     /** Deletes live, leaving the volume unusable until a reset. */
@@ -233,6 +244,13 @@ public final class VolumeDisk {
 
     public void deleteSnapshot(long seq) throws IOException {
         new Subvolumes(fs).delete("snap-" + seq);
+    }
+
+    /** Waits until the space of deleted subvolumes is free again (btrfs cleans them in the background). */
+    void reclaim() throws IOException {
+        // a commit first: the cleaner would otherwise wait for the next periodic one (30 s)
+        VolumeTools.run(VolumeTools.SHORT, "btrfs", "filesystem", "sync", fs.toString());
+        VolumeTools.run(streamTimeout(imageBytes), "btrfs", "subvolume", "sync", fs.toString());
     }
 
     /** Deletes everything in the filesystem but {@code snap-<keepSeq>} (null: everything): live, snapshots, leftovers. */
@@ -276,11 +294,5 @@ public final class VolumeDisk {
     /** Two minutes, plus one second per 8 MiB of image: a stream never holds more than the image. */
     static Duration streamTimeout(long bytes) {
         return Duration.ofSeconds(120 + bytes / (8 * MIB));
-    }
-
-    private static long number(Pattern p, String text) throws VolumeException {
-        Matcher m = p.matcher(text);
-        if (!m.find()) throw new VolumeException("unexpected output of btrfs subvolume show: " + text.strip());
-        return Long.parseLong(m.group(1));
     }
 }

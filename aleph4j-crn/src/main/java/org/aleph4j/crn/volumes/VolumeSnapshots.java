@@ -74,12 +74,24 @@ public final class VolumeSnapshots {
         boolean full = state.seq() == 0 || !disk.snapshots().contains(state.seq()) || state.deltas() >= maxDeltas
                 || state.deltaBytes() > state.fullBytes();
         Long parent = full ? null : state.seq();
+        disk.deleteSnapshot(seq); // a leftover of this seq was never accepted from here: not ours to trust
         long t0 = System.nanoTime();
-        long created = disk.snapshot(seq);
-        long t1 = System.nanoTime();
+        long created;
+        try {
+            created = disk.snapshot(seq);
+        } catch (VolumeException e) {
+            if (full || !String.valueOf(e.getMessage()).contains("No space left on device")) throw e;
+            // the head holds blocks live rewrote and the filesystem is full: the head is stored, free it and go full
+            log.info("volume {} is full, dropping its local head {} for a full snapshot", volumeId, parent);
+            disk.deleteSnapshot(parent);
+            disk.reclaim();
+            full = true;
+            parent = null;
+            created = disk.snapshot(seq);
+        }
         SnapshotResult shipped;
         try {
-            shipped = ship(seq, parent, full, ms(t1 - t0));
+            shipped = ship(seq, parent, full, ms(System.nanoTime() - t0));
         } catch (IOException | RuntimeException e) {
             deleteQuietly(seq, e);
             throw e;

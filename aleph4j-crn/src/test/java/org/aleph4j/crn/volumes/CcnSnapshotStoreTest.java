@@ -103,6 +103,29 @@ class CcnSnapshotStoreTest {
         assertThat(dir.resolve("spool")).isEmptyDirectory();
     }
 
+    @Test
+    void aCcnThatStallsMidPartIsGivenUpOn() throws Exception {
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             org.aleph4j.client.CcnClient slow = new org.aleph4j.client.CcnClient(
+                     java.net.URI.create("http://127.0.0.1:" + server.getLocalPort()), java.time.Duration.ofSeconds(1))) {
+            Thread.ofVirtual().start(() -> {
+                try (java.net.Socket s = server.accept()) {
+                    s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 60000\r\n\r\n0123456789".getBytes());
+                    s.getOutputStream().flush();
+                    Thread.sleep(30_000);
+                } catch (Exception ignored) {
+                    // the client gave up
+                }
+            });
+            CcnSnapshotStore stalled = new CcnSnapshotStore(slow, node, dir.resolve("spool-slow"), PART);
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> stalled.get(List.of(ItemHashes.sha256Hex("x")), 60_000).readAllBytes())
+                    .isInstanceOf(VolumeException.class).hasMessageContaining("did not download within 2 s");
+            assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(10_000);
+            assertThat(dir.resolve("spool-slow")).isEmptyDirectory();
+        }
+    }
+
     /** Counts what it is given. */
     static final class ByteArrayCollector extends java.io.ByteArrayOutputStream {}
 }

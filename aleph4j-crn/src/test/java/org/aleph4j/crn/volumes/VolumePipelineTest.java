@@ -168,6 +168,39 @@ class VolumePipelineTest {
     }
 
     @Test
+    void aFullVolumeIsStillSnapshottedAndItsDataFollowsIt() throws Exception {
+        Node a = new Node("A", 24).start();
+        long first = fill(a.live().resolve("one"));
+        assertThat(first).isBetween(23L << 20, 24L << 20);
+        a.snap(SnapshotResult.Outcome.ACCEPTED);
+        // live rewritten while the head still holds the old blocks: the filesystem itself fills up
+        Files.delete(a.live().resolve("one"));
+        long second = fill(a.live().resolve("two"));
+        SnapshotResult r = a.snap(SnapshotResult.Outcome.ACCEPTED);
+        assertThat(r.full()).as("the local head was dropped to make room").isTrue();
+        Node b = new Node("B", 24).start();
+        assertThat(b.live().resolve("one")).doesNotExist();
+        assertThat(Files.size(b.live().resolve("two"))).isEqualTo(second);
+        assertThat(Disks.digest(b.live())).isEqualTo(Disks.digest(a.live()));
+    }
+
+    /** Writes 1 MiB chunks with fsync until the volume refuses (quota or full filesystem); returns the file's size. */
+    private static long fill(Path file) throws IOException {
+        byte[] chunk = Disks.random(file.hashCode(), 1 << 20);
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            while (true) {
+                var b = java.nio.ByteBuffer.wrap(chunk);
+                while (b.hasRemaining()) ch.write(b);
+                ch.force(true);
+            }
+        } catch (IOException e) {
+            assertThat(e.getMessage()).containsAnyOf("Disk quota exceeded", "No space left on device");
+        }
+        return Files.size(file);
+    }
+
+    @Test
     void aLostAnswerIsReportedAgainAndTheChainContinuesAfterARestart() throws Exception {
         Node a = new Node("A", 16).start();
         Files.writeString(a.live().resolve("x"), "1");
