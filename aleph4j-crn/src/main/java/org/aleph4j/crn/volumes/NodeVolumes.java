@@ -63,6 +63,7 @@ public final class NodeVolumes implements ExecutionVolumes, AutoCloseable {
         final long epoch;
         final List<VolumeSnapshots> volumes = new ArrayList<>();
         final Map<String, SnapshotResult> last = new ConcurrentHashMap<>();
+        /** When the volume's state last matched an accepted snapshot (its restore, then each acceptance). */
         volatile long lastAcceptedMs;
         volatile String lastError;
         int failuresInARow;
@@ -70,6 +71,7 @@ public final class NodeVolumes implements ExecutionVolumes, AutoCloseable {
         Followed(String itemHash, long epoch) {
             this.itemHash = itemHash;
             this.epoch = epoch;
+            this.lastAcceptedMs = System.currentTimeMillis(); // just restored: what it holds is the network's
         }
     }
 
@@ -310,7 +312,7 @@ public final class NodeVolumes implements ExecutionVolumes, AutoCloseable {
             e.put("item_hash", f.itemHash);
             e.put("epoch", f.epoch);
             e.put("volumes", f.volumes.size());
-            e.put("last_accepted_snapshot_age_ms", f.lastAcceptedMs == 0 ? null : System.currentTimeMillis() - f.lastAcceptedMs);
+            e.put("last_accepted_snapshot_age_ms", System.currentTimeMillis() - f.lastAcceptedMs);
             e.put("last_error", f.lastError);
             list.add(e);
         }
