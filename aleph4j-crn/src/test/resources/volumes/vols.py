@@ -3,6 +3,7 @@
 import errno
 import json
 import os
+import subprocess
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -71,6 +72,9 @@ class Handler(BaseHTTPRequestHandler):
             with open("/scratch/marker", "w") as f:
                 f.write("m")
             self.answer({"counter": n})
+        elif self.path.endswith("/subvolume"):
+            r = subprocess.run(["btrfs", "subvolume", "create", "/data/state/nested"], capture_output=True, text=True)
+            self.answer({"rc": r.returncode, "stderr": r.stderr})
         elif self.path.endswith("/fill-scratch"):
             self.answer(fill("/scratch/fill.bin"))
         else:

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The three kinds of volumes as an on-demand program in the sandbox sees them, over HTTP through the
  * gateway: an immutable squashfs STORE as a read-only directory and a plain-file STORE as a read-only
  * file, an ephemeral volume empty at each start and size-limited, a persistent one kept across starts;
- * a program asking for a forbidden mount point, and a node whose executor cannot mount volumes, get a
+ * making a btrfs subvolume inside a volume is refused; a program asking for a forbidden mount point, and a node whose executor cannot mount volumes, get a
  * clear error instead of a start without them.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -125,6 +125,11 @@ class OnDemandVolumesTest {
         JsonNode again = ok(call(crn, hash, "GET", "/"));
         assertThat(again.path("counter").asInt()).as("the persistent volume survives the restart").isEqualTo(1);
         assertThat(again.path("scratch").size()).as("the ephemeral volume is empty at each start").isZero();
+
+        // a subvolume inside the persistent volume would be left out of its snapshots: the sandbox forbids making one
+        JsonNode nested = ok(call(crn, hash, "POST", "/subvolume"));
+        assertThat(nested.path("rc").asInt()).as(nested.toString()).isNotZero();
+        assertThat(nested.path("stderr").asText()).contains("Operation not permitted");
 
         JsonNode fill = ok(call(crn, hash, "POST", "/fill-scratch"));
         assertThat(fill.path("error").asText()).isEqualTo("ENOSPC");

@@ -3,7 +3,8 @@
 Everything is allowed but what a program never needs and what widens the kernel's attack surface:
 new user namespaces (clone with CLONE_NEWUSER, unshare, clone3, which cannot be filtered by flags
 and so answers ENOSYS for libc to fall back to clone), mounts, kexec, bpf, perf events, the kernel
-keyring, modules, io_uring and the like. Syscalls of other architectures (i386 from an x86_64
+keyring, modules, io_uring and the like, and the btrfs ioctls that create subvolumes or snapshots
+(a subvolume made inside a persistent volume would be left out of its snapshots). Syscalls of other architectures (i386 from an x86_64
 program) kill the process: libseccomp's default for a foreign architecture.
 """
 import errno, sys
@@ -32,5 +33,8 @@ for name in DENY:
         pass  # not a syscall of this architecture
 f.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
 f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+# BTRFS_IOC_SNAP_CREATE, _SUBVOL_CREATE, _SNAP_CREATE_V2, _SUBVOL_CREATE_V2 (_IOW(0x94, n, 4096-byte args))
+for request in (0x50009401, 0x5000940E, 0x50009417, 0x50009418):
+    f.add_rule(seccomp.ERRNO(errno.EPERM), "ioctl", seccomp.Arg(1, seccomp.EQ, request))
 with open(sys.argv[1], "wb") as out:
     f.export_bpf(out)
