@@ -18,11 +18,14 @@
 # Needs root (loop mounts), btrfs in the kernel, btrfs-progs, restic and python3; installs the Debian
 # packages btrfs-progs and restic when missing and running as root with apt-get. Everything lives in
 # one temporary directory (under $TMPDIR or /var/tmp) that is unmounted and removed on exit, failure
-# included. Environment: ROUNDS (default 10), KEEP=1 keeps the directory for inspection.
+# included. Images are made and mounted as aleph4j's VolumeDisk makes them (--mixed, the same size rule,
+# btrfs quotas enabled with drop_subtree_threshold 8 and live limited to the volume's size).
+# Environment: ROUNDS (default 10), QUOTA=0 leaves quotas off, KEEP=1 keeps the directory for inspection.
 set -euo pipefail
 shopt -s inherit_errexit
 
 ROUNDS=${ROUNDS:-10}
+QUOTA=${QUOTA:-1}
 TO=300 # seconds allowed to any single command
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
@@ -79,13 +82,24 @@ quiet() { local out; out=$("$@" 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 bytes() { du -sb --apparent-size "$1" | cut -f1; }
 
-# A volume image sized as aleph4j's VolumeDisk sizes it: the request + 8 MiB + 4 KiB per MiB + 4 MiB.
+# A volume image as aleph4j's VolumeDisk makes it: the request + 8 MiB + 4 KiB per MiB + 4 MiB, --mixed,
+# quotas on with full accounting on deletes (drop_subtree_threshold 8), as for a persistent volume.
 new_volume() { # name size_mib -> mounted at $W/name
-  local name=$1 mib=$2
+  local name=$1 mib=$2 uuid
   truncate -s $(( (mib + 8 + (mib * 4 + 1023) / 1024 + 4) * 1024 * 1024 )) "$W/$name.img"
   quiet timeout "$TO" mkfs.btrfs -q --mixed -K -L bench-engines "$W/$name.img"
   mkdir -p "$W/$name"
   timeout "$TO" mount -t btrfs -o loop,noatime,nodev,nosuid "$W/$name.img" "$W/$name"
+  if [ "$QUOTA" = 1 ]; then
+    timeout "$TO" btrfs quota enable "$W/$name"
+    uuid=$(btrfs filesystem show "$W/$name" | awk '/uuid:/ { print $NF; exit }')
+    echo 8 >"/sys/fs/btrfs/$uuid/qgroups/drop_subtree_threshold"
+  fi
+}
+new_live() { # volume_dir size_mib: an empty live subvolume, limited to the size when quotas are on
+  timeout "$TO" btrfs -q subvolume create "$1/live"
+  [ "$QUOTA" = 1 ] && timeout "$TO" btrfs qgroup limit "$2M" "$1/live"
+  return 0
 }
 
 # Random data: python writes the files (urandom), one big file and N small ones.
@@ -140,7 +154,7 @@ restic_backup() { # repo dir host -> prints "seconds data_added files_changed fi
     "$(secs "$t0" "$t1")" "$out"
 }
 
-say "bench-engines: $(nproc) cores, kernel $(uname -r), $(btrfs --version), $(restic version | cut -d' ' -f1-2), load $(cut -d' ' -f1-3 /proc/loadavg)"
+say "bench-engines: $(nproc) cores, kernel $(uname -r), $(btrfs --version), $(restic version | cut -d' ' -f1-2), quotas $([ "$QUOTA" = 1 ] && echo on || echo off), load $(cut -d' ' -f1-3 /proc/loadavg)"
 say "bench-engines: working in $W"
 START=$(now)
 
@@ -148,7 +162,7 @@ START=$(now)
 say "A: 256 MiB volume, 200 MiB of random data, $ROUNDS rounds of 1 MiB scattered 4 KiB writes + one new 1 MiB file"
 new_volume a 256
 A=$W/a
-timeout "$TO" btrfs -q subvolume create "$A/live"
+new_live "$A" 256
 timeout "$TO" "$PY" "$W/gen.py" "$A/live" 150 50 1
 timeout "$TO" btrfs filesystem sync "$A"
 mkdir -p "$W/streams" "$W/view"
@@ -240,7 +254,7 @@ rm -f "$W/a.img" "$W/streams"/a-*
 say "B: 1 GiB volume, 900 MiB of random data (one 600 MiB file, 300 files of 1 MiB): full restore"
 new_volume b 1024
 B=$W/b
-timeout "$TO" btrfs -q subvolume create "$B/live"
+new_live "$B" 1024
 timeout "$TO" "$PY" "$W/gen.py" "$B/live" 600 300 1
 timeout "$TO" btrfs -q subvolume snapshot -r "$B/live" "$B/snap-1"
 t0=$(now)
@@ -283,7 +297,7 @@ step "both restored copies match the source (file count, bytes, big file compare
 
 # ---------------------------------------------------------------- table
 say ""
-say "Figures ($(date -u +%F), $(nproc) cores, load at end $(cut -d' ' -f1-3 /proc/loadavg), total $(secs "$START" "$(now)") s):"
+say "Figures ($(date -u +%F), $(nproc) cores, quotas $([ "$QUOTA" = 1 ] && echo on || echo off), load at end $(cut -d' ' -f1-3 /proc/loadavg), total $(secs "$START" "$(now)") s):"
 say ""
 "$PY" - "$W/rounds.tsv" <<EOF
 import statistics, sys
