@@ -244,6 +244,9 @@ public final class VolumeDisk {
 
     public void deleteSnapshot(long seq) throws IOException {
         new Subvolumes(fs).delete("snap-" + seq);
+        // committed now: until a commit, the cleaner keeps the deleted snapshot's blocks (up to the periodic
+        // 30 s one), and a volume rewritten every interval would fill its image with them
+        VolumeTools.run(VolumeTools.SHORT, "btrfs", "filesystem", "sync", fs.toString());
     }
 
     /** Waits until the space of deleted subvolumes is free again (btrfs cleans them in the background). */
