@@ -28,6 +28,8 @@ import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.crn.lease.LeaseKeeper;
 import org.aleph4j.crn.volumes.CcnSnapshotStore;
 import org.aleph4j.crn.volumes.NodeVolumes;
+import org.aleph4j.crn.volumes.S3Config;
+import org.aleph4j.crn.volumes.S3SnapshotStore;
 import org.aleph4j.crn.volumes.SchedulerNetwork;
 import org.aleph4j.crn.volumes.SnapshotStore;
 import org.aleph4j.crn.lease.SchedulerLeaseDirectory;
@@ -56,10 +58,11 @@ public final class CrnNode implements AutoCloseable {
      * How this CRN holds leases of persistent programs: the schedulers (a leader and its standbys,
      * tried in order) it heartbeats every {@code heartbeat}, signed with {@code nodeKey}, and reports
      * {@code version} to; {@code trust} names the scheduler keys whose answers it believes and the
-     * longest lease it honours.
+     * longest lease it honours; persistent volumes are snapshotted every {@code snapshotInterval} into
+     * {@code snapshotStore}'s bucket, or the CCN's file store when it is null.
      */
     public record Leasing(List<URI> schedulerUrls, EthAccount nodeKey, java.time.Duration heartbeat, String version,
-                          LeaseDecisions.Trust trust, java.time.Duration snapshotInterval) {
+                          LeaseDecisions.Trust trust, java.time.Duration snapshotInterval, S3Config snapshotStore) {
         public Leasing {
             schedulerUrls = List.copyOf(schedulerUrls);
             if (schedulerUrls.isEmpty()) throw new IllegalArgumentException("at least one scheduler URL");
@@ -68,6 +71,12 @@ public final class CrnNode implements AutoCloseable {
             if (snapshotInterval.toMillis() < 100 || snapshotInterval.toHours() > 24) {
                 throw new IllegalArgumentException("snapshot-interval must be between 100ms and 24h, not " + snapshotInterval);
             }
+        }
+
+        /** Snapshots in the CCN's file store. */
+        public Leasing(List<URI> schedulerUrls, EthAccount nodeKey, java.time.Duration heartbeat, String version,
+                       LeaseDecisions.Trust trust, java.time.Duration snapshotInterval) {
+            this(schedulerUrls, nodeKey, heartbeat, version, trust, snapshotInterval, null);
         }
 
         /** With the default snapshot interval. */
@@ -97,6 +106,8 @@ public final class CrnNode implements AutoCloseable {
     private final ProgramLogs logs;
     private final RuntimeRegistry runtimes;
     private final NodeVolumes volumes;
+    /** The S3 snapshot store, when snapshots go to a bucket (closed last). */
+    private S3SnapshotStore s3Store;
     private Gateway gateway;
     private Javalin app;
     private NetworkWatcher watcher;
@@ -143,10 +154,21 @@ public final class CrnNode implements AutoCloseable {
                 preparer, executor, logs, config.dataDir(), InstantSource.system(), BootClock.TICKER, volumes);
     }
 
-    /** Persistent volumes follow their program through the schedulers (plans, reports) and the CCN's file store (snapshots). */
+    /**
+     * Persistent volumes follow their program through the schedulers (plans, reports) and the snapshot
+     * store: the CCN's file store, or the S3 bucket {@link Leasing#snapshotStore()} names.
+     */
     private NodeVolumes.Network volumeNetwork(Leasing leasing) {
         try {
-            SnapshotStore store = new CcnSnapshotStore(ccn, leasing.nodeKey(), config.dataDir().resolve("volumes-spool"));
+            Path spool = config.dataDir().resolve("volumes-spool");
+            SnapshotStore store;
+            if (leasing.snapshotStore() == null) {
+                store = new CcnSnapshotStore(ccn, leasing.nodeKey(), spool);
+            } else {
+                s3Store = new S3SnapshotStore(leasing.snapshotStore(), spool, config.prepareTimeout());
+                store = s3Store;
+                log.info("snapshot store: {}", leasing.snapshotStore());
+            }
             return new SchedulerNetwork(leasing.client(), leasing.nodeKey(), leasing.trust().schedulers(), store);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -292,6 +314,7 @@ public final class CrnNode implements AutoCloseable {
         if (gateway != null) gateway.close();
         supervisor.close();
         volumes.close();
+        if (s3Store != null) s3Store.close();
         executor.close();
         // HttpClient.close() waits for every in-flight exchange (e.g. a stream still being torn down): bounded
         Thread closer = Thread.ofVirtual().start(ccn::close);

@@ -156,6 +156,9 @@ public final class AlephNode {
         @Option(names = "--key-file", description = "node key (created if missing; default <data>/node.key)") Path keyFile;
         @Option(names = "--snapshot-interval", description = "how often a persistent program's persistent volumes are "
                 + "snapshotted to the network while it runs (default 2s): what a crash of this node can lose") String snapshotInterval;
+        @Option(names = "--snapshot-store", description = "where those snapshots are kept: ccn (the CCN's file store, default) "
+                + "or s3://<bucket>/<prefix>?endpoint=http://host:port&region=<region> (keys: settings snapshot-store-access-key "
+                + "and snapshot-store-secret-key in the config file or environment)") String snapshotStore;
         @Option(names = "--executor", description = "auto (sandbox when the host supports it), process or sandbox") String executor;
         @Option(names = "--allow-unisolated", arity = "0..1", fallbackValue = "true",
                 description = "let executor=auto fall back to process (no isolation) when the host cannot run the sandbox")
@@ -175,13 +178,15 @@ public final class AlephNode {
             f.put("executor", executor);
             f.put("allow-unisolated", allowUnisolated);
             f.put("snapshot-interval", snapshotInterval);
+            f.put("snapshot-store", snapshotStore);
             Settings s = Settings.resolve(common.config, System.getenv(), f);
             var config = Roles.crn(s, defaultData("crn"));
+            var store = Roles.snapshotStore(s);
             Path key = s.path("key-file", config.dataDir().resolve("node.key"));
             var schedulerUrls = s.uris("scheduler-url");
             ComputeNode node = ComputeNode.start(config, schedulerUrls, schedulerUrls.isEmpty() ? null : Roles.schedulerTrust(s),
                     Roles.nodeKey(key), Roles.LeaseTiming.of(s).heartbeat(),
-                    s.duration("snapshot-interval", org.aleph4j.crn.CrnNode.DEFAULT_SNAPSHOT_INTERVAL));
+                    s.duration("snapshot-interval", org.aleph4j.crn.CrnNode.DEFAULT_SNAPSHOT_INTERVAL), store);
             System.out.println("aleph4j crn ready at " + node.url() + " node address " + node.nodeAddress()
                     + " executor " + node.executor()
                     + (node.leased() ? " (persistent programs through " + s.string("scheduler-url", "") + ")" : " (on demand only)"));

@@ -7,6 +7,7 @@ import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnNode;
 import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.crn.lease.LeaseDirectory;
+import org.aleph4j.crn.volumes.S3Config;
 import org.aleph4j.message.EthAccount;
 
 /**
@@ -35,8 +36,15 @@ public final class ComputeNode implements AutoCloseable {
     /** With the interval at which persistent volumes are snapshotted while their program runs. */
     public static ComputeNode start(CrnConfig config, List<URI> schedulerUrls, LeaseDecisions.Trust trust, EthAccount nodeKey,
                                     Duration heartbeat, Duration snapshotInterval) {
+        return start(config, schedulerUrls, trust, nodeKey, heartbeat, snapshotInterval, null);
+    }
+
+    /** With where the snapshots go: {@code snapshotStore}'s S3 bucket, or the CCN's file store when it is null. */
+    public static ComputeNode start(CrnConfig config, List<URI> schedulerUrls, LeaseDecisions.Trust trust, EthAccount nodeKey,
+                                    Duration heartbeat, Duration snapshotInterval, S3Config snapshotStore) {
         CrnNode crn = schedulerUrls.isEmpty() ? new CrnNode(config, LeaseDirectory.NONE)
-                : new CrnNode(config, new CrnNode.Leasing(schedulerUrls, nodeKey, heartbeat, VERSION, trust, snapshotInterval));
+                : new CrnNode(config, new CrnNode.Leasing(schedulerUrls, nodeKey, heartbeat, VERSION, trust, snapshotInterval,
+                        snapshotStore));
         try {
             return new ComputeNode(crn.start(), nodeKey);
         } catch (RuntimeException e) {

@@ -13,6 +13,7 @@ import org.aleph4j.client.account.KeyFiles;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.lease.LeaseDecisions;
 import org.aleph4j.crn.prepare.PrepareLimits;
+import org.aleph4j.crn.volumes.S3Config;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.scheduler.SchedulerConfig;
 
@@ -105,6 +106,18 @@ public final class Roles {
                 .withMaxEntries(s.integer("max-code-entries", dp.maxEntries())).withCacheBytes(cache, cache);
         return new CrnConfig.Guards(List.copyOf(s.set("egress-allow")), List.copyOf(s.set("egress-deny")),
                 s.integer("work-dir-mib", CrnConfig.Guards.DEFAULT_WORK_DIR_MIB), prepare);
+    }
+
+    /**
+     * Where a CRN keeps the snapshots of persistent volumes: {@code snapshot-store} {@code ccn} (the
+     * default, null) or {@code s3://<bucket>/<prefix>?endpoint=...&region=...}, signed with
+     * {@code snapshot-store-access-key} and {@code snapshot-store-secret-key} when set.
+     *
+     * @throws IllegalArgumentException with a one-line message (never holding a key) for a bad value
+     */
+    public static S3Config snapshotStore(Settings s) {
+        return S3Config.parse(s.string("snapshot-store", "ccn"), s.string("snapshot-store-access-key", null),
+                s.string("snapshot-store-secret-key", null));
     }
 
     /** The node key at {@code file}, created (0600) on first use. */

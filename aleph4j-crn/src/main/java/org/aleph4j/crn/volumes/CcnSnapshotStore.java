@@ -156,7 +156,7 @@ public final class CcnSnapshotStore implements SnapshotStore {
             MessageDigest sha = sha256();
             long n;
             try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file), sha)) {
-                n = body.transferTo(new Bounded(out, max));
+                n = body.transferTo(new BoundedOutput(out, max));
             } catch (IOException e) {
                 if (!late.get()) throw e;
                 throw new VolumeException("snapshot part " + index + " (" + ref + ") did not download within " + bound.toSeconds() + " s");
@@ -180,30 +180,6 @@ public final class CcnSnapshotStore implements SnapshotStore {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Refuses the write that would take it past {@code max} bytes. */
-    private static final class Bounded extends OutputStream {
-        private final OutputStream out;
-        private final long max;
-        private long n;
-
-        Bounded(OutputStream out, long max) {
-            this.out = out;
-            this.max = max;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            if (n + len > max) throw new SnapshotCorruptException("a snapshot part is larger than the " + max + " bytes it may hold");
-            out.write(b, off, len);
-            n += len;
         }
     }
 }

@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * Where encrypted snapshot streams are kept off the node: content-addressed parts, so that a part's
  * ref is the proof of its bytes. {@link CcnSnapshotStore}, the network's own file store, is the
- * default; an S3-compatible store would implement the same two calls (its refs the sha256 of each
+ * default; {@link S3SnapshotStore} keeps them in an S3-compatible bucket (its refs the sha256 of each
  * object, checked the same way on download).
  */
 public interface SnapshotStore {

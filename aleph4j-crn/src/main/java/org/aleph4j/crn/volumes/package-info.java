@@ -4,7 +4,8 @@
  * image) with read-only snapshots; {@link org.aleph4j.crn.volumes.VolumeSnapshots} ships a running
  * program's snapshots as incremental {@code btrfs send} streams, encrypted by
  * {@link org.aleph4j.crn.volumes.SnapshotCipher}, into a {@link org.aleph4j.crn.volumes.SnapshotStore}
- * (by default the CCN's file store, {@link org.aleph4j.crn.volumes.CcnSnapshotStore}) and reports them
+ * (by default the CCN's file store, {@link org.aleph4j.crn.volumes.CcnSnapshotStore}, or an S3-compatible
+ * bucket, {@link org.aleph4j.crn.volumes.S3SnapshotStore}) and reports them
  * to a {@link org.aleph4j.crn.volumes.SnapshotRegistry} that accepts them only from the lease holder;
  * {@link org.aleph4j.crn.volumes.VolumeRestore} applies the chain before the program starts elsewhere.
  * Everything downloaded is bounded, hash-checked and authenticated before it is applied, and a volume
