@@ -164,6 +164,28 @@ class VolumeFencingTest {
         assertThat(moved.schedulingStatus()).isEqualTo("scheduled");
         assertThat(moved.nodeAddress()).isEqualTo(a.address());
         assertThat(a.grants.get(program).drain()).isFalse();
+
+        // Unpersisted (here forgotten), its last holder may still send the final snapshot of what it wrote...
+        long epoch3 = a.grants.get(program).epoch();
+        assertThat(a.client.restorePlan(a.key, program, epoch3).value().volumes().getFirst().chain()).hasSize(2);
+        net.forget(net.user(), program);
+        await().atMost(Duration.ofSeconds(15)).until(() -> !a.holds(program));
+        assertThat(a.client.reportSnapshot(a.key, program, epoch3, volumeId, 3, 2L, false, 10, List.of(PART)).accepted())
+                .as("the removed program's last holder, final snapshot").isTrue();
+        assertRefused(() -> b.client.reportSnapshot(b.key, program, epoch3, volumeId, 4, 3L, false, 10, List.of(PART)),
+                SchedulerError.FENCED);
+        // ...until another program restores the volume: then that program is its only user
+        String successor = programWithVolume(net.user());
+        FakeCrn[] holder = {null};
+        await().atMost(Duration.ofSeconds(15)).until(() -> {
+            holder[0] = a.holds(successor) ? a : b.holds(successor) ? b : null;
+            return holder[0] != null;
+        });
+        RestorePlan nextPlan = holder[0].client.restorePlan(holder[0].key, successor, holder[0].grants.get(successor).epoch())
+                .value();
+        assertThat(nextPlan.volumes().getFirst().chain()).extracting(r -> r.seq()).containsExactly(1L, 2L, 3L);
+        assertRefused(() -> a.client.reportSnapshot(a.key, program, epoch3, volumeId, 4, 3L, false, 10, List.of(PART)),
+                SchedulerError.FENCED);
     }
 
     private FakeCrn crn(SchedulerNode s) {

@@ -36,8 +36,8 @@ public interface ExecutionVolumes {
      */
     boolean finalSnapshot(String itemHash, long epoch);
 
-    /** This node no longer runs {@code itemHash} persistently: no more snapshots of it. */
-    void forget(String itemHash);
+    /** This node no longer runs {@code itemHash} under {@code epoch}: no more snapshots of it. */
+    void forget(String itemHash, long epoch);
 
     /** For /about: what this node can mount, and why not when it cannot. */
     Map<String, Object> describe();
@@ -63,7 +63,7 @@ public interface ExecutionVolumes {
         }
 
         @Override
-        public void forget(String itemHash) {}
+        public void forget(String itemHash, long epoch) {}
 
         @Override
         public Map<String, Object> describe() {

@@ -110,11 +110,20 @@ final class PersistentRunner implements PersistentHost {
             e = executions.remove(itemHash);
             draining.remove(itemHash);
         }
-        life.volumes.forget(itemHash);
         if (e == null) return;
         log.info("stopping persistent program {} (epoch {}): {}", itemHash, e.epoch, reason);
         life.stopExecution(e, reason);
         life.deleteWorkDir(e);
+        // the last writes since the periodic snapshot, off the caller's thread (the lease keeper's): accepted
+        // when this node still is the volumes' user (an unpersisted program's last holder), refused otherwise
+        long epoch = e.epoch;
+        Thread.ofVirtual().name("final-snapshot-" + itemHash.substring(0, 8)).start(() -> {
+            try {
+                life.volumes.finalSnapshot(itemHash, epoch);
+            } finally {
+                life.volumes.forget(itemHash, epoch);
+            }
+        });
     }
 
     /**

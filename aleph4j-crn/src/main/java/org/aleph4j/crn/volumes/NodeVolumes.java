@@ -57,11 +57,14 @@ public final class NodeVolumes implements ExecutionVolumes, AutoCloseable {
         SnapshotStore store();
     }
 
+    /** One followed volume: its id (the key of its lock) and its snapshots. */
+    private record Vol(String id, VolumeSnapshots snapshots) {}
+
     /** The persistent volumes of one persistent execution being snapshotted. */
     private static final class Followed {
         final String itemHash;
         final long epoch;
-        final List<VolumeSnapshots> volumes = new ArrayList<>();
+        final List<Vol> volumes = new ArrayList<>();
         final Map<String, SnapshotResult> last = new ConcurrentHashMap<>();
         /** When the volume's state last matched an accepted snapshot (its restore, then each acceptance). */
         volatile long lastAcceptedMs;
@@ -83,6 +86,8 @@ public final class NodeVolumes implements ExecutionVolumes, AutoCloseable {
     private final Map<String, Followed> followed = new ConcurrentHashMap<>();
     /** Volume id (persistent) → the execution using it. */
     private final Map<String, String> inUse = new ConcurrentHashMap<>();
+    /** Volume id → the lock of its disk: a restore and a snapshot (say a stopped epoch's last one) never overlap. */
+    private final Map<String, Object> diskLocks = new ConcurrentHashMap<>();
     /** Execution id → its ephemeral disks. */
     private final Map<String, List<VolumeDisk>> ephemeral = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
@@ -200,12 +205,15 @@ public final class NodeVolumes implements ExecutionVolumes, AutoCloseable {
         RestorePlan.VolumePlan vp = plan.volumes().stream().filter(x -> x.volumeId().equals(id)).findFirst()
                 .orElseThrow(() -> new CrnException(502, "the scheduler's restore plan has no volume " + id));
         byte[] key = network.openKey(vp);
-        VolumeRestore.Result r = new VolumeRestore(network.store()).restore(d, id, key, start.epoch(), vp.chain());
+        VolumeRestore.Result r;
+        synchronized (lockOf(id)) {
+            r = new VolumeRestore(network.store()).restore(d, id, key, start.epoch(), vp.chain());
+        }
         log.info("volume {} of {} (epoch {}) restored to snapshot {}: {} stream(s), {} bytes downloaded{}, {} ms",
                 id.substring(0, 12), start.itemHash(), start.epoch(), r.seq(), r.applied(), r.downloadedBytes(),
                 r.localBase() == null ? "" : ", from local snapshot " + r.localBase(), r.ms());
-        f.volumes.add(new VolumeSnapshots(d, id, key, start.epoch(), network.store(), network.registry(start.itemHash(),
-                start.epoch()), VolumeSnapshots.DEFAULT_MAX_DELTAS));
+        f.volumes.add(new Vol(id, new VolumeSnapshots(d, id, key, start.epoch(), network.store(),
+                network.registry(start.itemHash(), start.epoch()), VolumeSnapshots.DEFAULT_MAX_DELTAS)));
     }
 
     private void claim(String volumeId, String executionId) {
@@ -236,11 +244,11 @@ public final class NodeVolumes implements ExecutionVolumes, AutoCloseable {
         if (f == null || f.epoch != epoch) return true;
         synchronized (f) {
             boolean all = true;
-            for (VolumeSnapshots s : f.volumes) {
+            for (Vol v : f.volumes) {
                 boolean done = false;
                 for (int attempt = 1; attempt <= 3 && !done; attempt++) {
                     try {
-                        SnapshotResult r = s.snapshotNow();
+                        SnapshotResult r = snapshot(v);
                         note(f, r);
                         done = r.outcome() != SnapshotResult.Outcome.REFUSED;
                         if (!done) break;
@@ -257,9 +265,9 @@ public final class NodeVolumes implements ExecutionVolumes, AutoCloseable {
     }
 
     @Override
-    public void forget(String itemHash) {
-        Followed f = followed.remove(itemHash);
-        if (f != null) {
+    public void forget(String itemHash, long epoch) {
+        Followed f = followed.get(itemHash);
+        if (f != null && f.epoch == epoch && followed.remove(itemHash, f)) {
             synchronized (f) {
                 log.info("no more snapshots of {} (epoch {})", itemHash, f.epoch);
             }
@@ -271,9 +279,9 @@ public final class NodeVolumes implements ExecutionVolumes, AutoCloseable {
         for (Followed f : followed.values()) {
             synchronized (f) {
                 if (followed.get(f.itemHash) != f) continue; // forgotten meanwhile
-                for (VolumeSnapshots s : f.volumes) {
+                for (Vol v : f.volumes) {
                     try {
-                        note(f, s.snapshotNow());
+                        note(f, snapshot(v));
                         f.failuresInARow = 0;
                     } catch (IOException | RuntimeException e) {
                         f.lastError = e.getMessage();
@@ -285,6 +293,16 @@ public final class NodeVolumes implements ExecutionVolumes, AutoCloseable {
                 }
             }
         }
+    }
+
+    private SnapshotResult snapshot(Vol v) throws IOException {
+        synchronized (lockOf(v.id())) {
+            return v.snapshots().snapshotNow();
+        }
+    }
+
+    private Object lockOf(String volumeId) {
+        return diskLocks.computeIfAbsent(volumeId, k -> new Object());
     }
 
     private static void note(Followed f, SnapshotResult r) {

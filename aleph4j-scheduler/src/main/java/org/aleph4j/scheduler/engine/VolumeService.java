@@ -12,7 +12,6 @@ import org.aleph4j.message.KeySeal;
 import org.aleph4j.scheduler.store.Records.PersistentVolume;
 import org.aleph4j.scheduler.store.Records.ProgramRow;
 import org.aleph4j.scheduler.store.Records.ProgramVolumes;
-import org.aleph4j.scheduler.store.Records.RestoreRow;
 import org.aleph4j.scheduler.store.Records.SnapshotRow;
 import org.aleph4j.scheduler.store.Records.VolumeRow;
 import org.aleph4j.scheduler.store.VolumeRows;
@@ -32,7 +31,8 @@ import java.util.regex.Pattern;
  * The scheduler's side of persistent volumes that follow their program. The current lease holder
  * (and only it: {@link AllocationEngine#requireHolder}) gets each volume's key sealed to its own
  * public key and the chain of snapshots to restore; it reports each snapshot it stored, which is
- * accepted only from the holder under the current epoch and only as the successor of the head
+ * accepted only from the volume's current user (the holder under the current epoch that restored it
+ * last; after an unpersist, that last holder's final snapshot) and only as the successor of the head
  * ({@link VolumeRows#accept}), so a fenced copy's late snapshot is refused and a volume's history
  * never forks. Keys live in the scheduler's database, never where the snapshots are.
  */
@@ -62,10 +62,11 @@ public final class VolumeService {
         List<RestorePlan.VolumePlan> plans = new ArrayList<>();
         long now = wallClock.millis();
         for (PersistentVolume v : StoreSnapshots.volumesOf(program).persistent()) {
-            VolumeRow row = rows.ensure(v.volumeId(), program.owner(), now, this::newKey);
-            List<SnapshotRef> chain = rows.chain(v.volumeId()).stream().map(VolumeService::ref).toList();
+            VolumeRows.Planned planned = rows.plan(v.volumeId(), program.owner(), r.itemHash(), r.nodeAddress(), r.epoch(), now,
+                    this::newKey);
+            VolumeRow row = planned.volume();
+            List<SnapshotRef> chain = planned.chain().stream().map(VolumeService::ref).toList();
             Long head = chain.isEmpty() ? null : chain.getLast().seq();
-            rows.recordRestore(new RestoreRow(v.volumeId(), r.itemHash(), r.nodeAddress().toLowerCase(), r.epoch(), head, now));
             plans.add(new RestorePlan.VolumePlan(v.volumeId(),
                     KeySeal.seal(HexFormat.of().parseHex(row.volumeKey()), nodeKey, KEY_CONTEXT + v.volumeId()), chain));
             log.info("volume {} of {}: restore plan for {} (epoch {}) from {}", v.volumeId().substring(0, 12), r.itemHash(),
@@ -91,7 +92,8 @@ public final class VolumeService {
             throw new SchedulerError(422, SchedulerError.INVALID_FORMAT, "volume " + r.volumeId() + " is not a persistent volume of "
                     + r.itemHash(), Map.of());
         }
-        engine.requireHolder(r.itemHash(), r.nodeAddress(), r.epoch());
+        // an active program's holder holds its lease now; a removed one's last holder may still send its final snapshot
+        if ("active".equals(program.status())) engine.requireHolder(r.itemHash(), r.nodeAddress(), r.epoch());
         SnapshotRow row = new SnapshotRow(r.volumeId(), r.seq(), r.parentSeq(), r.epoch(), r.itemHash(), r.nodeAddress(),
                 r.full(), r.bytes(), Json.write(r.parts()), wallClock.millis());
         switch (rows.accept(row)) {
