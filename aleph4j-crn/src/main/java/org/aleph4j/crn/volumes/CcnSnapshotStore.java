@@ -20,7 +20,6 @@ import org.aleph4j.client.CcnClient;
 import org.aleph4j.client.UploadResult;
 import org.aleph4j.message.AlephMessage;
 import org.aleph4j.message.EthAccount;
-import org.aleph4j.message.ItemHashes;
 import org.aleph4j.message.ItemType;
 import org.aleph4j.message.MessageBuilder;
 import org.aleph4j.message.MessageException;
@@ -110,17 +109,7 @@ public final class CcnSnapshotStore implements SnapshotStore {
 
     @Override
     public InputStream get(List<String> parts, long expectedBytes) throws IOException {
-        if (expectedBytes < 0) throw new IllegalArgumentException("negative snapshot size");
-        for (String ref : parts) {
-            if (!ItemHashes.isSha256Hash(ref)) throw new SnapshotCorruptException("snapshot part ref " + ref + " is not a sha256");
-        }
-        // every part holds at least one byte and at most a part's
-        boolean fits = expectedBytes == 0 ? parts.isEmpty()
-                : !parts.isEmpty() && parts.size() <= expectedBytes && (long) parts.size() * partBytes >= expectedBytes;
-        if (!fits) {
-            throw new SnapshotCorruptException(parts.size() + " parts cannot hold a snapshot of " + expectedBytes + " bytes");
-        }
-        return new PartStream(parts, expectedBytes, partBytes, this::download);
+        return PartStream.open(parts, expectedBytes, partBytes, this::download);
     }
 
     /** Downloads part {@code index} into a spool file, reading at most {@code max} bytes; the file is returned once its hash is the ref. */

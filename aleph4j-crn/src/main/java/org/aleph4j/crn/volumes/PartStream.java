@@ -31,6 +31,23 @@ final class PartStream extends InputStream {
     private CompletableFuture<Path> ahead;
     private boolean closed;
 
+    /**
+     * The stream stored as {@code parts} once they can be it: every ref a sha256, and as many parts as
+     * {@code expectedBytes} needs (each holds at least one byte and at most {@code partBytes}).
+     */
+    static PartStream open(List<String> parts, long expectedBytes, long partBytes, Fetch fetch) throws SnapshotCorruptException {
+        if (expectedBytes < 0) throw new IllegalArgumentException("negative snapshot size");
+        for (String ref : parts) {
+            if (!org.aleph4j.message.ItemHashes.isSha256Hash(ref)) {
+                throw new SnapshotCorruptException("snapshot part ref " + ref + " is not a sha256");
+            }
+        }
+        boolean fits = expectedBytes == 0 ? parts.isEmpty()
+                : !parts.isEmpty() && parts.size() <= expectedBytes && (long) parts.size() * partBytes >= expectedBytes;
+        if (!fits) throw new SnapshotCorruptException(parts.size() + " parts cannot hold a snapshot of " + expectedBytes + " bytes");
+        return new PartStream(parts, expectedBytes, partBytes, fetch);
+    }
+
     PartStream(List<String> refs, long expected, long partBytes, Fetch fetch) {
         this.refs = refs;
         this.expected = expected;

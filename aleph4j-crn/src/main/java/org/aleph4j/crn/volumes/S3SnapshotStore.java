@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import org.aleph4j.message.ItemHashes;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -153,17 +152,7 @@ public final class S3SnapshotStore implements SnapshotStore, AutoCloseable {
 
     @Override
     public InputStream get(List<String> parts, long expectedBytes) throws IOException {
-        if (expectedBytes < 0) throw new IllegalArgumentException("negative snapshot size");
-        for (String ref : parts) {
-            if (!ItemHashes.isSha256Hash(ref)) throw new SnapshotCorruptException("snapshot part ref " + ref + " is not a sha256");
-        }
-        // every part holds at least one byte and at most a part's
-        boolean fits = expectedBytes == 0 ? parts.isEmpty()
-                : !parts.isEmpty() && parts.size() <= expectedBytes && (long) parts.size() * partBytes >= expectedBytes;
-        if (!fits) {
-            throw new SnapshotCorruptException(parts.size() + " parts cannot hold a snapshot of " + expectedBytes + " bytes");
-        }
-        return new PartStream(parts, expectedBytes, partBytes, this::download);
+        return PartStream.open(parts, expectedBytes, partBytes, this::download);
     }
 
     /** Downloads part {@code index} into a spool file, reading at most {@code max} bytes; the file is returned once its hash is the ref. */
