@@ -1,7 +1,8 @@
 # Sourced by scripts: checks what aleph4j needs on this machine and installs what is missing when it
 # can (root with apt-get); otherwise says how. Needs: JDK 21+, Maven, Python 3 with FastAPI and
 # uvicorn (ASGI programs), squashfs-tools (squashfs code), curl; with ALEPH4J_WITH_SANDBOX=1 (as root)
-# also what the sandbox executor and volumes need.
+# also what the sandbox executor and volumes need; with ALEPH4J_WITH_EXAMPLES=1 what upstream's example
+# programs of the compatibility suite need.
 aleph4j_missing_packages() {
   local need=()
   command -v mvn >/dev/null 2>&1 || need+=(maven)
@@ -15,6 +16,11 @@ aleph4j_missing_packages() {
     command -v nft >/dev/null 2>&1 || need+=(nftables)
     # volumes: a loop-mounted btrfs image per volume, snapshots shipped with btrfs send/receive
     { command -v mkfs.btrfs && command -v btrfs; } >/dev/null 2>&1 || need+=(btrfs-progs)
+  fi
+  if [ "${ALEPH4J_WITH_EXAMPLES:-0}" = 1 ]; then
+    # upstream's example programs the compatibility suite runs (UpstreamExamplesTest)
+    command -v node >/dev/null 2>&1 || need+=(nodejs)
+    /usr/bin/python3 -c 'import django' >/dev/null 2>&1 || need+=(python3-django)
   fi
   echo "${need[@]:-}"
 }

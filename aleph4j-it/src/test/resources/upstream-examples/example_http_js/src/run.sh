@@ -1,0 +1,6 @@
+#!/bin/sh
+
+set -euf
+
+cd /opt/code
+node /opt/code/server.js
