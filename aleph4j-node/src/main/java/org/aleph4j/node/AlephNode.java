@@ -73,8 +73,10 @@ public final class AlephNode {
         stopped.await();
     }
 
-    static Path defaultData(String role) {
-        return Path.of(System.getProperty("user.home"), ".aleph4j", role);
+    /** {@code $HOME/.aleph4j/<role>}: data follows {@code $HOME} as the CLI's key does (the JVM's user.home only without it). */
+    public static Path defaultData(String role) {
+        String home = System.getenv("HOME");
+        return Path.of(home == null || home.isBlank() ? System.getProperty("user.home") : home, ".aleph4j", role);
     }
 
     @Command(name = "ccn", mixinStandardHelpOptions = true, description = "Runs a core channel node (message API, files, balances).")
@@ -212,7 +214,17 @@ public final class AlephNode {
             Map<String, Double> balances = new LinkedHashMap<>();
             for (String a : accounts) {
                 String[] parts = a.split("=", 2);
-                balances.put(parts[0], parts.length == 2 ? Double.parseDouble(parts[1]) : 1_000_000d);
+                if (!parts[0].matches("0x[0-9a-fA-F]{40}")) {
+                    throw new IllegalArgumentException(parts[0] + " is not an Ethereum address (0x and 40 hex digits)");
+                }
+                double amount;
+                try {
+                    amount = parts.length == 2 ? Double.parseDouble(parts[1]) : 1_000_000d;
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(parts[1] + " is not an amount of ALEPH");
+                }
+                if (!(amount >= 0) || Double.isInfinite(amount)) throw new IllegalArgumentException(parts[1] + " is not an amount of ALEPH");
+                balances.put(parts[0], amount);
             }
             try (CcnClient client = new CcnClient(Settings.of(Map.of("ccn-url", ccnUrl)).uri("ccn-url", null), Duration.ofSeconds(30))) {
                 new NetworkBootstrap(client, InstantSource.system()).fund(oracle, balances);

@@ -155,6 +155,8 @@ public final class Devnet implements AutoCloseable {
         }
         out.println("  funded     " + cliAccount.address() + " with " + (long) options.fundAmount() + " ALEPH (key "
                 + new AccountStore(options.alephHome()).defaultKeyFile() + ")");
+        out.println("  fund more  bin/aleph-node fund --ccn-url " + ccn.url() + " --oracle-key " + options.data().resolve("oracle.key")
+                + " 0xADDRESS[=AMOUNT]");
         out.println("  data       " + options.data());
         out.println("Try: bin/aleph program upload --persistent examples/hello-fastapi/src main:app");
         out.flush();
@@ -177,7 +179,7 @@ public final class Devnet implements AutoCloseable {
                     + "and keeps its state for the next start. Ctrl-C stops it.")
     public static final class Command implements Callable<Integer> {
         @Option(names = "--crns", defaultValue = "3", description = "number of CRNs (default ${DEFAULT-VALUE})") int crns;
-        @Option(names = "--data", description = "devnet directory (default ~/.aleph4j/devnet)") Path data;
+        @Option(names = "--data", description = "devnet directory (default $HOME/.aleph4j/devnet)") Path data;
         @Option(names = "--ccn-port", defaultValue = "4024", description = "CCN port (default ${DEFAULT-VALUE})") int ccnPort;
         @Option(names = "--scheduler-port", defaultValue = "4030", description = "scheduler port (default ${DEFAULT-VALUE})") int schedulerPort;
         @Option(names = "--crn-port", defaultValue = "4041", description = "port of the first CRN; the next ones follow (default ${DEFAULT-VALUE})") int crnPort;
@@ -191,7 +193,7 @@ public final class Devnet implements AutoCloseable {
         @Override
         public Integer call() throws Exception {
             if (crns < 1 || crns > 20) throw new IllegalArgumentException("--crns must be between 1 and 20");
-            Path dir = data != null ? data : Path.of(System.getProperty("user.home"), ".aleph4j", "devnet");
+            Path dir = data != null ? data : org.aleph4j.node.AlephNode.defaultData("devnet");
             Path home = AccountStore.defaultHome(System.getenv());
             Duration hb = org.aleph4j.node.Settings.of(Map.of("heartbeat", heartbeat)).duration("heartbeat", Duration.ofSeconds(1));
             Devnet devnet = new Devnet(new Options(dir.toAbsolutePath(), crns, ccnPort, schedulerPort, crnPort, home, fund, amount, hb,
