@@ -278,6 +278,35 @@ class SchedulerIntegrationTest {
     }
 
     @Test
+    void aProgramThatFailedOnEveryNodeIsReportedFailedEverywhereWithItsLastError() throws Exception {
+        SchedulerNode s = start(config(Set.of("*")));
+        FakeCrn one = running(s).start();
+        FakeCrn two = running(s).start();
+        String program = persistentProgram();
+        SchedulerClient client = new SchedulerClient(s.url());
+        await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(program) || two.holds(program));
+        assertThat(client.vm(program).orElseThrow().lastError()).isNull();
+        FakeCrn first = one.holds(program) ? one : two;
+        FakeCrn second = first == one ? two : one;
+        first.executions = List.of(new org.aleph4j.client.scheduler.ExecutionReport(program, first.grants.get(program).epoch(), "FAILED", 0, "Attribute \"ap\" not found"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> second.holds(program));
+        // history lines are written behind the decisions (DeferredWrites)
+        await().atMost(Duration.ofSeconds(5)).until(() -> client.vm(program).orElseThrow().lastError() != null);
+        VmInfo moving = client.vm(program).orElseThrow();
+        assertThat(moving.failedEverywhere()).isFalse();
+        assertThat(moving.lastError()).startsWithIgnoringCase("crash loop on " + first.address()).contains("Attribute \"ap\" not found");
+
+        second.executions = List.of(new org.aleph4j.client.scheduler.ExecutionReport(program, second.grants.get(program).epoch(), "FAILED", 0, "exit code 1"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> client.vm(program).orElseThrow().failedEverywhere()
+                && client.vm(program).orElseThrow().lastError().contains("exit code 1"));
+        VmInfo failed = client.vm(program).orElseThrow();
+        assertThat(failed.status()).isEqualTo("pending");
+        assertThat(failed.reason()).startsWith(VmInfo.GIVEN_UP);
+        assertThat(failed.lastError()).startsWithIgnoringCase("crash loop on " + second.address()).contains("exit code 1");
+        assertThat(one.holds(program) || two.holds(program)).isFalse();
+    }
+
+    @Test
     void aPersistentProgramIsNeverPlacedOnANodeThatRunsItUnisolatedWhileIsolationIsRequired() throws Exception {
         SchedulerNode s = start(config(Set.of("*"))); // require-isolation is on by default
         FakeCrn unisolated = running(s);

@@ -144,7 +144,7 @@ public final class Gateway implements AutoCloseable {
         }
         Optional<URI> holder = directory.holderOf(hash);
         URI me = self.get();
-        if (holder.isEmpty() || sameNode(holder.get(), me)) throw scheduling(hash, "program is being scheduled");
+        if (holder.isEmpty() || sameNode(holder.get(), me)) throw notHeld(hash);
         if (ctx.req().getHeader(FORWARDED) != null) {
             // the holder we were sent from thinks we hold it: never bounce requests around
             throw scheduling(hash, "program is being scheduled (forwarded request not held here)");
@@ -157,6 +157,27 @@ public final class Gateway implements AutoCloseable {
 
     private static boolean sameNode(URI a, URI b) {
         return a.getHost() != null && a.getHost().equalsIgnoreCase(b.getHost()) && a.getPort() == b.getPort();
+    }
+
+    /**
+     * No node holds the program: 502 with its last error once the scheduler gave up every node it
+     * failed on (as on-demand programs that fail to start answer), 503 with the scheduler's reason
+     * while it cannot be placed, else 503 while it is being placed.
+     */
+    private CrnException notHeld(String hash) {
+        Optional<LeaseDirectory.Unplaced> why = directory.unplaced(hash);
+        if (why.isPresent() && why.get().failedEverywhere()) {
+            return new CrnException(502, "program failed on every node it tried; last: " + why.get().lastError(),
+                    Map.of("item_hash", hash, "reason", why.get().reason(), "last_error", why.get().lastError()));
+        }
+        if (why.isPresent() && why.get().reason() != null) {
+            return new CrnException(503, "program cannot be scheduled: " + why.get().reason(),
+                    Map.of("item_hash", hash, "reason", why.get().reason(), "retry_after", 30));
+        }
+        String last = why.map(LeaseDirectory.Unplaced::lastError).orElse(null);
+        return last == null ? scheduling(hash, "program is being scheduled")
+                : new CrnException(503, "program is being scheduled again; last failure: " + last,
+                        Map.of("item_hash", hash, "last_error", last, "retry_after", 1));
     }
 
     private static CrnException scheduling(String hash, String message) {

@@ -24,7 +24,11 @@ public final class SchedulerLeaseDirectory implements LeaseDirectory {
     private final Ticker ticker;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
+    private final Map<String, CachedWhy> why = new ConcurrentHashMap<>();
+
     private record Cached(Optional<URI> holder, long atNanos) {}
+
+    private record CachedWhy(Optional<Unplaced> unplaced, long atNanos) {}
 
     /** A directory caching answers for 500 ms. */
     public SchedulerLeaseDirectory(SchedulerClient client) {
@@ -53,5 +57,24 @@ public final class SchedulerLeaseDirectory implements LeaseDirectory {
         if (cache.size() > 10_000) cache.clear(); // bounded: stale entries are worthless anyway
         cache.put(itemHash, new Cached(holder, now));
         return holder;
+    }
+
+    @Override
+    public Optional<Unplaced> unplaced(String itemHash) {
+        long now = ticker.nanos();
+        CachedWhy c = why.get(itemHash);
+        if (c != null && now - c.atNanos() < cacheFor.toNanos()) return c.unplaced();
+        Optional<Unplaced> answer;
+        try {
+            answer = client.vm(itemHash).filter(v -> !"allocated".equals(v.status()))
+                    .map(v -> new Unplaced(v.failedEverywhere(), "unschedulable".equals(v.schedulingStatus()) ? v.reason() : null,
+                            v.lastError()));
+        } catch (RuntimeException e) {
+            log.debug("scheduler lookup of {} failed: {}", itemHash, e.getMessage());
+            return Optional.empty();
+        }
+        if (why.size() > 10_000) why.clear();
+        why.put(itemHash, new CachedWhy(answer, now));
+        return answer;
     }
 }

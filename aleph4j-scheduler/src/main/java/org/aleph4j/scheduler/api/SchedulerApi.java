@@ -9,6 +9,7 @@ import org.aleph4j.client.scheduler.ExecutionReport;
 import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.Heartbeat;
 import org.aleph4j.client.scheduler.MoveRecord;
+import org.aleph4j.scheduler.reconcile.Reconciler;
 import org.aleph4j.client.scheduler.NodeInfo;
 import org.aleph4j.client.scheduler.Page;
 import org.aleph4j.client.scheduler.MigrateRequest;
@@ -261,7 +262,17 @@ public final class SchedulerApi {
                 a.map(AllocationRow::epoch).orElse(p.epoch() == 0 ? null : p.epoch()),
                 a.map(x -> x.sinceMs() / 1000.0).orElse(null),
                 p.migrateTarget() == null || p.migrateTarget().isEmpty() ? null : NodeRows.nodeHash(p.migrateTarget()),
-                reason, history, volumes.volumes(p));
+                reason, history, volumes.volumes(p), lastFailure(history));
+    }
+
+    /** The newest crash-loop reason of a program's history (what its copy last died of), or null. */
+    static String lastFailure(List<MoveRecord> history) {
+        for (int i = history.size() - 1; i >= 0; i--) {
+            String r = history.get(i).reason();
+            int at = r == null ? -1 : r.indexOf(Reconciler.CRASH_LOOP); // "revoking: crash loop on …"
+            if (at >= 0) return r.substring(at);
+        }
+        return null;
     }
 
     private void nodes(Context ctx) {

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import org.aleph4j.client.scheduler.VmInfo;
 
 /**
  * The placement function. Filters: free vCPUs and memory (counting existing allocations and the
@@ -116,7 +117,7 @@ public final class Placement {
             return "no active node isolates programs: require-isolation is on and the matching nodes run "
                     + String.join(", ", unisolatedExecutors) + " (run them with the sandbox executor)";
         }
-        if (notAvoided == 0) return "every matching node was given up after repeated failures";
+        if (notAvoided == 0) return VmInfo.GIVEN_UP + " after repeated failures";
         if (bigEnough == 0) {
             return "no node is large enough: needs " + p.vcpus() + " vCPU and " + p.memoryMib() + " MiB";
         }

@@ -28,6 +28,8 @@ import java.util.Set;
 public final class Reconciler {
     /** A program reported FAILED, or restarted this often, is moved to another node. */
     public static final int CRASH_RESTARTS = 10;
+    /** How the history line of a crash-loop revocation starts. */
+    public static final String CRASH_LOOP = "crash loop on ";
 
     private final LeasePolicy policy;
     private final long liveWindowNanos;
@@ -165,7 +167,7 @@ public final class Reconciler {
                 continue;
             }
             if (!"FAILED".equalsIgnoreCase(e.state()) && e.restarts() < CRASH_RESTARTS) continue;
-            String why = "crash loop on " + node + " (" + e.restarts() + " restarts"
+            String why = CRASH_LOOP + node + " (" + e.restarts() + " restarts"
                     + (e.lastError() == null ? "" : ", last error: " + e.lastError()) + ")";
             out.add(new Decision.Revoke(l, why));
             out.add(new Decision.Avoid(l.itemHash(), node));
