@@ -101,6 +101,8 @@ public final class CrnNode implements AutoCloseable {
     private final CcnClient ccn;
     private final Preparer preparer;
     private final ExecutionSupervisor supervisor;
+    /** Every execution's guest API (upstream's /properties, /cache, CCN proxy) on its own Unix socket. */
+    private final org.aleph4j.crn.guest.GuestApis guestApis;
     private final Cgroups cgroups;
     private final Executor executor;
     private final ProgramLogs logs;
@@ -152,6 +154,9 @@ public final class CrnNode implements AutoCloseable {
                         config.capacity().vcpus() * VCPU_OVERCOMMIT, config.capacity().memoryMiB(),
                         config.guards().workDirMiB()),
                 preparer, executor, logs, config.dataDir(), InstantSource.system(), BootClock.TICKER, volumes);
+        this.guestApis = new org.aleph4j.crn.guest.GuestApis(config.ccnUrl(), org.aleph4j.crn.guest.GuestApis.Settings.DEFAULT,
+                InstantSource.system());
+        supervisor.useGuestApis(guestApis);
     }
 
     /**
@@ -313,6 +318,7 @@ public final class CrnNode implements AutoCloseable {
         if (app != null) app.stop();
         if (gateway != null) gateway.close();
         supervisor.close();
+        guestApis.close();
         volumes.close();
         if (s3Store != null) s3Store.close();
         executor.close();

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.aleph4j.crn.CrnException;
+import org.aleph4j.crn.guest.GuestEnvironment;
 import org.aleph4j.crn.logs.ProgramLogs;
 import org.aleph4j.crn.prepare.PreparedProgram;
 import org.aleph4j.crn.prepare.Preparer;
@@ -42,6 +43,7 @@ final class ExecutionLifecycle {
     final Ticker ticker;
     private volatile Consumer<Execution> crashed = e -> {};
     final ExecutionVolumes volumes;
+    volatile org.aleph4j.crn.guest.GuestApis guest;
     volatile boolean closed;
 
     ExecutionLifecycle(ExecutionSupervisor.Settings settings, Preparer preparer, Executor executor, ProgramLogs logs,
@@ -102,6 +104,9 @@ final class ExecutionLifecycle {
             HostFiles.createWorkDir(work, settings.workDirMiB());
             Executor.View view = executor.view(prepared.codeDir(), work);
             int port = view.port();
+            var guestApis = guest;
+            // in the program's /tmp: the sandbox shows it at upstream's /tmp/socat-socket
+            if (guestApis != null) guestApis.open(e.id, e.itemHash, work.resolve("tmp").resolve(GuestEnvironment.SOCKET_NAME));
             Path stderr = logs.stderr(e.itemHash);
             long errOffset = logs.size(stderr);
             var res = program.content().resources();
@@ -241,6 +246,8 @@ final class ExecutionLifecycle {
     }
 
     void cleanup(Execution e) {
+        var guestApis = guest;
+        if (guestApis != null) guestApis.close(e.id);
         executor.release(e.id);
         volumes.detach(e.id);
         preparer.unpin(e.id);

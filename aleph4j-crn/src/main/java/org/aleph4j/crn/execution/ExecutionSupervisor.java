@@ -66,6 +66,11 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
         timer.scheduleWithFixedDelay(onDemand::reapIdle, period, period, TimeUnit.MILLISECONDS);
     }
 
+    /** Gives every execution started from now on its guest API (none by default: no socket, the variables still set). */
+    public void useGuestApis(org.aleph4j.crn.guest.GuestApis guest) {
+        life.guest = guest;
+    }
+
     /** Kills programs a previous run of this node left behind and removes what they held; returns how many. */
     public int killLeftovers() {
         return Leftovers.clean(life.runDir, life.executionsDir, life.executor);

@@ -54,7 +54,11 @@ public final class HostFiles {
             HostTools.run(List.of("/usr/bin/mount", "-t", "tmpfs", "-o", "size=" + sizeMiB + "m,mode=0700,nosuid,nodev", "aleph4j-work",
                     work.toString()));
         }
-        Files.createDirectories(work.resolve("tmp"));
+        // a persistent program's work dir outlives its process: a link it left at tmp must not lead
+        // the node (the guest API socket, bwrap's bind of /tmp) elsewhere on the host
+        Path tmp = work.resolve("tmp");
+        if (Files.exists(tmp, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(tmp, LinkOption.NOFOLLOW_LINKS)) deleteTree(tmp);
+        if (!Files.exists(tmp, LinkOption.NOFOLLOW_LINKS)) Files.createDirectory(tmp);
     }
 
     /** Unmounts (lazily: a dying program may still hold it) and deletes an execution's work directory. */

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.aleph4j.crn.guest.GuestEnvironment;
 import org.aleph4j.crn.prepare.CodeTree;
 import org.aleph4j.crn.prepare.PreparedProgram;
 import org.aleph4j.message.content.Interface;
@@ -12,7 +13,8 @@ import org.aleph4j.message.content.Interface;
 /**
  * How a prepared program is started, as the program sees it: its command line (uvicorn for ASGI,
  * the entrypoint for binaries) and its environment (the message's {@code variables}, then the
- * node's own {@code PORT}, {@code HOME}, {@code ALEPH4J_*}, which a variable cannot override).
+ * node's own {@code PORT}, {@code HOME}, {@code ALEPH4J_*} and upstream's {@code ALEPH_*} guest
+ * variables, which a variable cannot override).
  * The executors decide how that reaches the program ({@link LaunchCommand}).
  */
 final class LaunchSpec {
@@ -52,6 +54,8 @@ final class LaunchSpec {
         env.put("ALEPH4J_CODE_DIR", view.codeDir().toString());
         env.put("ALEPH4J_EXECUTION", executionId);
         if (epoch != null) env.put("ALEPH4J_EPOCH", Long.toString(epoch));
+        // upstream's guest variables; unlike upstream's init, a message's variables do not replace them
+        env.putAll(GuestEnvironment.variables(itemHash, view.tmpDir().resolve(GuestEnvironment.SOCKET_NAME)));
         return env;
     }
 }

@@ -168,7 +168,7 @@ public final class SandboxExecutor implements Executor {
             Files.writeString(runDir.resolve(id + ".sandbox"), lease.netns() + " " + lease.hostIf() + "\n");
             int uid = launcher.uids().allocate(id);
             network.configure(lease);
-            Path etc = writeEtc(boxesDir.resolve(id).resolve("etc"), lease, uid, egress);
+            Path etc = writeEtc(boxesDir.resolve(id).resolve("etc"), lease, uid, egress, hostname(spec));
             Path tmp = spec.workDir().resolve("tmp");
             Files.createDirectories(tmp);
             HostFiles.chownTree(spec.workDir(), uid);
@@ -190,7 +190,7 @@ public final class SandboxExecutor implements Executor {
     private List<String> bwrapCommand(Spec spec, Path etc, Path tmp, int uid) throws IOException {
         List<String> c = new ArrayList<>(List.of(support.bwrap(), "--die-with-parent", "--new-session", "--clearenv",
                 "--seccomp", Integer.toString(SECCOMP_FD), "--unshare-pid", "--unshare-ipc",
-                "--unshare-uts", "--unshare-cgroup-try", "--hostname", "aleph", "--ro-bind", "/usr", "/usr"));
+                "--unshare-uts", "--unshare-cgroup-try", "--hostname", hostname(spec), "--ro-bind", "/usr", "/usr"));
         for (String d : List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32")) {
             Path p = Path.of("/", d);
             if (Files.isSymbolicLink(p)) c.addAll(List.of("--symlink", Files.readSymbolicLink(p).toString(), p.toString()));
@@ -264,13 +264,23 @@ public final class SandboxExecutor implements Executor {
     }
 
     /** A minimal /etc of the execution: users, name resolution; no secrets of the host. */
-    private static Path writeEtc(Path etc, SandboxNetwork.Lease lease, int uid, EgressPolicy egress) throws IOException {
+    /**
+     * Upstream's host name of a program, base32 of its item hash ({@code ALEPH_ADDRESS_TO_USE}, set by
+     * the node, never by the message); {@code aleph} for a spec without it (tools, tests).
+     */
+    static String hostname(Spec spec) {
+        String h = spec.env().get("ALEPH_ADDRESS_TO_USE");
+        return h != null && h.matches("[a-z2-7]{1,63}") ? h : "aleph";
+    }
+
+    private static Path writeEtc(Path etc, SandboxNetwork.Lease lease, int uid, EgressPolicy egress, String hostname)
+            throws IOException {
         Files.createDirectories(etc);
         Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/usr/sbin/nologin\n"
                 + "aleph:x:" + uid + ":" + uid + ":aleph program:/data:/usr/sbin/nologin\n");
         Files.writeString(etc.resolve("group"), "root:x:0:\naleph:x:" + uid + ":\n");
-        Files.writeString(etc.resolve("hostname"), "aleph\n");
-        Files.writeString(etc.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost\n" + lease.programIp() + "\taleph\n");
+        Files.writeString(etc.resolve("hostname"), hostname + "\n");
+        Files.writeString(etc.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost\n" + lease.programIp() + "\t" + hostname + "\n");
         Files.writeString(etc.resolve("nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");
         String resolv = "# no internet access for this program\n";
         if (lease.internet()) {
