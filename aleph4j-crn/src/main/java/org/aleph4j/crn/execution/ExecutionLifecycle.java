@@ -109,6 +109,8 @@ final class ExecutionLifecycle {
             if (guestApis != null) guestApis.open(e.id, e.itemHash, work.resolve("tmp").resolve(GuestEnvironment.SOCKET_NAME));
             Path stderr = logs.stderr(e.itemHash);
             long errOffset = logs.size(stderr);
+            Path stdout = logs.stdout(e.itemHash);
+            long outOffset = logs.size(stdout);
             var res = program.content().resources();
             var env = program.content().environment();
             boolean internet = env != null && Boolean.TRUE.equals(env.internet());
@@ -123,7 +125,7 @@ final class ExecutionLifecycle {
             }
             proc = executor.spawn(new Executor.Spec(e.id, LaunchSpec.command(prepared, view),
                     work, LaunchSpec.environment(e.id, e.itemHash, e.persistent ? e.epoch : null, executor.name(), prepared, view),
-                    logs.stdout(e.itemHash), stderr, port, res.memory(), res.vcpus(), deadline, prepared.codeDir(), internet,
+                    stdout, stderr, port, res.memory(), res.vcpus(), deadline, prepared.codeDir(), internet,
                     mounts));
             Files.writeString(runDir.resolve(e.id + ".pid"), Long.toString(proc.programPgid()));
             e.process = proc;
@@ -140,8 +142,11 @@ final class ExecutionLifecycle {
                 details.put("item_hash", e.itemHash);
                 if (code != null) details.put("exit_code", code);
                 details.put("stderr", lines);
+                details.put("stdout", logs.tail(stdout, outOffset, 20));
                 String msg = exited ? "program exited at start (" + describeExit(code == null ? -1 : code, oom, program) + ")"
                         : "program did not answer on its port within " + settings.startTimeout().toSeconds() + " s";
+                String last = lastLine(lines);
+                if (last != null) msg += ": " + last;
                 throw new CrnException(exited ? 502 : 504, msg, details);
             }
             e.runningSinceNanos = ticker.nanos();
@@ -196,6 +201,15 @@ final class ExecutionLifecycle {
         }
     }
 
+    /** The last non-blank line of a log tail (what a crashing program said last), at most 300 characters. */
+    static String lastLine(List<String> lines) {
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            String l = lines.get(i).strip();
+            if (!l.isEmpty()) return l.length() > 300 ? l.substring(0, 300) + "…" : l;
+        }
+        return null;
+    }
+
     String describeExit(int code, boolean oom, ProgramInfo program) {
         if (code == WatchedProcess.EXIT_LEASE_EXPIRED) return "lease expired: killed by the watchdog";
         if (code == WatchedProcess.EXIT_PIPE_CLOSED) return "supervisor pipe closed: killed by the watchdog";
@@ -215,7 +229,8 @@ final class ExecutionLifecycle {
             String why = describeExit(code == null ? -1 : code, oom, e.program);
             cleanup(e);
             e.process = null;
-            e.lastError = why;
+            String said = lastLine(logs.tail(logs.stderr(e.itemHash), 0, 5));
+            e.lastError = said == null ? why : why + ": " + said;
             e.lastFailure = new CrnException(502, "program " + why, Map.of("item_hash", e.itemHash));
             // a fence is not the program's failure: reported STOPPED, the scheduler places it again (new
             // epoch) rather than counting a crash against this node
