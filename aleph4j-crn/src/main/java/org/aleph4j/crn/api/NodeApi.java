@@ -27,6 +27,7 @@ import org.aleph4j.crn.execution.ExecutionSupervisor;
 import org.aleph4j.crn.logs.ProgramLogs;
 import org.aleph4j.crn.prepare.Preparer;
 import org.aleph4j.crn.prepare.ProgramInfo;
+import org.aleph4j.crn.runtime.InterpreterProbe;
 import org.aleph4j.crn.runtime.LocalRuntime;
 import org.aleph4j.crn.runtime.RuntimeRegistry;
 import org.aleph4j.message.ItemHashes;
@@ -45,6 +46,7 @@ public final class NodeApi {
     private final SelfCheck selfCheck;
     private final OwnerAuth auth;
     private final InstantSource clock;
+    private final InterpreterProbe interpreters;
 
     public NodeApi(CrnConfig config, ExecutionSupervisor supervisor, Preparer preparer, ProgramLogs logs,
                    RuntimeRegistry runtimes, Executor executor, SelfCheck selfCheck, OwnerAuth auth, InstantSource clock) {
@@ -58,6 +60,7 @@ public final class NodeApi {
         this.selfCheck = selfCheck;
         this.auth = auth;
         this.clock = clock;
+        this.interpreters = new InterpreterProbe(clock);
     }
 
     public void register(RoutesConfig routes) {
@@ -102,11 +105,7 @@ public final class NodeApi {
         m.put("executor_isolated", ExecutorChoice.isolates(executor.name()));
         m.put("volumes", supervisor.volumes().describe());
         m.put("executor_details", executor.describe());
-        List<Map<String, Object>> rts = new ArrayList<>();
-        for (LocalRuntime r : runtimes.all()) {
-            rts.add(Map.of("ref", r.ref(), "name", r.name(), "interfaces", List.of("asgi", "binary"), "python", r.python().toString()));
-        }
-        m.put("runtimes", rts);
+        m.put("runtimes", runtimes());
         m.put("limits", Map.of("enforced", cgroups.enforced(), "mode", cgroups.mode().name().toLowerCase(),
                 "description", cgroups.description()));
         m.put("capacity", Map.of("vcpus", config.capacity().vcpus(), "memory_mib", config.capacity().memoryMiB(),
@@ -114,6 +113,26 @@ public final class NodeApi {
         m.put("domain", config.domain());
         m.put("idle_timeout_seconds", config.idleTimeout().toSeconds());
         return m;
+    }
+
+    /**
+     * Each runtime ref: its name, whether it is aleph4j's own or one of upstream's mapped here, what it
+     * provides, and the interpreter that serves it as that interpreter reports itself.
+     */
+    private List<Map<String, Object>> runtimes() {
+        List<Map<String, Object>> rts = new ArrayList<>();
+        for (LocalRuntime r : runtimes.all()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("ref", r.ref());
+            e.put("name", r.name());
+            e.put("origin", r.origin().value());
+            e.put("provides", r.provides());
+            e.put("interfaces", List.of("asgi", "binary"));
+            e.put("python", r.python().toString());
+            e.put("served_by", interpreters.describe(r.python()));
+            rts.add(e);
+        }
+        return rts;
     }
 
     private Map<String, Object> executionsV1() {
