@@ -135,6 +135,11 @@ public final class NodeApi {
         return rts;
     }
 
+    /** Upstream's {@code vm_type}: {@code persistent_program} under a lease, {@code microvm} for on-demand programs. */
+    static String vmType(Execution e) {
+        return e.persistent() ? "persistent_program" : "microvm";
+    }
+
     private Map<String, Object> executionsV1() {
         Map<String, Object> out = new LinkedHashMap<>();
         for (Execution e : supervisor.all()) {
@@ -144,7 +149,8 @@ public final class NodeApi {
             net.put("ipv4", e.address() == null ? "127.0.0.1" : e.address());
             net.put("ipv6", null);
             v.put("networking", net);
-            v.put("vm_type", executor.name());
+            v.put("vm_type", vmType(e));
+            v.put("executor", executor.name());
             v.put("awaiting_confidential_init", false);
             out.put(e.itemHash(), v);
         }
@@ -176,7 +182,8 @@ public final class NodeApi {
             v.put("status", status);
             v.put("running", e.state() == ExecutionState.RUNNING);
             v.put("awaiting_confidential_init", false);
-            v.put("vm_type", executor.name());
+            v.put("vm_type", vmType(e));
+            v.put("executor", executor.name());
             v.put("state", e.state().name());
             v.put("persistent", e.persistent());
             if (e.persistent()) v.put("epoch", e.epoch());
