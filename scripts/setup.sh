@@ -1,5 +1,5 @@
 # Sourced by scripts: checks what aleph4j needs on this machine and installs what is missing when it
-# can (root with apt-get); otherwise says how. Needs: JDK 21+, Maven, Python 3 with FastAPI and
+# can (root with apt-get); otherwise says how. Needs: JDK 21+, Maven, Python 3 with FastAPI, aiohttp, pip and
 # uvicorn (ASGI programs), squashfs-tools (squashfs code), curl; with ALEPH4J_WITH_SANDBOX=1 (as root)
 # also what the sandbox executor and volumes need; with ALEPH4J_WITH_EXAMPLES=1 what upstream's example
 # programs of the compatibility suite need.
@@ -8,6 +8,9 @@ aleph4j_missing_packages() {
   command -v mvn >/dev/null 2>&1 || need+=(maven)
   command -v curl >/dev/null 2>&1 || need+=(curl)
   /usr/bin/python3 -c 'import fastapi, uvicorn' >/dev/null 2>&1 || need+=(python3-fastapi python3-uvicorn)
+  # upstream's runtimes also give programs aiohttp (and pip); the CRN runs them on this python
+  /usr/bin/python3 -c 'import aiohttp' >/dev/null 2>&1 || need+=(python3-aiohttp)
+  /usr/bin/python3 -c 'import pip' >/dev/null 2>&1 || need+=(python3-pip)
   { command -v mksquashfs && command -v unsquashfs; } >/dev/null 2>&1 || need+=(squashfs-tools)
   if [ "${ALEPH4J_WITH_SANDBOX:-0}" = 1 ]; then
     # the sandbox executor: bubblewrap, libseccomp's Python binding (its seccomp filter), nftables (egress rules)

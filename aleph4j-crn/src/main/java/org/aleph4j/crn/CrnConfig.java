@@ -30,11 +30,14 @@ import java.time.Duration;
  * @param logMaxBytes    config key {@code log-max-bytes}: size at which an execution's stdout.log or stderr.log is
  *                       rotated to {@code .1} (so a program keeps at most about twice this per stream); 0 or less
  *                       means the default, 8 MiB
+ * @param runtimeMap     config keys {@code upstream-runtimes} and {@code runtime-map}: which runtime refs besides
+ *                       aleph4j's default runtime this node runs, and on which interpreter; null means
+ *                       {@link org.aleph4j.crn.runtime.RuntimeMap#defaults()} (upstream's official runtimes on {@code python})
  */
 public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI ccnUrl, String domain, Path python,
                         Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, Capacity capacity,
                         String cgroupParent, ExecutorKind executor, Boolean allowUnisolated, long logMaxBytes,
-                        Guards guards) {
+                        Guards guards, org.aleph4j.crn.runtime.RuntimeMap runtimeMap) {
 
     /**
      * What a hostile program is held to beyond its own limits: where programs with internet may
@@ -124,6 +127,15 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
                 : allowUnisolated;
         logMaxBytes = logMaxBytes <= 0 ? DEFAULT_LOG_MAX_BYTES : logMaxBytes;
         guards = guards == null ? Guards.defaults() : guards;
+        runtimeMap = runtimeMap == null ? org.aleph4j.crn.runtime.RuntimeMap.defaults() : runtimeMap;
+    }
+
+    /** A configuration with the default runtime map (upstream's official runtimes on {@code python}). */
+    public CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI ccnUrl, String domain, Path python,
+                     Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, Capacity capacity,
+                     String cgroupParent, ExecutorKind executor, Boolean allowUnisolated, long logMaxBytes, Guards guards) {
+        this(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout, startTimeout, capacity,
+                cgroupParent, executor, allowUnisolated, logMaxBytes, guards, null);
     }
 
     /** A configuration with the default fallback rule (none) and log cap (8 MiB). */
@@ -149,55 +161,61 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
 
     public CrnConfig withPort(int newPort) {
         return new CrnConfig(dataDir, host, newPort, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards);
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
     }
 
     public CrnConfig withIdleTimeout(Duration d) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, d, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
     }
 
     public CrnConfig withDomain(String d) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, d, python, idleTimeout, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
     }
 
     public CrnConfig withPublicUrl(URI u) {
         return new CrnConfig(dataDir, host, port, u, ccnUrl, domain, python, idleTimeout, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
     }
 
     /** The executor to use: {@code AUTO}, {@code PROCESS} or {@code SANDBOX}. */
     public CrnConfig withExecutor(ExecutorKind kind) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, kind, allowUnisolated, logMaxBytes, guards);
+                startTimeout, capacity, cgroupParent, kind, allowUnisolated, logMaxBytes, guards, runtimeMap);
     }
 
     public CrnConfig withCgroupParent(String parent) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, parent, executor, allowUnisolated, logMaxBytes, guards);
+                startTimeout, capacity, parent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
     }
 
     /** Whether {@code auto} may fall back to the unisolated {@code process} executor (config key {@code allow-unisolated}). */
     public CrnConfig withAllowUnisolated(boolean allow) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allow, logMaxBytes, guards);
+                startTimeout, capacity, cgroupParent, executor, allow, logMaxBytes, guards, runtimeMap);
     }
 
     /** The size at which each log file of an execution is rotated (config key {@code log-max-bytes}). */
     public CrnConfig withLogMaxBytes(long bytes) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allowUnisolated, bytes, guards);
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, bytes, guards, runtimeMap);
     }
 
     public CrnConfig withGuards(Guards g) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, g);
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, g, runtimeMap);
+    }
+
+    /** Which runtime refs the node runs on which interpreter (config keys {@code upstream-runtimes}, {@code runtime-map}). */
+    public CrnConfig withRuntimeMap(org.aleph4j.crn.runtime.RuntimeMap map) {
+        return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, map);
     }
 
     /** What the node offers (reported to the scheduler; bounds on-demand admission). */
     public CrnConfig withCapacity(Capacity c) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, c, cgroupParent, executor, allowUnisolated, logMaxBytes, guards);
+                startTimeout, c, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
     }
 }

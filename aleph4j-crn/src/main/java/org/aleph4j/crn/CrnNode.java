@@ -143,7 +143,8 @@ public final class CrnNode implements AutoCloseable {
         this.executor = chooseExecutor(config, cgroups, probe);
         // every CCN call (message, query, download headers, stream connect) is bounded by prepareTimeout
         this.ccn = new CcnClient(config.ccnUrl(), config.prepareTimeout());
-        this.runtimes = RuntimeRegistry.defaultFor(config.python());
+        // aleph4j's runtime and upstream's official ones (config runtime-map), looked up only: no runtime file is fetched
+        this.runtimes = RuntimeRegistry.of(config.runtimeMap(), config.python());
         // unpacking gets half of the preparation's bound, so its own clear error comes before the 504
         this.preparer = new Preparer(ccn, runtimes, config.dataDir(), config.prepareTimeout().dividedBy(2), config.guards().prepare());
         this.logs = new ProgramLogs(config.dataDir());

@@ -165,10 +165,19 @@ public final class AlephNode {
         @Option(names = "--allow-unisolated", arity = "0..1", fallbackValue = "true",
                 description = "let executor=auto fall back to process (no isolation) when the host cannot run the sandbox")
         String allowUnisolated;
+        @Option(names = "--runtime-map", description = "runtime refs to run on a local interpreter, comma-separated "
+                + "<ref>=<python path> (adds a ref or changes its interpreter) or <ref>=off (removes it); added to the "
+                + "built-in table, which maps upstream aleph.im's official runtimes to the node's python (setting python, default /usr/bin/python3)")
+        String runtimeMap;
+        @Option(names = "--upstream-runtimes", arity = "0..1", fallbackValue = "true",
+                description = "run programs naming upstream aleph.im's official runtimes on this node's python (default true)")
+        String upstreamRuntimes;
 
         @Override
         public Integer call() throws Exception {
             Map<String, String> f = common.flags();
+            f.put("runtime-map", runtimeMap);
+            f.put("upstream-runtimes", upstreamRuntimes);
             f.put("ccn-url", ccnUrl);
             f.put("scheduler-url", schedulerUrl);
             f.put("profile", profile);

@@ -96,7 +96,15 @@ public final class Roles {
                 s.duration("idle-timeout", d.idleTimeout()), s.duration("prepare-timeout", d.prepareTimeout()),
                 s.duration("start-timeout", d.startTimeout()), d.capacity(), s.string("cgroup-parent", d.cgroupParent()),
                 CrnConfig.ExecutorKind.parse(s.string("executor", null)), s.bool("allow-unisolated", false),
-                s.bytes("log-max-bytes", CrnConfig.DEFAULT_LOG_MAX_BYTES), crnGuards(s));
+                s.bytes("log-max-bytes", CrnConfig.DEFAULT_LOG_MAX_BYTES), crnGuards(s), crnRuntimes(s));
+    }
+
+    /**
+     * {@code upstream-runtimes} (default true: upstream's official runtime refs run on the node's python)
+     * and {@code runtime-map} (comma-separated {@code <ref>=<python path>} or {@code <ref>=off}).
+     */
+    static org.aleph4j.crn.runtime.RuntimeMap crnRuntimes(Settings s) {
+        return org.aleph4j.crn.runtime.RuntimeMap.parse(s.bool("upstream-runtimes", true), s.set("runtime-map"));
     }
 
     private static CrnConfig.Guards crnGuards(Settings s) {

@@ -27,6 +27,7 @@ import org.aleph4j.crn.execution.ExecutionSupervisor;
 import org.aleph4j.crn.logs.ProgramLogs;
 import org.aleph4j.crn.prepare.Preparer;
 import org.aleph4j.crn.prepare.ProgramInfo;
+import org.aleph4j.crn.runtime.InterpreterProbe;
 import org.aleph4j.crn.runtime.LocalRuntime;
 import org.aleph4j.crn.runtime.RuntimeRegistry;
 import org.aleph4j.message.ItemHashes;
@@ -45,6 +46,7 @@ public final class NodeApi {
     private final SelfCheck selfCheck;
     private final OwnerAuth auth;
     private final InstantSource clock;
+    private final InterpreterProbe interpreters;
 
     public NodeApi(CrnConfig config, ExecutionSupervisor supervisor, Preparer preparer, ProgramLogs logs,
                    RuntimeRegistry runtimes, Executor executor, SelfCheck selfCheck, OwnerAuth auth, InstantSource clock) {
@@ -58,6 +60,7 @@ public final class NodeApi {
         this.selfCheck = selfCheck;
         this.auth = auth;
         this.clock = clock;
+        this.interpreters = new InterpreterProbe(clock);
     }
 
     public void register(RoutesConfig routes) {
@@ -102,11 +105,7 @@ public final class NodeApi {
         m.put("executor_isolated", ExecutorChoice.isolates(executor.name()));
         m.put("volumes", supervisor.volumes().describe());
         m.put("executor_details", executor.describe());
-        List<Map<String, Object>> rts = new ArrayList<>();
-        for (LocalRuntime r : runtimes.all()) {
-            rts.add(Map.of("ref", r.ref(), "name", r.name(), "interfaces", List.of("asgi", "binary"), "python", r.python().toString()));
-        }
-        m.put("runtimes", rts);
+        m.put("runtimes", runtimes());
         m.put("limits", Map.of("enforced", cgroups.enforced(), "mode", cgroups.mode().name().toLowerCase(),
                 "description", cgroups.description()));
         m.put("capacity", Map.of("vcpus", config.capacity().vcpus(), "memory_mib", config.capacity().memoryMiB(),
@@ -114,6 +113,31 @@ public final class NodeApi {
         m.put("domain", config.domain());
         m.put("idle_timeout_seconds", config.idleTimeout().toSeconds());
         return m;
+    }
+
+    /**
+     * Each runtime ref: its name, whether it is aleph4j's own or one of upstream's mapped here, what it
+     * provides, and the interpreter that serves it as that interpreter reports itself.
+     */
+    private List<Map<String, Object>> runtimes() {
+        List<Map<String, Object>> rts = new ArrayList<>();
+        for (LocalRuntime r : runtimes.all()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("ref", r.ref());
+            e.put("name", r.name());
+            e.put("origin", r.origin().value());
+            e.put("provides", r.provides());
+            e.put("interfaces", List.of("asgi", "binary"));
+            e.put("python", r.python().toString());
+            e.put("served_by", interpreters.describe(r.python()));
+            rts.add(e);
+        }
+        return rts;
+    }
+
+    /** Upstream's {@code vm_type}: {@code persistent_program} under a lease, {@code microvm} for on-demand programs. */
+    static String vmType(Execution e) {
+        return e.persistent() ? "persistent_program" : "microvm";
     }
 
     private Map<String, Object> executionsV1() {
@@ -125,7 +149,8 @@ public final class NodeApi {
             net.put("ipv4", e.address() == null ? "127.0.0.1" : e.address());
             net.put("ipv6", null);
             v.put("networking", net);
-            v.put("vm_type", executor.name());
+            v.put("vm_type", vmType(e));
+            v.put("executor", executor.name());
             v.put("awaiting_confidential_init", false);
             out.put(e.itemHash(), v);
         }
@@ -157,7 +182,8 @@ public final class NodeApi {
             v.put("status", status);
             v.put("running", e.state() == ExecutionState.RUNNING);
             v.put("awaiting_confidential_init", false);
-            v.put("vm_type", executor.name());
+            v.put("vm_type", vmType(e));
+            v.put("executor", executor.name());
             v.put("state", e.state().name());
             v.put("persistent", e.persistent());
             if (e.persistent()) v.put("epoch", e.epoch());

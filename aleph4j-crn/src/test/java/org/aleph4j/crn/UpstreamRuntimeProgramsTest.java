@@ -1,0 +1,192 @@
+package org.aleph4j.crn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.aleph4j.client.ProgramBuilder;
+import org.aleph4j.crn.lease.LeaseDirectory;
+import org.aleph4j.crn.lease.PersistentHost;
+import org.aleph4j.crn.runtime.RuntimeMap;
+import org.aleph4j.message.AlephMessage;
+import org.aleph4j.message.MessageBuilder;
+import org.aleph4j.message.MessageType;
+import org.aleph4j.message.runtime.DefaultRuntime;
+import org.aleph4j.message.runtime.UpstreamRuntimes;
+import org.aleph4j.testkit.SamplePrograms;
+import org.aleph4j.testkit.TestNetwork;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * PROGRAMs as upstream's {@code aleph program upload} makes them, naming upstream's official runtimes,
+ * run on a real CRN fed by a real CCN; what /about and the executions lists say about them.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class UpstreamRuntimeProgramsTest {
+    static final String DEBIAN_12 = UpstreamRuntimes.upstreamDefault().ref();
+    static final String DEBIAN_11 = "bd79839bf96e595a06da5ac0b6ba51dea6f7e2591bb913deccded04d831d29f4";
+    @TempDir
+    static Path dir;
+    TestNetwork net;
+    CcnOverlay ccn;
+    CrnNode crn;
+    String fastapiCode;
+
+    @BeforeAll
+    void start() throws Exception {
+        net = TestNetwork.builder(dir).fundedUser(10_000_000).start();
+        ccn = new CcnOverlay(net.ccnUrl());
+        crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), ccn.url()), LeaseDirectory.NONE).start();
+        fastapiCode = net.store(net.user(), TestNetwork.zip(Map.of("main.py", SamplePrograms.FASTAPI_MAIN)), null);
+    }
+
+    @AfterAll
+    void stop() {
+        if (crn != null) crn.close();
+        if (ccn != null) ccn.close();
+        if (net != null) net.close();
+    }
+
+    /**
+     * Signs the user's PROGRAM and posts it to the CCN, which may keep it pending while it lacks the
+     * runtime's STORE; the overlay then serves it to the CRN as processed.
+     */
+    String upstreamProgram(ProgramBuilder b) throws Exception {
+        AlephMessage m = MessageBuilder.build(net.user(), MessageType.PROGRAM, b.time(TestNetwork.now()).build(),
+                MessageBuilder.DEFAULT_CHANNEL, TestNetwork.now());
+        assertThat(net.client().post(m, false).httpStatus()).isLessThan(300);
+        ccn.serve(m);
+        return m.itemHash();
+    }
+
+    ProgramBuilder fastapi(String runtime) {
+        // upstream's CLI: runtime.use_latest true, a comment naming the runtime
+        return net.zipProgram(fastapiCode, "main:app").timeoutSeconds(30.0).memory(256).runtime(runtime)
+                .runtimeComment("Aleph Debian 12 Python");
+    }
+
+    JsonNode get(CrnNode node, String path) throws Exception {
+        return TestNetwork.json(net.get(URI.create(node.url() + path)));
+    }
+
+    @Test
+    void aProgramOnUpstreamsDefaultRuntimeAnswersWithoutItsStoreAndNoRuntimeFileIsFetched() throws Exception {
+        String hash = upstreamProgram(fastapi(DEBIAN_12));
+
+        HttpResponse<String> r = net.get(URI.create(crn.url() + "/vm/" + hash + "/"));
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(TestNetwork.json(r).path("message").asText()).isEqualTo("Hello World");
+        assertThat(r.headers().firstValue("Aleph-Program-Code-Ref")).contains(fastapiCode);
+        // the runtime ref was never asked of the CCN (no STORE, no file), and no file besides the code was kept
+        assertThat(ccn.asked()).noneMatch(p -> p.contains(DEBIAN_12));
+        try (Stream<Path> files = Files.list(dir.resolve("crn/files"))) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))).hasSize(1);
+        }
+        JsonNode running = get(crn, "/about/executions/list").path(hash);
+        assertThat(running.path("vm_type").asText()).isEqualTo("microvm");
+        assertThat(running.path("executor").asText()).isEqualTo(crn.executorName());
+        JsonNode v2 = get(crn, "/v2/about/executions/list").path(hash);
+        assertThat(v2.path("vm_type").asText()).isEqualTo("microvm");
+        assertThat(v2.path("executor").asText()).isEqualTo(crn.executorName());
+        assertThat(v2.path("persistent").asBoolean()).isFalse();
+    }
+
+    @Test
+    void aRefOutsideTheTableStillGetsA503NamingIt() throws Exception {
+        String unknown = "5e".repeat(32);
+        String hash = upstreamProgram(fastapi(unknown));
+
+        HttpResponse<String> r = net.get(URI.create(crn.url() + "/vm/" + hash + "/"));
+
+        assertThat(r.statusCode()).isEqualTo(503);
+        JsonNode body = TestNetwork.json(r);
+        assertThat(body.path("error").asText()).isEqualTo("runtime " + unknown + " is not available on this node");
+        assertThat(body.path("details").path("supported").toString()).contains(DEBIAN_12, DEBIAN_11, DefaultRuntime.ref());
+        assertThat(get(crn, "/about/executions/list").has(hash)).isFalse();
+    }
+
+    @Test
+    void aboutListsEachRuntimeWithItsOriginWhatItProvidesAndTheInterpreterServingIt() throws Exception {
+        JsonNode runtimes = get(crn, "/about").path("runtimes");
+
+        assertThat(runtimes).hasSize(3);
+        JsonNode own = runtimes.get(0);
+        assertThat(own.path("ref").asText()).isEqualTo(DefaultRuntime.ref());
+        assertThat(own.path("origin").asText()).isEqualTo("aleph4j-default");
+        JsonNode debian12 = find(runtimes, DEBIAN_12);
+        assertThat(debian12.path("name").asText()).isEqualTo("aleph-debian-12-python");
+        assertThat(debian12.path("origin").asText()).isEqualTo("upstream-mapped");
+        assertThat(debian12.path("provides").asText()).contains("FastAPI", "aiohttp", "uvicorn", "pip");
+        assertThat(debian12.path("python").asText()).isEqualTo("/usr/bin/python3");
+        JsonNode servedBy = debian12.path("served_by");
+        assertThat(servedBy.path("python").asText()).isEqualTo("/usr/bin/python3");
+        assertThat(servedBy.path("version").asText()).startsWith("3.");
+        // what the interpreter really has: FastAPI and uvicorn run every ASGI test here; aiohttp may be missing
+        assertThat(servedBy.path("modules").path("fastapi").isTextual()).isTrue();
+        assertThat(servedBy.path("modules").path("uvicorn").isTextual()).isTrue();
+        assertThat(servedBy.path("modules").has("aiohttp")).isTrue();
+        boolean aiohttp = servedBy.path("modules").path("aiohttp").isTextual();
+        assertThat(servedBy.path("missing").toString().contains("aiohttp")).isEqualTo(!aiohttp);
+        assertThat(find(runtimes, DEBIAN_11).path("name").asText()).isEqualTo("aleph-debian-11-python");
+    }
+
+    @Test
+    void theRuntimeMapReplacesTheTable() throws Exception {
+        // upstream's table off, only its Debian 11 runtime mapped, on the same interpreter
+        CrnConfig config = CrnConfig.defaults(dir.resolve("crn-map"), ccn.url())
+                .withRuntimeMap(RuntimeMap.parse(false, List.of(DEBIAN_11 + "=/usr/bin/python3")));
+        try (CrnNode mapped = new CrnNode(config, LeaseDirectory.NONE).start()) {
+            String on12 = upstreamProgram(fastapi(DEBIAN_12));
+            String on11 = upstreamProgram(fastapi(DEBIAN_11));
+
+            HttpResponse<String> refused = net.get(URI.create(mapped.url() + "/vm/" + on12 + "/"));
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(TestNetwork.json(refused).path("error").asText()).contains(DEBIAN_12, "not available");
+            HttpResponse<String> served = net.get(URI.create(mapped.url() + "/vm/" + on11 + "/"));
+            assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
+
+            JsonNode runtimes = get(mapped, "/about").path("runtimes");
+            assertThat(runtimes.toString()).doesNotContain(DEBIAN_12);
+            assertThat(find(runtimes, DEBIAN_11).path("origin").asText()).isEqualTo("upstream-mapped");
+            assertThat(mapped.supportedRuntimes()).containsExactly(DefaultRuntime.ref(), DEBIAN_11);
+        }
+    }
+
+    @Test
+    void aPersistentProgramOnAnUpstreamRuntimeIsListedAsAPersistentProgram() throws Exception {
+        String hash = upstreamProgram(fastapi(DEBIAN_12).persistent(true));
+        PersistentHost host = crn.persistentHost();
+        host.ensureRunning(hash, 3, Duration.ofSeconds(60));
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> host.persistentExecutions().stream()
+                    .anyMatch(s -> s.itemHash().equals(hash) && s.state().equals("RUNNING")));
+            HttpResponse<String> r = net.get(URI.create(crn.url() + "/vm/" + hash + "/"));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(get(crn, "/about/executions/list").path(hash).path("vm_type").asText()).isEqualTo("persistent_program");
+            JsonNode v2 = get(crn, "/v2/about/executions/list").path(hash);
+            assertThat(v2.path("vm_type").asText()).isEqualTo("persistent_program");
+            assertThat(v2.path("executor").asText()).isEqualTo(crn.executorName());
+            assertThat(v2.path("epoch").asLong()).isEqualTo(3);
+        } finally {
+            host.stop(hash, "test done");
+        }
+    }
+
+    private static JsonNode find(JsonNode runtimes, String ref) {
+        for (JsonNode r : runtimes) if (r.path("ref").asText().equals(ref)) return r;
+        throw new AssertionError("no runtime " + ref + " in " + runtimes);
+    }
+}
