@@ -54,9 +54,10 @@ public final class SelfCheck {
         Map<String, Object> result = new LinkedHashMap<>();
         for (String k : KEYS) result.put(k, false);
         Map<String, String> details = new LinkedHashMap<>();
-        details.put("messages", "not tested: the diagnostic program has no CCN to read messages from");
-        details.put("get_a_message", "not tested: the diagnostic program has no CCN to read messages from");
-        details.put("cache", "not tested: this node offers programs no cache service");
+        // programs reach messages and the cache through their guest API, which this diagnostic run does not open
+        details.put("messages", "not tested: the diagnostic program runs without a guest API (no CCN proxy)");
+        details.put("get_a_message", "not tested: the diagnostic program runs without a guest API (no CCN proxy)");
+        details.put("cache", "not tested: the diagnostic program runs without a guest API (no cache)");
         Path work = dir.resolve("work");
         Files.createDirectories(work);
         Executor.View view = executor.view(dir.resolve("code"), work);
