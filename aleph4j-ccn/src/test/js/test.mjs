@@ -82,6 +82,17 @@ try {
   }
   console.log('OK binary-sizes');
 
+  // what upstream's clients do with files above 4 MiB: ipfs/add_file, then a STORE of item_type ipfs with the hash
+  // answered, which on aleph4j is the file's sha256
+  step = 'ipfs-store';
+  const viaIpfs = randomBytes(300 * 1024);
+  const ipfsStore = await client.createStore({ fileObject: new Blob([viaIpfs]), storageEngine: 'ipfs', channel: 'TEST', sync: true });
+  const ipfsMessage = await client.getMessage(ipfsStore.item_hash);
+  check(ipfsMessage.content.item_type === 'ipfs', 'item_type ' + ipfsMessage.content.item_type);
+  check(ipfsMessage.content.item_hash === createHash('sha256').update(viaIpfs).digest('hex'), 'the ipfs STORE does not name the sha256');
+  check(Buffer.from(await client.downloadFile(ipfsMessage.content.item_hash)).equals(viaIpfs), 'file stored through ipfs/add_file differs');
+  console.log('OK ipfs-store ' + ipfsStore.item_hash);
+
   step = 'posts-list';
   const blog = await client.createPost({ postType: 'sdk-blog', content: { title: 'first', tags: ['sdk'] }, channel: 'TEST', sync: true });
   const amend = await client.createPost({ postType: 'amend', ref: blog.item_hash, content: { title: 'second', tags: ['sdk'] }, channel: 'TEST', sync: true });

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Upstream's TypeScript SDK ({@code @aleph-sdk/client}) posts, stores, downloads (random binary files of several
- * sizes up to 1 MiB, raw and base64, with gzip asked for), aggregates, queries, lists posts (amends merged) and
- * aggregates, and forgets on a node.
+ * sizes up to 1 MiB, raw and base64, with gzip asked for), stores through {@code ipfs/add_file}, aggregates,
+ * queries, lists posts (amends merged) and aggregates, and forgets on a node.
  */
 class TypeScriptSdkTest {
     static Path jsDir() {
@@ -67,7 +67,7 @@ class TypeScriptSdkTest {
             String out = run(List.of("node", "test.mjs", node.url().toString()), 120, dir.resolve("node.log"));
             System.out.println(out);
             assertThat(out).contains("OK post", "OK store", "OK download", "OK download-binary", "OK aggregate", "OK query",
-                    "OK binary-sizes", "OK posts-list", "OK aggregates-list", "OK forget", "ALL OK");
+                    "OK binary-sizes", "OK ipfs-store", "OK posts-list", "OK aggregates-list", "OK forget", "ALL OK");
             assertThat(out).doesNotContain("FAIL");
         }
     }
