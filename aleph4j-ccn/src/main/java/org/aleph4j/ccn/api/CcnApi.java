@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The CCN's HTTP routes (reference §3.2, §5) and the single mapper from errors to JSON responses. The handlers
- * live with their capability: messages here, files in {@link FileIntake}, balances and prices in
+ * live with their capability: messages and upstream's list views here, files in {@link FileIntake} and
+ * {@link FileQueries}, balances and prices in
  * {@link BalanceQueries}, the websocket in {@link MessageSocket}.
  */
 public final class CcnApi {
