@@ -40,16 +40,18 @@ class UpstreamRuntimeProgramsTest {
     @TempDir
     static Path dir;
     TestNetwork net;
-    CcnOverlay ccn;
+    RecordingCcn ccn;
     CrnNode crn;
     String fastapiCode;
+    byte[] fastapiZip;
 
     @BeforeAll
     void start() throws Exception {
         net = TestNetwork.builder(dir).fundedUser(10_000_000).start();
-        ccn = new CcnOverlay(net.ccnUrl());
+        ccn = new RecordingCcn(net.ccnUrl());
         crn = new CrnNode(CrnConfig.defaults(dir.resolve("crn"), ccn.url()), LeaseDirectory.NONE).start();
-        fastapiCode = net.store(net.user(), TestNetwork.zip(Map.of("main.py", SamplePrograms.FASTAPI_MAIN)), null);
+        fastapiZip = TestNetwork.zip(Map.of("main.py", SamplePrograms.FASTAPI_MAIN));
+        fastapiCode = net.store(net.user(), fastapiZip, null);
     }
 
     @AfterAll
@@ -59,15 +61,11 @@ class UpstreamRuntimeProgramsTest {
         if (net != null) net.close();
     }
 
-    /**
-     * Signs the user's PROGRAM and posts it to the CCN, which may keep it pending while it lacks the
-     * runtime's STORE; the overlay then serves it to the CRN as processed.
-     */
+    /** Signs the user's PROGRAM and posts it to the CCN, which accepts upstream's runtimes without their STORE. */
     String upstreamProgram(ProgramBuilder b) throws Exception {
         AlephMessage m = MessageBuilder.build(net.user(), MessageType.PROGRAM, b.time(TestNetwork.now()).build(),
                 MessageBuilder.DEFAULT_CHANNEL, TestNetwork.now());
-        assertThat(net.client().post(m, false).httpStatus()).isLessThan(300);
-        ccn.serve(m);
+        assertThat(net.client().post(m, true).processed()).as("the CCN processes a PROGRAM naming an upstream runtime").isTrue();
         return m.itemHash();
     }
 
@@ -105,8 +103,34 @@ class UpstreamRuntimeProgramsTest {
     }
 
     @Test
+    void codeSentAsUpstreamsCliSendsLargeCodeThroughIpfsAddFileRuns() throws Exception {
+        // upstream's client: the file alone to /api/v0/ipfs/add_file, then a STORE with item_type ipfs and the answered hash
+        byte[] zip = fastapiZip; // the same file as the other tests' code: the node keeps one copy
+        String boundary = "aleph4j-" + System.nanoTime();
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        body.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"code.zip\"\r\n"
+                + "Content-Type: application/octet-stream\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        body.write(zip);
+        body.write(("\r\n--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        HttpResponse<String> added = net.http().send(java.net.http.HttpRequest.newBuilder(URI.create(net.ccnUrl() + "/api/v0/ipfs/add_file"))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(added.statusCode()).as(added.body()).isEqualTo(200);
+        String fileHash = TestNetwork.json(added).path("hash").asText();
+        assertThat(fileHash).isEqualTo(org.aleph4j.message.ItemHashes.sha256Hex(zip));
+        String store = net.publish(net.user(), MessageType.STORE, new org.aleph4j.message.content.StoreContent(net.user().address(),
+                TestNetwork.now(), org.aleph4j.message.ItemType.IPFS, fileHash, null, null, null, null, null));
+
+        String hash = upstreamProgram(net.zipProgram(store, "main:app").timeoutSeconds(30.0).memory(256).runtime(DEBIAN_12));
+        HttpResponse<String> r = net.get(URI.create(crn.url() + "/vm/" + hash + "/"));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(TestNetwork.json(r).path("message").asText()).isEqualTo("Hello World");
+    }
+
+    @Test
     void aRefOutsideTheTableStillGetsA503NamingIt() throws Exception {
-        String unknown = "5e".repeat(32);
+        // a runtime STORE this network has, but neither aleph4j's own nor in the node's table
+        String unknown = net.store(net.user(), "a runtime image this node does not know".getBytes(), null);
         String hash = upstreamProgram(fastapi(unknown));
 
         HttpResponse<String> r = net.get(URI.create(crn.url() + "/vm/" + hash + "/"));

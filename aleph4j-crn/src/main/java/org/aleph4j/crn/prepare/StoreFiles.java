@@ -65,9 +65,13 @@ final class StoreFiles {
         } catch (MessageException | RuntimeException e) {
             throw new CrnException(400, what + " STORE " + storeHash + " is invalid: " + e.getMessage(), ref);
         }
-        if (sc.itemType() != ItemType.STORAGE) {
+        // an ipfs STORE naming a sha256 is what upstream's clients sign after an aleph4j CCN's ipfs/add_file
+        // answered the file's sha256: the file is in the CCN's store like any storage file
+        boolean sha256Ipfs = sc.itemType() == ItemType.IPFS && ItemHashes.isSha256Hash(sc.itemHash());
+        if (sc.itemType() != ItemType.STORAGE && !sha256Ipfs) {
             throw new CrnException(400, what + " STORE " + storeHash + " uses "
-                    + (sc.itemType() == null ? "no" : sc.itemType().value()) + " storage; this node reads storage files only", ref);
+                    + (sc.itemType() == null ? "no" : sc.itemType().value()) + " storage; this node reads files of the CCN's "
+                    + "store only (storage, or ipfs naming a sha256)", ref);
         }
         String fileHash = sc.itemHash();
         if (!ItemHashes.isSha256Hash(fileHash)) {
