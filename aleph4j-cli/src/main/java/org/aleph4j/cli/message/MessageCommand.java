@@ -328,6 +328,7 @@ public final class MessageCommand extends GroupCommand {
                     .withObjectIndenter(new com.fasterxml.jackson.core.util.DefaultIndenter(" ".repeat(Math.max(0, indent)), "\n")));
             if (!json) ctx.err().println("Watching messages referring to " + ref + (owner == null ? "" : " by " + owner) + " (Ctrl-C to stop)");
             try (var stream = ccn().subscribe(q.build(), fromStart ? 0.0 : null, frame -> {
+                debug("frame " + frame.itemHash() + " " + frame.statusText());
                 if (!frame.hasHash() || done.getCount() == 0) return;
                 if (!"processed".equals(frame.statusText()) || !printed.add(frame.itemHash())) return;
                 JsonNode m = frame.raw().path("message").isObject() ? frame.raw().get("message") : frame.raw();
