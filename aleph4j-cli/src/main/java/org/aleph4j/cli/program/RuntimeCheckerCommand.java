@@ -152,22 +152,28 @@ public final class RuntimeCheckerCommand extends ReachingCommand {
         }
     }
 
-    /** Forgets the program and its code, as `aleph program delete` does; says what happened instead of failing. */
+    /**
+     * Forgets the program, then its code, as `aleph program delete` does (a code still used by a live
+     * program is not forgotten, so the program goes first); says what happened instead of failing.
+     */
     private String cleanUp(EthAccount account, List<String> hashes, String programHash) {
-        try {
-            AlephMessage f = forget(account, hashes, "Runtime check done (" + programHash + ")", channel);
-            MessageRecord rec = ccn().message(f.itemHash()).orElse(null);
-            debug("FORGET " + f.itemHash() + " of " + hashes + ": " + (rec == null ? "?" : rec.status()));
-            if (rec != null && !rec.rejected()) return "deleted";
-            String msg = "was not deleted (FORGET " + f.itemHash() + " " + (rec == null ? "unanswered" : "error_code " + rec.errorCode())
-                    + ") — delete it with `aleph program delete " + programHash + "`";
-            ctx.err().println("Warning: program " + programHash + " " + msg);
-            return msg;
-        } catch (Exception e) {
-            String msg = "was not deleted (" + e.getMessage() + ") — delete it with `aleph program delete " + programHash + "`";
-            ctx.err().println("Warning: program " + programHash + " " + msg);
-            return msg;
+        List<String> problems = new ArrayList<>();
+        for (String h : hashes) {
+            try {
+                AlephMessage f = forget(account, List.of(h), "Runtime check done (" + programHash + ")", channel);
+                MessageRecord rec = ccn().message(f.itemHash()).orElse(null);
+                debug("FORGET " + f.itemHash() + " of " + h + ": " + (rec == null ? "?" : rec.status()));
+                if (rec == null || rec.rejected()) {
+                    problems.add(h + " (FORGET " + f.itemHash() + " " + (rec == null ? "unanswered" : "error_code " + rec.errorCode()) + ")");
+                }
+            } catch (Exception e) {
+                problems.add(h + " (" + e.getMessage() + ")");
+            }
         }
+        if (problems.isEmpty()) return "deleted";
+        String msg = "was not fully deleted: " + String.join(", ", problems) + " — delete it with `aleph program delete " + programHash + "`";
+        ctx.err().println("Warning: program " + programHash + " " + msg);
+        return msg;
     }
 
     private static void deleteQuietly(Path dir) {
