@@ -17,10 +17,12 @@ package org.aleph4j.ccn;
  * @param maxAnonymousStoreBytes    total size of files uploaded without a STORE that no STORE pins yet
  * @param maxJsonBytes              size limit of an {@code add_json} body
  * @param maxConcurrentLargeBodies  requests with a large or unknown-length body handled at once
+ * @param maxBase64FileBytes        largest file {@code GET /api/v0/storage/{hash}} answers base64-encoded (413 above)
  */
 public record CcnLimits(int maxPageSize, int maxStreamHistory, int maxSubscribers, int maxSubscribersPerAddress,
                         int streamQueueFrames, long streamQueueChars, int anonymousUploadsPerMinute,
-                        long maxAnonymousStoreBytes, long maxJsonBytes, int maxConcurrentLargeBodies) {
+                        long maxAnonymousStoreBytes, long maxJsonBytes, int maxConcurrentLargeBodies,
+                        long maxBase64FileBytes) {
     public static final int DEFAULT_MAX_PAGE_SIZE = 500;
     public static final int DEFAULT_MAX_STREAM_HISTORY = 10_000;
     public static final int MIN_STREAM_HISTORY = 200;
@@ -32,6 +34,8 @@ public record CcnLimits(int maxPageSize, int maxStreamHistory, int maxSubscriber
     public static final long DEFAULT_MAX_ANONYMOUS_STORE_BYTES = 1024 * CcnConfig.MIB;
     public static final long DEFAULT_MAX_JSON_BYTES = 4 * CcnConfig.MIB;
     public static final int DEFAULT_MAX_CONCURRENT_LARGE_BODIES = 16;
+    /** Files served base64-encoded in JSON ({@code GET /api/v0/storage/{hash}}) are read into memory: at most this. */
+    public static final long DEFAULT_MAX_BASE64_FILE_BYTES = 10 * CcnConfig.MIB;
 
     public CcnLimits {
         if (maxPageSize <= 0) maxPageSize = DEFAULT_MAX_PAGE_SIZE;
@@ -46,44 +50,50 @@ public record CcnLimits(int maxPageSize, int maxStreamHistory, int maxSubscriber
         if (maxAnonymousStoreBytes <= 0) maxAnonymousStoreBytes = DEFAULT_MAX_ANONYMOUS_STORE_BYTES;
         if (maxJsonBytes <= 0) maxJsonBytes = DEFAULT_MAX_JSON_BYTES;
         if (maxConcurrentLargeBodies <= 0) maxConcurrentLargeBodies = DEFAULT_MAX_CONCURRENT_LARGE_BODIES;
+        if (maxBase64FileBytes <= 0) maxBase64FileBytes = DEFAULT_MAX_BASE64_FILE_BYTES;
     }
 
     public static CcnLimits defaults() {
-        return new CcnLimits(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        return new CcnLimits(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     public CcnLimits withMaxPageSize(int n) {
         return new CcnLimits(n, maxStreamHistory, maxSubscribers, maxSubscribersPerAddress, streamQueueFrames,
-                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies);
+                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies, maxBase64FileBytes);
     }
 
     public CcnLimits withMaxStreamHistory(int n) {
         return new CcnLimits(maxPageSize, n, maxSubscribers, maxSubscribersPerAddress, streamQueueFrames,
-                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies);
+                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies, maxBase64FileBytes);
     }
 
     public CcnLimits withSubscribers(int total, int perAddress) {
         return new CcnLimits(maxPageSize, maxStreamHistory, total, perAddress, streamQueueFrames,
-                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies);
+                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies, maxBase64FileBytes);
     }
 
     public CcnLimits withStreamQueue(int frames, long chars) {
         return new CcnLimits(maxPageSize, maxStreamHistory, maxSubscribers, maxSubscribersPerAddress, frames,
-                chars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies);
+                chars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies, maxBase64FileBytes);
     }
 
     public CcnLimits withAnonymousUploads(int perMinute, long maxStoreBytes) {
         return new CcnLimits(maxPageSize, maxStreamHistory, maxSubscribers, maxSubscribersPerAddress, streamQueueFrames,
-                streamQueueChars, perMinute, maxStoreBytes, maxJsonBytes, maxConcurrentLargeBodies);
+                streamQueueChars, perMinute, maxStoreBytes, maxJsonBytes, maxConcurrentLargeBodies, maxBase64FileBytes);
     }
 
     public CcnLimits withMaxJsonBytes(long n) {
         return new CcnLimits(maxPageSize, maxStreamHistory, maxSubscribers, maxSubscribersPerAddress, streamQueueFrames,
-                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, n, maxConcurrentLargeBodies);
+                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, n, maxConcurrentLargeBodies, maxBase64FileBytes);
     }
 
     public CcnLimits withMaxConcurrentLargeBodies(int n) {
         return new CcnLimits(maxPageSize, maxStreamHistory, maxSubscribers, maxSubscribersPerAddress, streamQueueFrames,
-                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, n);
+                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, n, maxBase64FileBytes);
+    }
+
+    public CcnLimits withMaxBase64FileBytes(long n) {
+        return new CcnLimits(maxPageSize, maxStreamHistory, maxSubscribers, maxSubscribersPerAddress, streamQueueFrames,
+                streamQueueChars, anonymousUploadsPerMinute, maxAnonymousStoreBytes, maxJsonBytes, maxConcurrentLargeBodies, n);
     }
 }

@@ -55,7 +55,8 @@ public final class CcnNode implements AutoCloseable {
                     limits.maxStreamHistory(), limits.streamQueueFrames(), limits.streamQueueChars()));
             meters.gauge("ccn_stream_subscribers", stream, MessageStream::subscriberCount);
             meters.more().counter("ccn_stream_slow_disconnects_total", java.util.List.of(), stream, MessageStream::slowDisconnects);
-            MessageHandlers handlers = new MessageHandlers(store, files, config.oracleAddresses(), config.pricingOwner());
+            MessageHandlers handlers = new MessageHandlers(store, files, config.oracleAddresses(), config.pricingOwner(),
+                    config.upstreamRuntimeRefs());
             worker = new PipelineWorker(db, store, handlers, files, stream, InstantSource.system(), meters);
             MessageValidator validator = new MessageValidator(SignatureVerifier.best());
             CcnApi api = new CcnApi(config, db, store, files, handlers, worker, stream, validator, meters);

@@ -19,7 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** A database from before the change sequence existed is numbered in reception order when the CCN upgrades it. */
+/**
+ * A database from before the change sequence existed is numbered in reception order when the CCN upgrades it, and
+ * the tags of its processed messages are collected (migrations 3 and 4).
+ */
 class SequenceMigrationTest {
     static final SecureRandom RANDOM = new SecureRandom();
 
@@ -39,7 +42,7 @@ class SequenceMigrationTest {
             AlephMessage second;
             AlephMessage waiting;
             try {
-                first = post(a, "note", "{\"n\":1}");
+                first = post(a, "note", "{\"n\":1,\"tags\":[\"migrated\",7]}");
                 assertThat(post(node.url(), first, true).status()).isEqualTo(200);
                 // received before `second`, processed after it
                 byte[] file = ("late " + a.address()).getBytes();
@@ -70,6 +73,11 @@ class SequenceMigrationTest {
                 assertThat(order).containsExactly(first.itemHash(), late.itemHash(), second.itemHash());
                 assertThat(numbers).isSorted().doesNotHaveDuplicates();
                 assertThat(get(upgraded.url(), "/api/v0/messages/" + waiting.itemHash()).body()).doesNotContain("\"sequence\"");
+                // migration 4 collected the tags of messages processed before it (string entries only)
+                JsonNode tagged = get(upgraded.url(), "/api/v0/messages.json?tags=migrated&addresses=" + a.address()).json();
+                assertThat(tagged.path("messages")).hasSize(1);
+                assertThat(tagged.path("messages").get(0).path("item_hash").asText()).isEqualTo(first.itemHash());
+                assertThat(get(upgraded.url(), "/api/v0/messages.json?tags=7&addresses=" + a.address()).json().path("messages")).isEmpty();
 
                 AlephMessage after = post(a, "note", "{\"n\":3}");
                 assertThat(post(upgraded.url(), after, true).status()).isEqualTo(200);
@@ -85,14 +93,15 @@ class SequenceMigrationTest {
         }
     }
 
-    /** Puts the schema back as migration 2 left it: no sequence column, no counter, no record of migration 3. */
+    /** Puts the schema back as migration 2 left it: no sequence column, no counter, no tags, no record of migrations 3 and 4. */
     void downgradeToV2(Backend backend, String url) throws Exception {
         String jdbc = backend == Backend.SQLITE ? "jdbc:sqlite:" + dir.resolve("ccn.sqlite") : url;
         try (Connection c = DriverManager.getConnection(jdbc); Statement s = c.createStatement()) {
             s.execute("DROP INDEX messages_sequence");
             s.execute("ALTER TABLE messages DROP COLUMN sequence");
             s.execute("DROP TABLE sequence_counter");
-            s.execute("DELETE FROM flyway_schema_history WHERE version = '3'");
+            s.execute("DROP TABLE message_tags");
+            s.execute("DELETE FROM flyway_schema_history WHERE version IN ('3', '4')");
         }
     }
 }

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Upstream's TypeScript SDK ({@code @aleph-sdk/client}) posts, stores, downloads (a random binary file too, with
- * axios asking for gzip), aggregates, queries and forgets on a node.
+ * Upstream's TypeScript SDK ({@code @aleph-sdk/client}) posts, stores, downloads (random binary files of several
+ * sizes up to 1 MiB, raw and base64, with gzip asked for), stores through {@code ipfs/add_file}, aggregates,
+ * queries, lists posts (amends merged) and aggregates, and forgets on a node.
  */
 class TypeScriptSdkTest {
     static Path jsDir() {
@@ -56,7 +57,7 @@ class TypeScriptSdkTest {
     }
 
     @Test
-    void upstreamTypeScriptSdkCanPostStoreDownloadAggregateQueryAndForget(@TempDir Path dir) throws Exception {
+    void upstreamTypeScriptSdkCanPostStoreDownloadAggregateQueryListAndForget(@TempDir Path dir) throws Exception {
         assumeTrue(onPath("node") && onPath("npm"), "node and npm are not installed: skipping the TypeScript SDK check");
         if (!Files.isDirectory(jsDir().resolve("node_modules"))) {
             run(List.of("npm", "ci", "--no-audit", "--no-fund"), 300, dir.resolve("npm.log"));
@@ -65,7 +66,8 @@ class TypeScriptSdkTest {
         try (CcnNode node = new CcnNode(CcnHarness.config(dir.resolve("ccn"), null, oracle)).start()) {
             String out = run(List.of("node", "test.mjs", node.url().toString()), 120, dir.resolve("node.log"));
             System.out.println(out);
-            assertThat(out).contains("OK post", "OK store", "OK download", "OK download-binary", "OK aggregate", "OK query", "OK forget", "ALL OK");
+            assertThat(out).contains("OK post", "OK store", "OK download", "OK download-binary", "OK aggregate", "OK query",
+                    "OK binary-sizes", "OK ipfs-store", "OK posts-list", "OK aggregates-list", "OK forget", "ALL OK");
             assertThat(out).doesNotContain("FAIL");
         }
     }

@@ -15,6 +15,7 @@ import org.aleph4j.ccn.CcnConfig;
 import org.aleph4j.ccn.CcnLimits;
 import org.aleph4j.ccn.balance.BalanceQueries;
 import org.aleph4j.ccn.files.FileIntake;
+import org.aleph4j.ccn.files.FileQueries;
 import org.aleph4j.ccn.files.FileStore;
 import org.aleph4j.ccn.pipeline.MessageHandlers;
 import org.aleph4j.ccn.pipeline.PipelineWorker;
@@ -30,7 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The CCN's HTTP routes (reference §3.2, §5) and the single mapper from errors to JSON responses. The handlers
- * live with their capability: messages here, files in {@link FileIntake}, balances and prices in
+ * live with their capability: messages and upstream's list views here, files in {@link FileIntake} and
+ * {@link FileQueries}, balances and prices in
  * {@link BalanceQueries}, the websocket in {@link MessageSocket}.
  */
 public final class CcnApi {
@@ -47,6 +49,8 @@ public final class CcnApi {
     private final FileIntake fileIntake;
     private final BalanceQueries balances;
     private final MessageSocket socket;
+    private final ListingRoutes listings;
+    private final FileQueries fileQueries;
 
     public CcnApi(CcnConfig config, Database db, MessageStore store, FileStore files, MessageHandlers handlers,
                   PipelineWorker worker, MessageStream stream, MessageValidator validator, PrometheusMeterRegistry meters) {
@@ -64,6 +68,8 @@ public final class CcnApi {
         this.fileIntake = new FileIntake(config, db, store, files, handlers, worker, validator, clock, nanos);
         this.balances = new BalanceQueries(db, store, handlers, worker);
         this.socket = new MessageSocket(db, store, stream, limits);
+        this.listings = new ListingRoutes(db, store, handlers, limits);
+        this.fileQueries = new FileQueries(db, store, files, limits);
     }
 
     /** Registers routes and error mapping on a Javalin configuration. */
@@ -79,10 +85,23 @@ public final class CcnApi {
         r.get("/api/v0/messages/{hash}/status", messages::status);
         r.get("/api/v0/messages/{hash}/content", messages::content);
         r.get("/api/v0/aggregates/{address}", messages::aggregates);
+        r.get("/api/v0/aggregates.json", listings::aggregates);
+        r.get("/api/v0/aggregates", listings::aggregates);
+        r.get("/api/v0/posts.json", ctx -> listings.postsV0(ctx, null));
+        r.get("/api/v0/posts/page/{page}", ctx -> listings.postsV0(ctx, ctx.pathParam("page")));
+        r.get("/api/v1/posts.json", ctx -> listings.postsV1(ctx, null));
+        r.get("/api/v1/posts/page/{page}", ctx -> listings.postsV1(ctx, ctx.pathParam("page")));
+        r.get("/api/v0/addresses/{address}/files", listings::addressFiles);
         r.post("/api/v0/storage/add_file", largeBody(fileIntake::addFile));
         r.post("/api/v0/storage/add_json", largeBody(fileIntake::addJson));
         r.get("/api/v0/storage/raw/{hash}", ctx -> fileIntake.raw(ctx, false));
         r.head("/api/v0/storage/raw/{hash}", ctx -> fileIntake.raw(ctx, true));
+        r.post("/api/v0/ipfs/add_file", largeBody(fileIntake::ipfsAddFile));
+        r.get("/api/v0/storage/metadata/{hash}", fileQueries::metadata);
+        r.get("/api/v0/storage/by-message-hash/{hash}", fileQueries::byMessageHash);
+        r.get("/api/v0/storage/by-ref/{ref}", ctx -> fileQueries.byRef(ctx, false));
+        r.get("/api/v0/storage/by-ref/{address}/{ref}", ctx -> fileQueries.byRef(ctx, true));
+        r.get("/api/v0/storage/{hash}", fileQueries::base64);
         r.get("/api/v0/addresses/{address}/balance", balances::balance);
         r.get("/api/v0/price/{hash}", balances::price);
         r.post("/api/v0/price/estimate", balances::estimate);

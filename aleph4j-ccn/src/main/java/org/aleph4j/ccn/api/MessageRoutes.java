@@ -136,15 +136,37 @@ final class MessageRoutes {
         // reading after a sequence goes forward by default; by time, newest first as upstream
         int sortOrder = QueryParams.integer(q, sinceSequence != null ? 1 : -1, -1, 1, "sortOrder", "sort_order");
         if (sortOrder == 0) throw new ApiException(422, 0, "sortOrder must be -1 or 1", Map.of());
+        boolean withContent = withContent(q);
         MessageStore.Page result = db.jdbi().withHandle(h -> store.query(h, f, perPage, page, sortOrder, sinceSequence));
         ObjectNode out = Json.MAPPER.createObjectNode();
         ArrayNode arr = out.putArray("messages");
-        for (MessageRow r : result.rows()) arr.add(MessageJson.item(r));
+        for (MessageRow r : result.rows()) {
+            ObjectNode item = MessageJson.item(r);
+            if (!withContent) item.remove("content");
+            arr.add(item);
+        }
         out.put("pagination_page", page);
         out.put("pagination_total", result.total());
         out.put("pagination_per_page", perPage);
         out.put("pagination_item", "messages");
         json(ctx, 200, out);
+    }
+
+    /**
+     * Upstream's {@code contentFormat} ({@code full}, the default, or {@code none}: items without {@code content})
+     * and its deprecated {@code excludeContent=true} (same as {@code none}; {@code contentFormat} wins when both
+     * are given). {@code headers} (upstream's per-type summary) is not offered: 422.
+     */
+    private static boolean withContent(Map<String, List<String>> q) {
+        boolean exclude = QueryParams.bool(q, false, "excludeContent", "exclude_content");
+        String format = QueryParams.one(q, "contentFormat", "content_format");
+        if (format == null) return !exclude;
+        return switch (format) {
+            case "full" -> true;
+            case "none" -> false;
+            case "headers" -> throw new ApiException(422, 0, "contentFormat=headers is not supported by this node; use full or none", Map.of());
+            default -> throw new ApiException(422, 0, "contentFormat must be full or none, got " + format, Map.of());
+        };
     }
 
     private static int parsePage(String s) {

@@ -116,8 +116,23 @@ public final class FileIntake {
     }
 
     public void addFile(Context ctx) throws IOException, MessageException {
+        addFile(ctx, false);
+    }
+
+    /**
+     * {@code POST /api/v0/ipfs/add_file}, where upstream's clients send files above 4 MiB. This node has no IPFS:
+     * the file is received exactly as by {@code storage/add_file} (the same limits, an optional signed STORE first)
+     * and stored under its sha256, which the answer gives as {@code hash} (with upstream's {@code name} and
+     * {@code size}, and {@code engine: "storage"}). Upstream's SDK then signs a STORE with {@code item_type: ipfs}
+     * and that sha256; this node processes it as the file of its store that the hash names.
+     */
+    public void ipfsAddFile(Context ctx) throws IOException, MessageException {
+        addFile(ctx, true);
+    }
+
+    private void addFile(Context ctx, boolean ipfs) throws IOException, MessageException {
         try {
-            receiveFile(ctx);
+            receiveFile(ctx, ipfs);
         } catch (ApiException e) {
             if (e.status() == 413) drain(ctx, 2 * Math.max(config.maxFileBytes(), config.maxUnauthenticatedFileBytes()));
             throw e;
@@ -139,7 +154,18 @@ public final class FileIntake {
         }
     }
 
-    private void receiveFile(Context ctx) throws IOException, MessageException {
+    /** The answer to an upload without a STORE: upstream's storage shape, or its ipfs one (with the file name). */
+    private static Map<String, Object> anonymousAnswer(FileStore.Staged staged, boolean ipfs, String name) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("status", "success");
+        out.put("hash", staged.hash());
+        if (ipfs) out.put("name", name == null ? "file" : name);
+        out.put("size", staged.size());
+        if (ipfs) out.put("engine", "storage");
+        return out;
+    }
+
+    private void receiveFile(Context ctx, boolean ipfs) throws IOException, MessageException {
         String boundary = MultipartParts.boundaryOf(ctx.contentType());
         long hardLimit = Math.max(config.maxFileBytes(), config.maxUnauthenticatedFileBytes());
         long declared = ctx.req().getContentLengthLong();
@@ -153,12 +179,13 @@ public final class FileIntake {
             admitAnonymous(ctx);
             try (FileStore.Staged staged = stage(body, config.maxUnauthenticatedFileBytes())) {
                 commitAnonymous(staged);
-                json(ctx, 200, Map.of("status", "success", "hash", staged.hash(), "size", staged.size()));
+                json(ctx, 200, anonymousAnswer(staged, ipfs, null));
             }
             return;
         }
         MultipartParts mp = new MultipartParts(body, boundary);
         String metadata = null;
+        String filename = null;
         FileStore.Staged staged = null;
         try {
             MultipartParts.Part part;
@@ -170,6 +197,7 @@ public final class FileIntake {
                 } else if ("file".equals(part.name()) && staged == null) {
                     // clients send metadata first; a file part without it is an anonymous upload
                     if (metadata == null) admitAnonymous(ctx);
+                    filename = part.filename();
                     staged = stage(part.body(), metadata != null ? config.maxFileBytes() : hardLimit);
                 }
             }
@@ -177,11 +205,11 @@ public final class FileIntake {
             if (metadata == null) {
                 if (staged.size() > config.maxUnauthenticatedFileBytes()) throw tooLarge(config.maxUnauthenticatedFileBytes());
                 commitAnonymous(staged);
-                json(ctx, 200, Map.of("status", "success", "hash", staged.hash(), "size", staged.size()));
+                json(ctx, 200, anonymousAnswer(staged, ipfs, filename));
                 return;
             }
             if (staged.size() > config.maxFileBytes()) throw tooLarge(config.maxFileBytes());
-            authenticatedUpload(ctx, metadata, staged);
+            authenticatedUpload(ctx, metadata, staged, ipfs, filename);
         } catch (MultipartParts.MalformedException e) {
             throw new ApiException(422, 0, e.getMessage(), Map.of());
         } finally {
@@ -201,7 +229,8 @@ public final class FileIntake {
         }
     }
 
-    private void authenticatedUpload(Context ctx, String metadata, FileStore.Staged staged) throws IOException, MessageException {
+    private void authenticatedUpload(Context ctx, String metadata, FileStore.Staged staged, boolean ipfs, String filename)
+            throws IOException, MessageException {
         JsonNode meta = Json.parseTree(metadata);
         if (!meta.path("message").isObject()) throw new MessageException(ErrorCode.INVALID_FORMAT, "metadata needs a message");
         boolean sync = meta.path("sync").asBoolean(false);
@@ -243,6 +272,11 @@ public final class FileIntake {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("status", MessageStatus.REJECTED.is(result.status()) ? "error" : "success");
         out.put("hash", staged.hash());
+        if (ipfs) {
+            out.put("name", filename == null ? "file" : filename);
+            out.put("size", staged.size());
+            out.put("engine", "storage");
+        }
         out.put("message_status", result.status());
         if (MessageStatus.REJECTED.is(result.status())) addRejection(out, result);
         json(ctx, httpStatusOf(result.status()), out);

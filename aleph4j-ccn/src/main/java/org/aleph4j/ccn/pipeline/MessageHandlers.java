@@ -58,8 +58,18 @@ public final class MessageHandlers {
     private final Set<String> oracles;
     private final Aggregates aggregates;
     private final Permissions permissions;
+    /** Runtime refs of upstream aleph.im that a PROGRAM may name without their STORE being here (CcnConfig). */
+    private final Set<String> upstreamRuntimes;
 
+    /** Accepting upstream's built-in runtime table ({@link org.aleph4j.message.runtime.UpstreamRuntimes}). */
     public MessageHandlers(MessageStore store, FileStore files, Set<String> oracleAddresses, String pricingOwner) {
+        this(store, files, oracleAddresses, pricingOwner, org.aleph4j.message.runtime.UpstreamRuntimes.builtIn().stream()
+                .map(org.aleph4j.message.runtime.UpstreamRuntimes.Runtime::ref).collect(Collectors.toSet()));
+    }
+
+    public MessageHandlers(MessageStore store, FileStore files, Set<String> oracleAddresses, String pricingOwner,
+                           Set<String> upstreamRuntimeRefs) {
+        this.upstreamRuntimes = Set.copyOf(upstreamRuntimeRefs);
         this.store = store;
         this.files = files;
         this.oracles = oracleAddresses.stream().map(a -> a.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
@@ -119,7 +129,8 @@ public final class MessageHandlers {
         String type = p.content() instanceof PostContent pc ? pc.type() : p.contentTree().path("type").isTextual()
                 ? p.contentTree().path("type").asText() : null;
         return new Outcome.Processed(new MessageStore.ContentFields(p.content().address(), Json.write(p.contentTree()), type, key,
-                ref, itemHash, paymentType, size, cost == null ? null : cost.hold().toPlainString()));
+                ref, itemHash, paymentType, size, cost == null ? null : cost.hold().toPlainString(),
+                org.aleph4j.ccn.storage.MessageTags.of(p.message().type().name(), p.contentTree())));
     }
 
     /** The merged aggregate of {@code owner} for {@code keys} (all keys when empty): {key: merged object}. */
@@ -183,7 +194,9 @@ public final class MessageHandlers {
     // ---- STORE (reference §3)
 
     private Outcome store(Handle h, Parsed p, StoreContent c, Effects fx) {
-        if (c.itemType() == ItemType.IPFS) {
+        // item_type ipfs naming a sha256 is what upstream's clients send after this node's /api/v0/ipfs/add_file
+        // (which stores by sha256, there being no IPFS here): the hash names a file of this node's store
+        if (c.itemType() == ItemType.IPFS && !ItemHashes.isSha256Hash(c.itemHash())) {
             return new Outcome.Retry(ErrorCode.FILE_UNAVAILABLE, "IPFS file " + c.itemHash() + " is not available", c.itemHash());
         }
         if (!files.exists(c.itemHash())) {
@@ -227,7 +240,10 @@ public final class MessageHandlers {
         return processed(p, null, c.ref(), c.itemHash(), c.payment() == null ? "hold" : c.payment().type(), size, held);
     }
 
-    /** Size in bytes of the file a STORE message (or file tag) names; 0 when unknown. */
+    /**
+     * Size in bytes of the file a STORE message (or file tag) names; 0 when unknown. An upstream runtime accepted
+     * without its STORE therefore costs nothing here: its image is the CRN's, not a file this network stores.
+     */
     long fileBytesOfRef(Handle h, String ref) {
         String fileHash = store.tag(h, ref).map(MessageStore.FileTag::fileHash)
                 .orElseGet(() -> store.find(h, ref).map(MessageRow::contentItemHash).orElse(null));
@@ -243,7 +259,10 @@ public final class MessageHandlers {
     // ---- PROGRAM (reference §2 "CCN validation")
 
     private Outcome program(Handle h, Parsed p, ProgramContent c, double receivedAt) {
+        String runtime = c.runtime() == null ? null : c.runtime().ref();
         for (String ref : VolumeRefs.of(c)) {
+            // upstream's official runtimes live on aleph.im's network; a CRN maps them to a local runtime
+            if (ref.equals(runtime) && upstreamRuntimes.contains(ref)) continue;
             if (!storeExists(h, ref)) return new Outcome.Retry(ErrorCode.VM_VOLUME_NOT_FOUND, "volume " + ref + " not found", ref);
         }
         if (c.replaces() != null) {

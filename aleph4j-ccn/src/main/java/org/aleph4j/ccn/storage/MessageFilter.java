@@ -6,12 +6,13 @@ import java.util.List;
 
 /**
  * Filters of {@code GET /api/v0/messages.json} and the websocket (reference §5.3). Empty lists mean
- * "any". Addresses are compared case-insensitively.
+ * "any". Addresses are compared case-insensitively. {@code tags} matches messages carrying any of them
+ * ({@link MessageTags}).
  */
 public record MessageFilter(List<String> types, List<String> statuses, List<String> senders, List<String> owners,
                             List<String> refs, List<String> hashes, List<String> channels, List<String> contentTypes,
                             List<String> contentKeys, List<String> contentHashes, List<String> chains, Double startDate,
-                            Double endDate) {
+                            Double endDate, List<String> tags) {
     public static final List<String> DEFAULT_STATUSES = Arrays.stream(MessageStatus.values())
             .filter(MessageStatus::visible).map(MessageStatus::value).toList();
     /**
@@ -33,6 +34,16 @@ public record MessageFilter(List<String> types, List<String> statuses, List<Stri
         contentKeys = nz(contentKeys);
         contentHashes = nz(contentHashes);
         chains = nz(chains);
+        tags = nz(tags);
+    }
+
+    /** Without a {@code tags} filter. */
+    public MessageFilter(List<String> types, List<String> statuses, List<String> senders, List<String> owners,
+                         List<String> refs, List<String> hashes, List<String> channels, List<String> contentTypes,
+                         List<String> contentKeys, List<String> contentHashes, List<String> chains, Double startDate,
+                         Double endDate) {
+        this(types, statuses, senders, owners, refs, hashes, channels, contentTypes, contentKeys, contentHashes, chains,
+                startDate, endDate, List.of());
     }
 
     private static List<String> nz(List<String> l) {
@@ -42,7 +53,7 @@ public record MessageFilter(List<String> types, List<String> statuses, List<Stri
     /** A copy with other statuses and no date range (a stream subscriber's filter). */
     public MessageFilter withStatuses(List<String> statuses) {
         return new MessageFilter(types, statuses, senders, owners, refs, hashes, channels, contentTypes, contentKeys,
-                contentHashes, chains, null, null);
+                contentHashes, chains, null, null, tags);
     }
 
     /** True when a stored row passes every filter except the date range (used by the live stream). */
@@ -57,7 +68,8 @@ public record MessageFilter(List<String> types, List<String> statuses, List<Stri
                 && (contentTypes.isEmpty() || contentTypes.contains(r.contentType()))
                 && (contentKeys.isEmpty() || contentKeys.contains(r.contentKey()))
                 && (contentHashes.isEmpty() || contentHashes.contains(r.contentItemHash()))
-                && (chains.isEmpty() || chains.contains(r.chain()));
+                && (chains.isEmpty() || chains.contains(r.chain()))
+                && (tags.isEmpty() || MessageTags.of(r.type(), r.content()).stream().anyMatch(tags::contains));
     }
 
     private static String lc(String s) {

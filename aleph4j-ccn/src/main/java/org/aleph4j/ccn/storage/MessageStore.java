@@ -39,7 +39,11 @@ public final class MessageStore {
 
     /** Derived content fields set when a message is processed. */
     public record ContentFields(String owner, String content, String contentType, String contentKey, String contentRef,
-                                String contentItemHash, String paymentType, Long size, String costHold) {}
+                                String contentItemHash, String paymentType, Long size, String costHold, List<String> tags) {
+        public ContentFields {
+            tags = tags == null ? List.of() : List.copyOf(tags);
+        }
+    }
 
     public record FileTag(String tag, String owner, String fileHash, String storeHash, double time) {}
 
@@ -118,6 +122,10 @@ public final class MessageStore {
                 .bind(0, f.owner()).bind(1, lc(f.owner())).bind(2, f.content()).bind(3, f.contentType())
                 .bind(4, f.contentKey()).bind(5, f.contentRef()).bind(6, f.contentItemHash()).bind(7, f.paymentType())
                 .bind(8, f.size()).bind(9, f.costHold()).bind(10, now).bind(11, nextSequence(h)).bind(12, hash).execute();
+        h.createUpdate("DELETE FROM message_tags WHERE item_hash = ?").bind(0, hash).execute();
+        for (String tag : f.tags()) {
+            h.createUpdate("INSERT INTO message_tags (item_hash, tag) VALUES (?, ?)").bind(0, hash).bind(1, tag).execute();
+        }
     }
 
     public void markRejected(Handle h, String hash, int code, String details, String owner, double now) {
@@ -157,6 +165,7 @@ public final class MessageStore {
 
     /** Deletes a message that never became visible (a rejected upload's STORE, for instance). */
     public void delete(Handle h, String hash) {
+        h.createUpdate("DELETE FROM message_tags WHERE item_hash = ?").bind(0, hash).execute();
         h.createUpdate("DELETE FROM messages WHERE item_hash = ?").bind(0, hash).execute();
     }
 
@@ -178,6 +187,11 @@ public final class MessageStore {
         in(sb, args, "content_key", f.contentKeys());
         in(sb, args, "content_item_hash", f.contentHashes());
         in(sb, args, "chain", f.chains());
+        if (!f.tags().isEmpty()) {
+            sb.append(" AND item_hash IN (SELECT t.item_hash FROM message_tags t WHERE 1=1");
+            in(sb, args, "t.tag", f.tags());
+            sb.append(')');
+        }
         if (dates && f.startDate() != null) {
             sb.append(" AND time >= ?");
             args.add(f.startDate());
@@ -280,6 +294,139 @@ public final class MessageStore {
         in(sb, args, "content_key", keys);
         sb.append(" ORDER BY time ASC, seq ASC");
         return bindAll(h.createQuery(sb.toString()), args).map(ROW).list();
+    }
+
+    // ---- posts, aggregates and files as upstream lists them
+
+    /** Filters of {@code posts.json} (reference: pyaleph {@code PostQueryParams}); empty lists mean any. */
+    public record PostFilter(List<String> hashes, List<String> owners, List<String> refs, List<String> types,
+                             List<String> tags, List<String> channels, Double startDate, Double endDate) {
+        public PostFilter {
+            hashes = List.copyOf(hashes);
+            owners = owners.stream().map(MessageStore::lc).toList();
+            refs = List.copyOf(refs);
+            types = List.copyOf(types);
+            tags = List.copyOf(tags);
+            channels = List.copyOf(channels);
+        }
+    }
+
+    /** An original post and its latest amend (null when never amended). */
+    public record MergedPost(MessageRow original, MessageRow amend) {
+        public MessageRow latest() {
+            return amend != null ? amend : original;
+        }
+    }
+
+    public record PostPage(List<MergedPost> posts, long total) {}
+
+    /** A file an address pins with a STORE message. */
+    public record PinnedFile(String storeHash, String fileHash, long size, double time) {}
+
+    public record FilePage(List<PinnedFile> files, long total, long totalSize) {}
+
+    /** An aggregate key of an owner: when its first and latest processed messages were sent. */
+    public record AggregateKey(String owner, String key, double created, double lastUpdated) {}
+
+    public record AggregatePage(List<AggregateKey> keys, long total) {}
+
+    private static String prefixed(String alias) {
+        StringBuilder sb = new StringBuilder();
+        for (String c : COLS.split(",")) {
+            if (!sb.isEmpty()) sb.append(", ");
+            sb.append(alias).append('.').append(c.trim());
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Posts as upstream merges them: processed originals (any POST but amends), each with its latest processed
+     * amend by the same owner (latest by content time). Hashes, owners, refs, types and channels filter the
+     * original; tags and the date range the latest version (its tags, else the original's; its time).
+     * {@code byOriginalTime} orders by the original's time (upstream's {@code tx-time} falls back to it when
+     * nothing is confirmed on chain, as here), else by the latest version's time; ties by original hash.
+     */
+    public PostPage posts(Handle h, PostFilter f, int perPage, int page, int sortOrder, boolean byOriginalTime) {
+        StringBuilder sb = new StringBuilder(" FROM messages o LEFT JOIN messages a ON a.item_hash = (SELECT x.item_hash FROM messages x"
+                + " WHERE x.type = 'POST' AND x.status = 'processed' AND x.content_type = 'amend' AND x.content_ref = o.item_hash"
+                + " AND x.owner_lc = o.owner_lc ORDER BY x.time DESC, x.seq DESC LIMIT 1)"
+                + " WHERE o.type = 'POST' AND o.status = 'processed' AND COALESCE(o.content_type, '') <> 'amend'");
+        List<Object> args = new ArrayList<>();
+        in(sb, args, "o.item_hash", f.hashes());
+        in(sb, args, "o.owner_lc", f.owners());
+        in(sb, args, "o.content_ref", f.refs());
+        in(sb, args, "o.content_type", f.types());
+        in(sb, args, "o.channel", f.channels());
+        if (!f.tags().isEmpty()) {
+            sb.append(" AND EXISTS (SELECT 1 FROM message_tags t WHERE t.item_hash = CASE WHEN a.item_hash IS NOT NULL AND EXISTS"
+                    + " (SELECT 1 FROM message_tags t2 WHERE t2.item_hash = a.item_hash) THEN a.item_hash ELSE o.item_hash END");
+            in(sb, args, "t.tag", f.tags());
+            sb.append(')');
+        }
+        if (f.startDate() != null) {
+            sb.append(" AND COALESCE(a.time, o.time) >= ?");
+            args.add(f.startDate());
+        }
+        if (f.endDate() != null) {
+            sb.append(" AND COALESCE(a.time, o.time) < ?");
+            args.add(f.endDate());
+        }
+        long total = bindAll(h.createQuery("SELECT COUNT(*)" + sb), args).mapTo(Long.class).one();
+        String dir = sortOrder > 0 ? " ASC" : " DESC";
+        String order = " ORDER BY " + (byOriginalTime ? "o.time" : "COALESCE(a.time, o.time)") + dir + ", o.item_hash ASC";
+        String limit = " LIMIT " + perPage + " OFFSET " + (long) perPage * (page - 1);
+        record Hit(MessageRow original, String amendHash) {}
+        List<Hit> hits = bindAll(h.createQuery("SELECT " + prefixed("o") + ", a.item_hash AS amend_hash" + sb + order + limit), args)
+                .map((rs, ctx) -> new Hit(map(rs, ctx), rs.getString("amend_hash"))).list();
+        List<MergedPost> posts = new ArrayList<>();
+        for (Hit hit : hits) {
+            MessageRow amend = hit.amendHash() == null ? null : find(h, hit.amendHash()).orElse(null);
+            posts.add(new MergedPost(hit.original(), amend));
+        }
+        return new PostPage(posts, total);
+    }
+
+    /**
+     * Aggregate keys (owner and key with at least one processed AGGREGATE message), filtered by owners and keys,
+     * ordered by last update ({@code byCreation}: by first message) then key and owner.
+     */
+    public AggregatePage aggregateKeys(Handle h, List<String> owners, List<String> keys, boolean byCreation, int sortOrder,
+                                       int perPage, int page) {
+        StringBuilder sb = new StringBuilder(" FROM messages WHERE type = 'AGGREGATE' AND status = 'processed' AND content_key IS NOT NULL");
+        List<Object> args = new ArrayList<>();
+        in(sb, args, "owner_lc", owners.stream().map(MessageStore::lc).toList());
+        in(sb, args, "content_key", keys);
+        sb.append(" GROUP BY owner_lc, content_key");
+        long total = bindAll(h.createQuery("SELECT COUNT(*) FROM (SELECT owner_lc" + sb + ") g"), args).mapTo(Long.class).one();
+        String dir = sortOrder > 0 ? " ASC" : " DESC";
+        String order = " ORDER BY " + (byCreation ? "MIN(time)" : "MAX(time)") + dir + ", content_key ASC, owner_lc ASC";
+        List<AggregateKey> rows = bindAll(h.createQuery("SELECT MIN(owner) AS owner, content_key, MIN(time) AS created, "
+                        + "MAX(time) AS last_updated" + sb + order + " LIMIT " + perPage + " OFFSET " + (long) perPage * (page - 1)), args)
+                .map((rs, ctx) -> new AggregateKey(rs.getString("owner"), rs.getString("content_key"), rs.getDouble("created"),
+                        rs.getDouble("last_updated"))).list();
+        return new AggregatePage(rows, total);
+    }
+
+    /**
+     * The files {@code owner} pins with live (processed or removing) STORE messages, newest first unless
+     * {@code sortOrder} is 1, optionally only {@code fileHash}; with the count and total size of all its pins.
+     */
+    public FilePage filesOf(Handle h, String owner, String fileHash, int sortOrder, int perPage, int page) {
+        StringBuilder sb = new StringBuilder(" FROM messages m LEFT JOIN files f ON f.hash = m.content_item_hash"
+                + " WHERE m.type = 'STORE' AND m.status IN ('processed', 'removing') AND m.content_item_hash IS NOT NULL AND m.owner_lc = ?");
+        List<Object> args = new ArrayList<>(List.of(lc(owner)));
+        record Stats(long count, long size) {}
+        Stats stats = bindAll(h.createQuery("SELECT COUNT(*), COALESCE(SUM(COALESCE(f.size, m.size, 0)), 0)" + sb), args)
+                .map((rs, ctx) -> new Stats(rs.getLong(1), rs.getLong(2))).one();
+        if (fileHash != null) {
+            sb.append(" AND m.content_item_hash = ?");
+            args.add(fileHash);
+        }
+        String dir = sortOrder > 0 ? " ASC" : " DESC";
+        List<PinnedFile> files = bindAll(h.createQuery("SELECT m.item_hash, m.content_item_hash, COALESCE(f.size, m.size, 0) AS size, m.time"
+                        + sb + " ORDER BY m.time" + dir + ", m.item_hash ASC LIMIT " + perPage + " OFFSET " + (long) perPage * (page - 1)), args)
+                .map((rs, ctx) -> new PinnedFile(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getDouble(4))).list();
+        return new FilePage(files, stats.count(), stats.size());
     }
 
     /** Live messages (processed or removing) of an owner that hold tokens, oldest first. */
