@@ -210,8 +210,17 @@ public final class CcnClient implements AutoCloseable {
      * {@code pagination} 0 means no limit; {@code sortOrder} -1 newest first, 1 oldest first.
      */
     public Optional<JsonNode> addressFiles(String address, int page, int pagination, int sortOrder) throws CcnException {
+        return addressFiles(address, page, pagination, sortOrder, null);
+    }
+
+    /**
+     * As {@link #addressFiles(String, int, int, int)}, only the pins of {@code fileHash} when not null
+     * (aleph4j's {@code file_hash} filter; a CCN without it lists all files, so callers still check).
+     */
+    public Optional<JsonNode> addressFiles(String address, int page, int pagination, int sortOrder, String fileHash) throws CcnException {
         HttpRequest req = http.request("/api/v0/addresses/" + CcnHttp.segment(address) + "/files?pagination=" + pagination
-                + "&page=" + page + "&sort_order=" + sortOrder).GET().build();
+                + "&page=" + page + "&sort_order=" + sortOrder + (fileHash == null ? "" : "&file_hash=" + CcnHttp.segment(fileHash)))
+                .GET().build();
         HttpResponse<String> resp = http.send(req);
         // A CCN without the endpoint answers 404 too (a router's "Endpoint ... not found"): that is an error, not "no files".
         if (resp.statusCode() == 404 && !resp.body().contains("Endpoint ")) return Optional.empty();

@@ -280,7 +280,6 @@ public final class FileCommand extends GroupCommand {
             for (String h : hashes) for (String x : h.split(",")) if (!x.isBlank()) given.add(requireHash(x.strip(), "item or file hash"));
             EthAccount account = account();
             java.util.LinkedHashSet<String> stores = new java.util.LinkedHashSet<>();
-            JsonNode myFiles = null;
             for (String h : given) {
                 MessageRecord rec = ccn().message(h).orElse(null);
                 if (rec != null) {
@@ -293,7 +292,7 @@ public final class FileCommand extends GroupCommand {
                     continue;
                 }
                 // Not a message: a file hash, forgotten through the STOREs of yours that pin it.
-                if (myFiles == null) myFiles = ccn().addressFiles(account.address(), 1, 0, -1).map(p -> p.path("files")).orElse(null);
+                JsonNode myFiles = ccn().addressFiles(account.address(), 1, 0, -1, h).map(p -> p.path("files")).orElse(null);
                 int before = stores.size();
                 if (myFiles != null) for (JsonNode f : myFiles) if (h.equals(f.path("file_hash").asText())) stores.add(f.path("item_hash").asText());
                 if (stores.size() == before) {
