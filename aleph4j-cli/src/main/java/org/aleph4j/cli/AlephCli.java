@@ -1,6 +1,7 @@
 package org.aleph4j.cli;
 
 import org.aleph4j.cli.account.AccountCommand;
+import org.aleph4j.cli.aggregate.AggregateCommand;
 import org.aleph4j.cli.file.FileCommand;
 import org.aleph4j.cli.message.MessageCommand;
 import org.aleph4j.cli.program.ProgramCommand;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -26,7 +28,7 @@ import java.util.concurrent.Callable;
 /** The {@code aleph} command: upstream aleph-client's command names on top of aleph4j-client. */
 @Command(name = "aleph", mixinStandardHelpOptions = true, version = "aleph4j 0.1.0",
         description = "Keys, files, messages and programs on an aleph4j (aleph.im-compatible) network.",
-        subcommands = {AccountCommand.class, ProgramCommand.class, MessageCommand.class, FileCommand.class,
+        subcommands = {AccountCommand.class, ProgramCommand.class, MessageCommand.class, FileCommand.class, AggregateCommand.class,
                 AlephCli.TopLevelUnpersist.class})
 public final class AlephCli implements Callable<Integer> {
     @Spec
@@ -47,7 +49,7 @@ public final class AlephCli implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err, System.getenv()));
+        System.exit(run(args, System.in, System.out, System.err, System.getenv(), InstantSource.system()));
     }
 
     /** Runs one command line; returns the exit code (0 ok, 1 failure, 2 bad usage). Used by tests in-process. */
@@ -56,7 +58,12 @@ public final class AlephCli implements Callable<Integer> {
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env, InstantSource clock) {
-        Ctx ctx = new Ctx(out, err, env, clock);
+        return run(args, InputStream.nullInputStream(), out, err, env, clock);
+    }
+
+    /** As {@link #run(String[], PrintStream, PrintStream, Map)} with {@code in} as standard input. */
+    public static int run(String[] args, InputStream in, PrintStream out, PrintStream err, Map<String, String> env, InstantSource clock) {
+        Ctx ctx = new Ctx(in, out, err, env, clock);
         CommandLine cl = new CommandLine(new AlephCli(), new Factory(ctx));
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));

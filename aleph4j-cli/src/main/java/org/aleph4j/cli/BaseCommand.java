@@ -33,7 +33,7 @@ public abstract class BaseCommand implements Callable<Integer> {
     boolean help;
 
     @Option(names = "--ccn-url", paramLabel = "URL",
-            description = "CCN API (env ALEPH_CCN_URL, config ccn_url; default " + Settings.DEFAULT_CCN + ").")
+            description = "CCN API (env ALEPH_CCN_URL or upstream's ALEPH_API_HOST, config ccn_url; default " + Settings.DEFAULT_CCN + ").")
     protected String ccnUrl;
 
     @Option(names = "--private-key", paramLabel = "HEX", description = "Sign with this private key instead of a key file.")
@@ -45,6 +45,9 @@ public abstract class BaseCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print machine-readable JSON.")
     protected boolean json;
+
+    @Option(names = "--debug", description = "Log each step (requests, hashes, answers) on stderr.")
+    protected boolean debug;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30", description = "Bound of each network call (default ${DEFAULT-VALUE} s).")
     protected int timeoutSeconds;
@@ -82,6 +85,11 @@ public abstract class BaseCommand implements Callable<Integer> {
         return settings().accounts().resolve(privateKey, privateKeyFile != null ? privateKeyFile : settings().defaultKeyFile());
     }
 
+    /** One step of the command on stderr, with --debug only. */
+    protected void debug(String step) {
+        if (debug) ctx.err().println("debug: " + step);
+    }
+
     protected void printJson(Object value) {
         try {
             ctx.out().println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value));
@@ -117,6 +125,32 @@ public abstract class BaseCommand implements Callable<Integer> {
             throw new CliException(what + " " + m.itemHash() + " was rejected by the CCN (" + reason + ")");
         }
         return r;
+    }
+
+    /**
+     * The owner a message is created for: {@code address} (upstream's {@code --address}, delegation) or the
+     * signing account. For another address, its {@code security} aggregate must authorize the account for
+     * {@code type}; otherwise this fails before anything is sent (the CCN makes the exact check on posting).
+     */
+    protected String ownerFor(String address, EthAccount account, MessageType type) throws CcnException {
+        if (address == null || address.isBlank() || address.equalsIgnoreCase(account.address())) return account.address();
+        if (!address.matches("0x[0-9a-fA-F]{40}")) throw CliException.usage("--address '" + address + "' is not an Ethereum address (0x + 40 hex)");
+        JsonNode security = ccn().aggregate(address, "security").map(d -> d.path("security")).orElse(null);
+        if (security != null) {
+            for (JsonNode auth : security.path("authorizations")) {
+                if (!account.address().equalsIgnoreCase(auth.path("address").asText())) continue;
+                JsonNode types = auth.path("types");
+                boolean typeOk = !types.isArray() || types.isEmpty();
+                for (JsonNode t : types) typeOk |= t.asText().equals(type.name());
+                if (typeOk) {
+                    debug("delegation: " + address + " authorizes " + account.address() + " for " + type);
+                    return address;
+                }
+            }
+        }
+        throw new CliException("--address " + address + ": your account " + account.address() + " is not authorized to send "
+                + type + " messages for it (no matching entry in its `security` aggregate) — have " + address
+                + " authorize your address, or drop --address");
     }
 
     /** A processed PROGRAM the account owns, with its typed content. */

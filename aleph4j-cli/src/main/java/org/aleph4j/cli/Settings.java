@@ -46,12 +46,48 @@ public final class Settings {
         return home;
     }
 
+    /** {@code <config home>/config.json}. */
+    public Path configFile() {
+        return home.resolve("config.json");
+    }
+
+    /** The config file's keys as they are (empty object when there is none). */
+    public com.fasterxml.jackson.databind.node.ObjectNode config() {
+        return config instanceof com.fasterxml.jackson.databind.node.ObjectNode o ? o.deepCopy() : Json.MAPPER.createObjectNode();
+    }
+
+    /** Writes {@code updated} as config.json (pretty-printed, mode kept), creating the config home if needed. */
+    public void writeConfig(com.fasterxml.jackson.databind.node.ObjectNode updated) throws IOException {
+        Files.createDirectories(home);
+        Path tmp = Files.createTempFile(home, "config", ".json.tmp");
+        Files.writeString(tmp, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(updated) + "\n");
+        Files.move(tmp, configFile(), java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The configured chain (config {@code chain}); ETH, the only one aleph4j signs for, by default. */
+    public String chain() {
+        return value(null, "ALEPH_CHAIN", "chain", "ETH");
+    }
+
     public AccountStore accounts() {
         return new AccountStore(home);
     }
 
+    /**
+     * The CCN: --ccn-url, else {@code ALEPH_CCN_URL}, else upstream aleph-client's {@code ALEPH_API_HOST},
+     * else config {@code ccn_url}. aleph4j's own variable wins over upstream's when both are set, so a
+     * devnet script that sets it is not overridden by an upstream setting left in the shell.
+     */
     public URI ccnUrl(String flag) {
-        return url(flag, "ALEPH_CCN_URL", "ccn_url", DEFAULT_CCN, "--ccn-url");
+        String f = flag;
+        if ((f == null || f.isBlank()) && blank(env.get("ALEPH_CCN_URL")) && !blank(env.get("ALEPH_API_HOST"))) {
+            f = env.get("ALEPH_API_HOST");
+        }
+        return url(f, "ALEPH_CCN_URL", "ccn_url", DEFAULT_CCN, "--ccn-url");
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
     }
 
     public URI schedulerUrl(String flag) {

@@ -18,12 +18,18 @@ final class Cli {
     record Run(int code, String out, String err) {}
 
     static Run run(Map<String, String> env, String... args) {
+        return runWithStdin(env, "", args);
+    }
+
+    /** As {@link #run} with {@code stdin} as the command's standard input. */
+    static Run runWithStdin(Map<String, String> env, String stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code;
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
              PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            code = AlephCli.run(args, o, e, env);
+            code = AlephCli.run(args, new java.io.ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), o, e, env,
+                    java.time.InstantSource.system());
         }
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }

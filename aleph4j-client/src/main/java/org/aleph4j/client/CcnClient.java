@@ -203,6 +203,40 @@ public final class CcnClient implements AutoCloseable {
         return files.downloadBytes(fileHash);
     }
 
+    /**
+     * {@code GET /api/v0/addresses/{address}/files}: the files an address pins, upstream's shape
+     * ({@code address, total_size, files: [{file_hash, size, type, created, item_hash}], pagination_page,
+     * pagination_total, pagination_per_page}). Empty when the CCN answers 404 (pyaleph: no files).
+     * {@code pagination} 0 means no limit; {@code sortOrder} -1 newest first, 1 oldest first.
+     */
+    public Optional<JsonNode> addressFiles(String address, int page, int pagination, int sortOrder) throws CcnException {
+        return addressFiles(address, page, pagination, sortOrder, null);
+    }
+
+    /**
+     * As {@link #addressFiles(String, int, int, int)}, only the pins of {@code fileHash} when not null
+     * (aleph4j's {@code file_hash} filter; a CCN without it lists all files, so callers still check).
+     */
+    public Optional<JsonNode> addressFiles(String address, int page, int pagination, int sortOrder, String fileHash) throws CcnException {
+        HttpRequest req = http.request("/api/v0/addresses/" + CcnHttp.segment(address) + "/files?pagination=" + pagination
+                + "&page=" + page + "&sort_order=" + sortOrder + (fileHash == null ? "" : "&file_hash=" + CcnHttp.segment(fileHash)))
+                .GET().build();
+        HttpResponse<String> resp = http.send(req);
+        // A CCN without the endpoint answers 404 too (a router's "Endpoint ... not found"): that is an error, not "no files".
+        if (resp.statusCode() == 404 && !resp.body().contains("Endpoint ")) return Optional.empty();
+        return Optional.of(CcnHttp.expectJson(req, resp));
+    }
+
+    /** Whether the CCN holds the file ({@code HEAD /api/v0/storage/raw/{hash}} answers 2xx). */
+    public boolean hasFile(String fileHash) throws CcnException {
+        HttpRequest req = http.request("/api/v0/storage/raw/" + CcnHttp.segment(fileHash))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<String> resp = http.send(req);
+        if (resp.statusCode() == 404) return false;
+        if (resp.statusCode() >= 400) throw CcnHttp.error(req.uri(), resp.statusCode(), null, resp.body());
+        return true;
+    }
+
     // ---------------------------------------------------------------- balances, prices, aggregates
 
     /** {@code GET /api/v0/addresses/{address}/balance}; an unknown address has a zero balance. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.cli.BaseCommand;
+import org.aleph4j.cli.CliException;
 import org.aleph4j.cli.Ctx;
 import org.aleph4j.cli.GroupCommand;
 import org.aleph4j.client.Balance;
@@ -15,13 +16,17 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.security.SecureRandom;
 
 /** {@code aleph account ...}. */
 @Command(name = "account", description = "Manage keys and read balances.",
         subcommands = {AccountCommand.Create.class, AccountCommand.Address.class, AccountCommand.Show.class,
-                AccountCommand.BalanceCmd.class, AccountCommand.ListCmd.class})
+                AccountCommand.BalanceCmd.class, AccountCommand.ListCmd.class, AccountCommand.ExportPrivateKey.class,
+                AccountCommand.SignBytes.class, AccountCommand.Config.class})
 public final class AccountCommand extends GroupCommand {
 
     @Command(name = "create", description = "Create (or import with --private-key) a key and store it in the key file.")
@@ -163,6 +168,155 @@ public final class AccountCommand extends GroupCommand {
                         + o.path("address").asText(o.path("error").asText()) + "  " + o.path("path").asText()));
             }
             return 0;
+        }
+    }
+
+    @Command(name = "export-private-key", description = "Print the private key of the current account (hex, 0x-prefixed).",
+            footer = {"", "Example:", "  aleph account export-private-key --private-key-file ~/.aleph-im/private-keys/ethereum.key"})
+    public static final class ExportPrivateKey extends BaseCommand {
+        public ExportPrivateKey(Ctx ctx) {
+            super(ctx);
+        }
+
+        @Override
+        protected int execute() throws IOException {
+            EthAccount a = account();
+            String hex = "0x" + HexFormat.of().formatHex(a.privateKeyBytes());
+            if (json) {
+                ObjectNode o = JsonNodeFactory.instance.objectNode();
+                o.put("address", a.address());
+                o.put("chain", "ETH");
+                o.put("private_key", hex);
+                printJson(o);
+            } else {
+                // Upstream prints EVM and SOL keys; aleph4j only has EVM (secp256k1) accounts.
+                ctx.out().println("Private key of " + a.address() + " (keep it secret; the aleph team will never ask for it):");
+                ctx.out().println("EVM: " + hex);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "sign-bytes", description = "Sign a message's bytes (EIP-191 personal_sign) and print the 0x signature.",
+            footer = {"", "Examples:", "  aleph account sign-bytes --message 'hello'", "  printf hello | aleph account sign-bytes"})
+    public static final class SignBytes extends BaseCommand {
+        @Option(names = "--message", paramLabel = "TEXT", description = "Text to sign (UTF-8); default: standard input.")
+        String message;
+
+        @Option(names = "--chain", paramLabel = "CHAIN", description = "Chain of the key; only ETH is supported.")
+        String chain;
+
+        public SignBytes(Ctx ctx) {
+            super(ctx);
+        }
+
+        @Override
+        protected int execute() throws IOException {
+            requireEth(chain);
+            EthAccount a = account();
+            String text = message != null ? message : ctx.readStdin();
+            if (text.isEmpty()) throw CliException.usage("nothing to sign: pass --message TEXT or pipe the message on standard input");
+            String sig = a.signEip191(text.getBytes(StandardCharsets.UTF_8));
+            if (!sig.startsWith("0x")) sig = "0x" + sig;
+            if (json) {
+                ObjectNode o = JsonNodeFactory.instance.objectNode();
+                o.put("address", a.address());
+                o.put("message", text);
+                o.put("signature", sig);
+                printJson(o);
+            } else {
+                ctx.out().println("Signature: " + sig);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "config", description = "Show or set the default key file and chain (config.json in the config home).",
+            footer = {"", "Examples:", "  aleph account config                     (show)",
+                    "  aleph account config --private-key-file work.key --chain ETH"})
+    public static final class Config extends BaseCommand {
+        @Option(names = "--chain", paramLabel = "CHAIN", description = "New active chain; only ETH is supported.")
+        String chain;
+
+        @Option(names = "--address", paramLabel = "ADDRESS", hidden = true, description = "Upstream: the address of a hardware wallet.")
+        String address;
+
+        @Option(names = "--account-type", paramLabel = "TYPE", description = "Upstream's account type; only `imported` (a key file) is supported.")
+        String accountType;
+
+        @Option(names = "--derivation-path", paramLabel = "PATH", hidden = true, description = "Upstream: Ledger derivation path.")
+        String derivationPath;
+
+        @Option(names = "--non-it", description = "Accepted for compatibility: aleph4j never prompts.")
+        boolean nonInteractive;
+
+        public Config(Ctx ctx) {
+            super(ctx);
+        }
+
+        @Override
+        protected int execute() throws IOException {
+            requireEth(chain);
+            if (accountType != null && !accountType.equalsIgnoreCase("imported")) {
+                throw CliException.usage("--account-type " + accountType + ": only `imported` (a key file) is supported; hardware wallets are not");
+            }
+            if (address != null || derivationPath != null) {
+                throw CliException.usage((address != null ? "--address" : "--derivation-path")
+                        + " configures a hardware wallet, which aleph4j does not support; set a key file with --private-key-file");
+            }
+            if (privateKey != null) throw CliException.usage("account config stores a key file path, not a key: pass --private-key-file");
+            ObjectNode config = settings().config();
+            boolean changed = false;
+            if (privateKeyFile != null) {
+                Path f = privateKeyFile;
+                // As upstream: a bare name is a key in <home>/private-keys, with the .key suffix added.
+                if (!f.getFileName().toString().endsWith(".key")) f = f.resolveSibling(f.getFileName() + ".key");
+                if (f.getParent() == null) f = settings().accounts().keysDir().resolve(f);
+                f = f.toAbsolutePath().normalize();
+                if (!Files.isRegularFile(f)) throw new CliException("private key file not found: " + f + " — create it with `aleph account create --private-key-file " + f + "`");
+                EthAccount a;
+                try {
+                    a = KeyFiles.read(f);
+                } catch (IllegalArgumentException e) {
+                    throw new CliException(f + " is not a key file: " + e.getMessage());
+                }
+                config.put("path", f.toString());
+                config.put("address", a.address());
+                changed = true;
+            }
+            if (chain != null) {
+                config.put("chain", "ETH");
+                changed = true;
+            }
+            if (changed) {
+                config.put("type", "imported");
+                if (!config.has("chain")) config.put("chain", "ETH");
+                settings().writeConfig(config);
+            }
+            String path = config.hasNonNull("path") ? config.get("path").asText() : settings().accounts().defaultKeyFile().toString();
+            String chainNow = config.path("chain").asText("ETH");
+            if (json) {
+                ObjectNode o = JsonNodeFactory.instance.objectNode();
+                o.put("path", path);
+                o.put("chain", chainNow);
+                o.put("config_file", settings().configFile().toString());
+                o.put("updated", changed);
+                printJson(o);
+            } else {
+                if (changed) ctx.out().println("Private key " + path + " on chain " + chainNow + " is now your default configuration.");
+                else {
+                    ctx.out().println("Key file:    " + path);
+                    ctx.out().println("Chain:       " + chainNow);
+                    ctx.out().println("Config file: " + settings().configFile());
+                }
+            }
+            return 0;
+        }
+    }
+
+    static void requireEth(String chain) {
+        if (chain != null && !chain.strip().equalsIgnoreCase("ETH")) {
+            throw CliException.usage("--chain " + chain + ": only ETH is supported on this network");
         }
     }
 

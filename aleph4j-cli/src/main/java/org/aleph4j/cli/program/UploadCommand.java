@@ -34,7 +34,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /** {@code aleph program upload}: pack the code, check the funds, upload the code STORE and post the PROGRAM. */
-@Command(name = "upload", aliases = "create", description = "Pack PATH, upload it and create a PROGRAM running ENTRYPOINT.")
+@Command(name = "upload", aliases = "create", description = "Pack PATH, upload it and create a PROGRAM running ENTRYPOINT.",
+        footer = {"", "Example:", "  aleph program upload ./src/ main:app --persistent --name hello",
+                "  aleph program upload ./src/ main:app --address 0x… (a program for an address that authorized yours)"})
 public final class UploadCommand extends ReachingCommand {
     @Parameters(index = "0", paramLabel = "PATH", description = "Directory (packed as squashfs when mksquashfs exists, else zip) or a .zip/.squashfs file.")
     Path path;
@@ -75,6 +77,24 @@ public final class UploadCommand extends ReachingCommand {
     @Option(names = "--env-vars", paramLabel = "K=v,K2=v2", description = "Environment variables (public: they are part of the message).")
     String envVars;
 
+    @Option(names = "--skip-env-var", negatable = true,
+            description = "Accepted for compatibility: upstream uses it to skip its environment-variable prompt; "
+                    + "aleph4j never prompts (use --env-vars), so it has no effect.")
+    boolean skipEnvVar;
+
+    @Option(names = "--address", paramLabel = "ADDRESS",
+            description = "Create the program for this address (it owns and pays for it) instead of your account; "
+                    + "the address must have authorized your account in its `security` aggregate (delegation).")
+    String address;
+
+    @Option(names = "--payment-chain", paramLabel = "CHAIN",
+            description = "Chain of the payment hold; only ETH is supported on this network (default ETH).")
+    String paymentChain;
+
+    @Option(names = "--verbose", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Print the program's details and URLs (default); --no-verbose prints only its hash.")
+    boolean verbose;
+
     @Option(names = "--channel", defaultValue = MessageBuilder.DEFAULT_CHANNEL, description = "Channel (default ${DEFAULT-VALUE}).")
     String channel;
 
@@ -108,6 +128,12 @@ public final class UploadCommand extends ReachingCommand {
             throw CliException.usage(e.getMessage());
         }
         if (runtime != null) requireHash(runtime, "runtime hash");
+        if (paymentChain != null && !paymentChain.strip().equalsIgnoreCase("ETH")) {
+            throw CliException.usage("--payment-chain " + paymentChain + ": only ETH is supported on this network (hold payment on ETH)");
+        }
+        if (address != null && !address.matches("0x[0-9a-fA-F]{40}")) {
+            throw CliException.usage("--address '" + address + "' is not an Ethereum address (0x + 40 hex)");
+        }
         for (Integer v : new Integer[]{computeUnits, vcpus, memory}) {
             if (v != null && v < 1) throw CliException.usage("--compute-units, --vcpus and --memory must be at least 1");
         }
@@ -116,30 +142,39 @@ public final class UploadCommand extends ReachingCommand {
         EthAccount account = account();
         URI reach = crn();
         domain();
+        debug("CCN " + ccn().baseUrl() + ", CRN " + reach + ", signer " + account.address());
+        String owner = ownerFor(address, account, MessageType.PROGRAM);
+        if (!owner.equals(account.address())) ownerFor(address, account, MessageType.STORE);
         VolumeOptions.requireStores(volumes, ccn());
         try (CodeArchive archive = CodeArchive.pack(path, null, ctx.env())) {
             long size = Files.size(archive.file());
             double now = ctx.now();
-            AlephMessage store = sign(account, MessageType.STORE, new StoreContent(account.address(), now, ItemType.STORAGE,
+            debug("code packed as " + archive.encoding().value() + ", " + size + " bytes: " + archive.file());
+            AlephMessage store = sign(account, MessageType.STORE, new StoreContent(owner, now, ItemType.STORAGE,
                     sha256(archive.file()), null, null, null, null, null), channel, now);
-            ProgramContent content = new ProgramBuilder(account.address(), store.itemHash(), entrypoint, archive.encoding())
+            ProgramContent content = new ProgramBuilder(owner, store.itemHash(), entrypoint, archive.encoding())
                     .name(programName).runtime(runtime).computeUnits(computeUnits).vcpus(vcpus).memory(memory)
                     .timeoutSeconds(timeoutSecondsPerRequest).internet(internet).updatable(updatable)
                     .persistent(persistent).variables(variables).volumes(volumes).time(now).build();
             AlephMessage program = sign(account, MessageType.PROGRAM, content, channel, now);
 
-            new FundsCheck(ccn(), ctx.err()).beforeUpload(program, account.address());
+            debug("code STORE " + store.itemHash() + ", PROGRAM " + program.itemHash() + " for " + owner);
+
+            new FundsCheck(ccn(), ctx.err()).beforeUpload(program, owner);
+            debug("funds checked for " + owner);
 
             UploadResult up = ccn().uploadFile(archive.file(), store, true, progress(size));
+            debug("code upload: HTTP " + up.httpStatus());
             if (up.httpStatus() >= 400) throw new CliException("code upload failed: HTTP " + up.httpStatus());
             PostResult r = ccn().post(program, true);
+            debug("PROGRAM post: HTTP " + r.httpStatus() + ", " + r.messageStatus());
             if (r.rejected()) {
                 MessageRecord rec = ccn().message(program.itemHash()).orElse(null);
                 // Leave nothing behind: the code only existed for this program.
                 forget(account, List.of(store.itemHash()), "Program creation failed", channel);
                 if (rec != null && rec.errorCode() != null && rec.errorCode() == 5) {
                     JsonNode err = rec.details() == null ? null : rec.details().path("errors").path(0);
-                    throw FundsCheck.insufficient(account.address(),
+                    throw FundsCheck.insufficient(owner,
                             err == null ? "?" : err.path("account_balance").asText("?"),
                             err == null ? "?" : err.path("required_balance").asText("?"));
                 }
@@ -160,8 +195,11 @@ public final class UploadCommand extends ReachingCommand {
                 o.put("vm_url", vmUrl(program.itemHash()));
                 o.put("host_url", hostUrl(program.itemHash()));
                 printJson(o);
+            } else if (!verbose) {
+                ctx.out().println(program.itemHash());
             } else {
                 ctx.out().println("Your program " + program.itemHash() + " has been uploaded.");
+                if (!owner.equals(account.address())) ctx.out().println("  Owner:     " + owner + " (signed by " + account.address() + ")");
                 ctx.out().println("  Name:      " + programName);
                 ctx.out().println("  Code:      " + store.itemHash() + " (" + archive.encoding().value() + ", " + size + " bytes)");
                 ctx.out().println("  Execution: " + (persistent ? "persistent" : "on demand") + ", "
