@@ -196,6 +196,22 @@ class UpstreamExamplesTest {
         assertThat(runtimes.toString()).as("/about names upstream's runtime it serves").contains(UPSTREAM_RUNTIME);
     }
 
+    @Test
+    void runtimeCheckerReportsWhatUpstreamsRuntimeProvidesHereAndDeletesItsProgram() throws Exception {
+        Cli.Result r = cli.runArgs("program", "runtime-checker", UPSTREAM_RUNTIME, "--json");
+        assertThat(r.exit()).as(r.toString()).isZero();
+        JsonNode out = json(r.out());
+        assertThat(out.path("runtime").asText()).isEqualTo(UPSTREAM_RUNTIME);
+        JsonNode versions = out.path("versions");
+        assertThat(versions.path("python").asText()).startsWith("3.");
+        for (String module : new String[] {"fastapi", "uvicorn", "aiohttp", "pip"}) {
+            assertThat(versions.path(module).asText()).as(module + " in " + versions).matches("\\d+(\\.\\w+)*");
+        }
+        assertThat(out.path("deleted").asBoolean()).isTrue();
+        assertThat(json(Http.get(ccn + "/api/v0/messages/" + out.path("program").asText()).body()).path("status").asText())
+                .isEqualTo("forgotten");
+    }
+
     // ------------------------------------------------------------------ helpers
 
     Map<String, String> cliEnv() {

@@ -68,10 +68,13 @@ public final class RuntimeCheckerCommand extends ReachingCommand {
         EthAccount account = account();
         URI reach = crn();
         domain();
-        MessageRecord rtRec = ccn().message(rt).orElseThrow(() ->
-                new CliException("runtime " + rt + " not found on the CCN at " + ccn().baseUrl() + " — check the hash; nothing was sent"));
-        if (rtRec.message() == null || rtRec.message().type() != MessageType.STORE || rtRec.forgotten()) {
-            throw new CliException("runtime " + rt + " is not a live STORE message — check the hash; nothing was sent");
+        // upstream's official runtimes have no STORE on this network: CCNs accept them and CRNs map them
+        if (org.aleph4j.message.runtime.UpstreamRuntimes.find(rt).isEmpty()) {
+            MessageRecord rtRec = ccn().message(rt).orElseThrow(() ->
+                    new CliException("runtime " + rt + " not found on the CCN at " + ccn().baseUrl() + " — check the hash; nothing was sent"));
+            if (rtRec.message() == null || rtRec.message().type() != MessageType.STORE || rtRec.forgotten()) {
+                throw new CliException("runtime " + rt + " is not a live STORE message — check the hash; nothing was sent");
+            }
         }
         Path dir = Files.createTempDirectory("aleph-runtime-checker-");
         try (InputStream in = RuntimeCheckerCommand.class.getResourceAsStream(RESOURCE)) {
