@@ -62,6 +62,8 @@ final class CodeChecks {
         List<Path> files;
         try (Stream<Path> s = Files.walk(dir)) {
             files = s.filter(Files::isRegularFile).sorted().toList();
+        } catch (java.io.UncheckedIOException e) {
+            throw new CliException("cannot read " + dir + ": " + e.getCause().getMessage() + " — make the code readable and upload again");
         }
         if (files.isEmpty()) throw CliException.usage(dir + " is empty — pass the directory that holds your code");
         Path root = dir.toRealPath();
