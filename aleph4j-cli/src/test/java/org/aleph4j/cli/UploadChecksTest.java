@@ -1,11 +1,7 @@
 package org.aleph4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
 import org.aleph4j.cli.program.CodeArchive;
-import org.aleph4j.client.scheduler.Capacity;
-import org.aleph4j.client.scheduler.NodeInfo;
-import org.aleph4j.client.scheduler.Page;
 import org.aleph4j.message.Json;
 import org.aleph4j.testkit.TestNetwork;
 import org.junit.jupiter.api.AfterAll;
@@ -13,16 +9,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.OutputStream;
 import java.math.BigDecimal;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +32,6 @@ class UploadChecksTest {
     static TestNetwork net;
     static Map<String, String> env;
     static String address;
-    static HttpServer scheduler;
 
     @BeforeAll
     static void start() throws Exception {
@@ -48,24 +40,10 @@ class UploadChecksTest {
         assertThat(Cli.run(env, "account", "create").code()).isZero();
         address = Cli.run(env, "account", "address").out().strip();
         net.fund(address, 1_000_000);
-        // A scheduler that knows one 4 vCPU / 8192 MiB node (the CLI only reads GET /api/v1/nodes).
-        NodeInfo node = new NodeInfo("cd".repeat(32), "0x" + "ef".repeat(20), "http://127.0.0.1:1", "active",
-                new Capacity(4, 8192, 100_000), List.of(), "test", null, 0, List.of());
-        byte[] nodes = Json.MAPPER.writeValueAsBytes(new Page<>(List.of(node), new Page.Pagination(1, 1, 1000)));
-        scheduler = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        scheduler.createContext("/api/v1/nodes", ex -> {
-            ex.getResponseHeaders().add("Content-Type", "application/json");
-            ex.sendResponseHeaders(200, nodes.length);
-            try (OutputStream o = ex.getResponseBody()) {
-                o.write(nodes);
-            }
-        });
-        scheduler.start();
     }
 
     @AfterAll
     static void stop() {
-        if (scheduler != null) scheduler.stop(0);
         if (net != null) net.close();
     }
 
@@ -147,22 +125,6 @@ class UploadChecksTest {
         String line = refused(1, env, src.toString(), "main:app", "--vcpus", "300");
         assertThat(line).startsWith("Error: the CCN refuses this program: ").contains("resources.vcpus")
                 .endsWith(" — change the option it names and upload again");
-    }
-
-    @Test
-    void aPersistentProgramLargerThanEveryNodeIsRefusedNamingTheLargestNode() throws Exception {
-        Path src = app("big-memory", Map.of("main.py", MAIN));
-        Map<String, String> withScheduler = new HashMap<>(env);
-        withScheduler.put("ALEPH_SCHEDULER_URL", "http://127.0.0.1:" + scheduler.getAddress().getPort());
-        assertThat(refused(1, withScheduler, "--persistent", "--memory", "30000", src.toString(), "main:app")).isEqualTo(
-                "Error: no node can hold 1 vCPU and 30000 MiB: the largest node the scheduler knows has 4 vCPUs and 8192 MiB"
-                        + " — ask for at most that with --vcpus/--memory (or --compute-units)");
-
-        Cli.Run fits = Cli.run(withScheduler, "program", "upload", "--persistent", "--memory", "8000", src.toString(), "main:app",
-                "--print-program-message");
-        assertThat(fits.code()).as(fits.err()).isZero();
-        assertThat(fits.err()).isEmpty();
-        assertThat(fits.out()).contains("\"vcpus\" : 1").contains("\"memory\" : 8000");
     }
 
     @Test
