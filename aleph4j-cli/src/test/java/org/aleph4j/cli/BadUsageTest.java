@@ -128,8 +128,9 @@ class BadUsageTest {
         net.fund(poor, 100);
         Cli.Run r = Cli.run(poorEnv, "program", "upload", "--persistent", src.toString(), "main:app");
         assertThat(r.code()).isEqualTo(1);
-        assertThat(r.err()).contains("Program creation failed due to insufficient funds.\n" + poor + " has 100 ALEPH but needs ")
-                .containsPattern("needs [0-9.]+ ALEPH\\.");
+        assertThat(r.err()).containsPattern("Error: Program creation failed due to insufficient funds: " + poor
+                + " has 100 ALEPH but needs [0-9.]+ ALEPH — on a devnet: bin/aleph-node fund --ccn-url " + net.ccnUrl().toString().replaceAll("/$", "")
+                + " --oracle-key ~/.aleph4j/devnet/oracle.key " + poor + "\n");
         assertThat(net.messagesFrom(poor)).isZero();
         JsonNode files = net.client().messagesJson(org.aleph4j.client.MessageQuery.builder().msgTypes("STORE").owners(poor).build());
         assertThat(files.path("messages")).isEmpty();

@@ -117,7 +117,10 @@ public final class AccountCommand extends GroupCommand {
 
         @Override
         protected int execute() throws IOException {
-            String addr = address != null ? address : account().address();
+            if (address != null && !address.strip().matches("0x[0-9a-fA-F]{40}")) {
+                throw CliException.usage("--address '" + address + "' is not an Ethereum address (0x + 40 hex digits) — pass one, or omit --address for your account");
+            }
+            String addr = address != null ? address.strip() : account().address();
             Balance b = ccn().balance(addr);
             if (json) {
                 ObjectNode o = JsonNodeFactory.instance.objectNode();
