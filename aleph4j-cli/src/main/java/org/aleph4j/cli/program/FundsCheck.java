@@ -60,8 +60,7 @@ final class FundsCheck {
 
     /** Upstream's insufficient-funds message (reference §4.1). */
     static CliException insufficient(String address, String available, String required) {
-        return new CliException("Program creation failed due to insufficient funds.\n" + address + " has " + available
-                + " ALEPH but needs " + required + " ALEPH.");
+        return CliException.insufficientFunds(address, available, required);
     }
 
     /** What a price asks to hold: {@code required_tokens}, or {@code cost} when the CCN gave no required amount. */
