@@ -85,13 +85,7 @@ final class FundsCheck {
      * address on a devnet (the CLI cannot know a devnet's data directory; the devnet's default is shown).
      */
     static CliException insufficient(String address, String available, String required, String ccnUrl) {
-        return new CliException("Program creation failed due to insufficient funds: " + address + " has " + available
-                + " ALEPH but needs " + required + " ALEPH — on a devnet: bin/aleph-node fund --ccn-url " + stripSlash(ccnUrl)
-                + " --oracle-key ~/.aleph4j/devnet/oracle.key " + address);
-    }
-
-    private static String stripSlash(String s) {
-        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+        return CliException.insufficientFunds(address, available, required, ccnUrl);
     }
 
     /** What a price asks to hold: {@code required_tokens}, or {@code cost} when the CCN gave no required amount. */

@@ -3,6 +3,7 @@ package org.aleph4j.cli.program;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.aleph4j.cli.CliException;
 import org.aleph4j.cli.Ctx;
+import org.aleph4j.cli.OutputFormat;
 import org.aleph4j.client.crn.CrnClient;
 import org.aleph4j.client.crn.OwnerAuth;
 import org.aleph4j.message.EthAccount;
@@ -21,7 +22,7 @@ public final class LogsCommand extends ReachingCommand {
     @Parameters(index = "0", paramLabel = "HASH", description = "Program item hash.")
     String hash;
 
-    @Option(names = {"--crn", "--domain"}, paramLabel = "URL", description = "CRN to ask (same as --crn-url).")
+    @Option(names = "--domain", paramLabel = "URL", description = "Upstream's name for --crn-url: the CRN to ask.")
     String crnAlias;
 
     public LogsCommand(Ctx ctx) {
@@ -51,7 +52,7 @@ public final class LogsCommand extends ReachingCommand {
         }
         ctx.out().println("Received logs");
         for (JsonNode e : entries) {
-            ctx.out().println(e.path("__REALTIME_TIMESTAMP").asText() + ">  " + e.path("MESSAGE").asText());
+            ctx.out().println(OutputFormat.journalTime(e.path("__REALTIME_TIMESTAMP").asText()) + ">  " + e.path("MESSAGE").asText());
         }
         return 0;
     }

@@ -81,13 +81,13 @@ public final class StatusCommand extends ReachingCommand {
     }
 
     /**
-     * The {@code --json} output: the message status, the scheduler's view ({@code vm}, with its
+     * The {@code --json} output: the message status ({@code status}, as in every command), the scheduler's view ({@code vm}, with its
      * {@code volumes}) and allocation when there are any, and the URL of an on-demand program.
      */
     static ObjectNode json(String hash, String messageStatus, boolean persistent, VmInfo vm, Allocation allocation, String vmUrl) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("item_hash", hash);
-        o.put("message_status", messageStatus);
+        o.put("status", messageStatus);
         o.put("persistent", persistent);
         if (vm != null) o.set("vm", Json.MAPPER.valueToTree(vm));
         if (allocation != null) o.set("allocation", Json.MAPPER.valueToTree(allocation));

@@ -103,7 +103,7 @@ final class StatusView {
     }
 
     static String time(double seconds) {
-        return instant(seconds).toString();
+        return org.aleph4j.cli.OutputFormat.time(seconds);
     }
 
     private static Instant instant(double seconds) {

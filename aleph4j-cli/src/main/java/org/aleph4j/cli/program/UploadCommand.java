@@ -63,7 +63,8 @@ public final class UploadCommand extends ReachingCommand {
     @Option(names = "--memory", paramLabel = "MIB", description = "Memory in MiB (default from compute units).")
     Integer memory;
 
-    @Option(names = "--timeout-seconds", paramLabel = "S", description = "Maximum duration of one request (default 30).")
+    @Option(names = "--timeout-seconds", paramLabel = "S", description = "The program's own timeout: longest time one request to it may run "
+            + "(resources.seconds; default 30). Not --timeout, the CLI's bound of each network call.")
     Double timeoutSecondsPerRequest;
 
     @Option(names = "--internet", negatable = true, description = "Give the program internet access (default off).")
@@ -195,8 +196,8 @@ public final class UploadCommand extends ReachingCommand {
                         + (rec == null ? "?" : rec.errorCode()) + (rec == null || rec.details() == null ? "" : ", " + rec.details())
                         + ")");
             }
-            if (printMessages || printCodeMessage) printJson(store.withContent(tree(storeContentOf(store))));
-            if (printMessages || printProgramMessage) printJson(program.withContent(tree(content)));
+            if (printMessages || printCodeMessage) printMessage(store.withContent(tree(storeContentOf(store))));
+            if (printMessages || printProgramMessage) printMessage(program.withContent(tree(content)));
             if (json) {
                 ObjectNode o = JsonNodeFactory.instance.objectNode();
                 o.put("item_hash", program.itemHash());
