@@ -89,7 +89,9 @@ public final class AlephCli implements Callable<Integer> {
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
             int exit = ex instanceof CliException ce ? ce.exitCode() : CommandLine.ExitCode.SOFTWARE;
             if (c.getCommand() instanceof BaseCommand b && b.jsonOutput()) {
-                err.println(Json.write(OutputFormat.error(describe(ex, c), errorCode(ex, exit), details(ex, c))));
+                ObjectNode d = details(ex, c);
+                if (!b.pendingWarnings().isEmpty()) b.pendingWarnings().forEach(d.putArray("warnings")::add);
+                err.println(Json.write(OutputFormat.error(describe(ex, c), errorCode(ex, exit), d)));
             } else {
                 err.println("Error: " + describe(ex, c));
             }

@@ -105,6 +105,10 @@ public abstract class BaseCommand implements Callable<Integer> {
             o.putArray("messages").addAll(shownMessages);
             shownMessages.clear();
         }
+        if (!warnings.isEmpty() && result instanceof ObjectNode o) {
+            warnings.forEach(o.putArray("warnings")::add);
+            warnings.clear();
+        }
         printDocument(result);
     }
 
@@ -124,6 +128,22 @@ public abstract class BaseCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new CliException("cannot print JSON: " + e.getMessage());
         }
+    }
+
+    private final java.util.List<String> warnings = new java.util.ArrayList<>();
+
+    /**
+     * A warning (the command goes on): {@code Warning: …} on stderr, or under {@code --json} a line of
+     * the result's (or the error's details') {@code warnings}, so that stderr stays one JSON document.
+     */
+    protected void warn(String text) {
+        if (json) warnings.add(text);
+        else ctx.err().println("Warning: " + text);
+    }
+
+    /** Warnings not yet printed (for a {@code --json} error's details). */
+    java.util.List<String> pendingWarnings() {
+        return java.util.List.copyOf(warnings);
     }
 
     /** Whether this run prints JSON (errors included). */

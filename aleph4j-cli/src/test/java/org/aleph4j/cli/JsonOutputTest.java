@@ -178,12 +178,14 @@ class JsonOutputTest {
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
         JsonNode e = single(r.err());
-        assertThat(e.path("error").asText()).startsWith("Program creation failed due to insufficient funds.");
+        assertThat(e.path("error").asText()).startsWith("Program creation failed due to insufficient funds: ");
         assertThat(e.path("error_code").asInt()).isEqualTo(CliException.INSUFFICIENT_BALANCE);
         assertThat(e.path("details").path("address").asText()).isEqualTo(poor);
         assertThat(e.path("details").path("available").asText()).isEqualTo("100.5");
         assertThat(e.path("details").path("required").isTextual()).isTrue();
         assertThat(e.path("details").path("required").asText()).matches(DECIMAL);
+        // the scheduler-check warning of the --persistent upload is in the error's details, not loose on stderr
+        assertThat(e.path("details").path("warnings").toString()).contains("cannot reach the scheduler");
         assertThat(net.messagesFrom(poor)).isZero();
     }
 }

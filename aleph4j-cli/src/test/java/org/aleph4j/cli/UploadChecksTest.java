@@ -132,9 +132,16 @@ class UploadChecksTest {
         Path src = app("no-scheduler", Map.of("main.py", MAIN));
         Cli.Run r = Cli.run(env, "program", "upload", "--persistent", src.toString(), "main:app", "--json");
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.err().strip()).isEqualTo("Warning: cannot reach the scheduler at http://127.0.0.1:9, so no check that a node"
+        // under --json the warning is in the one result document, stderr stays empty
+        assertThat(r.err()).isEmpty();
+        JsonNode out = Json.MAPPER.readTree(r.out());
+        assertThat(out.path("status").asText()).isEqualTo("processed");
+        assertThat(out.path("warnings").toString()).isEqualTo("[\"cannot reach the scheduler at http://127.0.0.1:9, so no check that a node"
+                + " can hold the program (pass --scheduler-url to check)\"]");
+        Cli.Run human = Cli.run(env, "program", "upload", "--persistent", src.toString(), "main:app");
+        assertThat(human.code()).as(human.err()).isZero();
+        assertThat(human.err().strip()).isEqualTo("Warning: cannot reach the scheduler at http://127.0.0.1:9, so no check that a node"
                 + " can hold the program (pass --scheduler-url to check)");
-        assertThat(Json.MAPPER.readTree(r.out()).path("status").asText()).isEqualTo("processed");
     }
 
     @Test

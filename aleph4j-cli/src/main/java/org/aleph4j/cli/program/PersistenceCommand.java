@@ -71,7 +71,7 @@ public abstract class PersistenceCommand extends ReachingCommand {
             ctx.out().println("New program:      " + msg.itemHash());
             printUrls(msg.itemHash());
         }
-        if (forgetNote != null) ctx.err().println("Warning: " + forgetNote);
+        if (forgetNote != null) warn(forgetNote);
         return 0;
     }
 

@@ -251,14 +251,14 @@ public final class UploadCommand extends ReachingCommand {
         try {
             nodes = scheduler.client(settings(), Math.min(timeoutSeconds, 10), ctx.clock()).nodes();
         } catch (SchedulerException e) {
-            ctx.err().println("Warning: " + (e.isUnreachable() ? "cannot reach the scheduler at " + url
+            warn((e.isUnreachable() ? "cannot reach the scheduler at " + url
                     : "the scheduler at " + url + " answered HTTP " + e.httpStatus()) + ", so no check that a node can hold the program"
                     + " (pass --scheduler-url to check)");
             return;
         }
         debug("scheduler " + url + " knows " + nodes.size() + " node(s)");
         if (nodes.stream().noneMatch(n -> "active".equals(n.status()))) {
-            ctx.err().println("Warning: the scheduler at " + url + " knows no active node yet; the program will wait for one.");
+            warn("the scheduler at " + url + " knows no active node yet; the program will wait for one.");
             return;
         }
         NodeFit.refusal(nodes, r.vcpus(), r.memory()).ifPresent(why -> {
