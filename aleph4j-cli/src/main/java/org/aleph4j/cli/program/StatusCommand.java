@@ -89,7 +89,14 @@ public final class StatusCommand extends ReachingCommand {
         o.put("item_hash", hash);
         o.put("message_status", messageStatus);
         o.put("persistent", persistent);
-        if (vm != null) o.set("vm", Json.MAPPER.valueToTree(vm));
+        if (vm != null) {
+            // the state and why, at the top as the human output shows them (the same values as in vm)
+            o.put("state", vm.status());
+            if (vm.schedulingStatus() != null) o.put("scheduling_status", vm.schedulingStatus());
+            if (vm.reason() != null) o.put("reason", vm.reason());
+            if (vm.lastError() != null) o.put("last_error", vm.lastError());
+            o.set("vm", Json.MAPPER.valueToTree(vm));
+        }
         if (allocation != null) o.set("allocation", Json.MAPPER.valueToTree(allocation));
         if (vmUrl != null) o.put("vm_url", vmUrl);
         return o;
