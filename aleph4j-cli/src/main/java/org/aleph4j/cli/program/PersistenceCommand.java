@@ -54,8 +54,10 @@ public abstract class PersistenceCommand extends ReachingCommand {
         // The CCN refuses to replace a replacement (error_code 303, upstream's rule): a program that
         // itself replaced another is followed by a new program instead, and then forgotten as usual.
         boolean replaceable = p.content().replaces() == null;
-        // sent now: with the old time, flipping back would rebuild an older program's content, and so its hash
-        ProgramContent next = p.content().withPersistence(target, replaceable ? hash : null).withTime(ctx.now());
+        // A replacement keeps the old time, as upstream's. A new program is sent now: with the old time,
+        // flipping back would rebuild an older program's content, and so its (forgotten) item hash.
+        ProgramContent next = replaceable ? p.content().withPersistence(target, hash)
+                : p.content().withPersistence(target, null).withTime(ctx.now());
         AlephMessage msg = sign(account, MessageType.PROGRAM, next, p.message().channel(), ctx.now());
         FundsCheck funds = new FundsCheck(ccn(), ctx.err());
         // a new program holds its price while the old one still holds its own, until the FORGET
