@@ -146,6 +146,11 @@ class CliStatusLogsTest {
                 .anyMatch(l -> l.matches(".{24} stdout bye from the shutdown hook"))
                 .anyMatch(l -> l.matches(".{24} stderr INFO: +Application shutdown complete\\."));
 
+        // following polls with since= and prints nothing twice
+        Cli.Result followed = elsewhere.runArgs("program", "logs", second, "--follow", "--duration", "3");
+        assertThat(followed.exit()).as(followed.toString()).isZero();
+        assertThat(lines(followed)).containsExactlyElementsOf(out);
+
         // second replaced first: persisting it again must not be refused (the CCN's "cannot replace a replacement")
         Cli.Result persist = cli.runArgs("program", "persist", second);
         assertThat(persist.exit()).as(persist.toString()).isZero();
