@@ -211,7 +211,11 @@ public abstract class BaseCommand implements Callable<Integer> {
     protected OwnedProgram ownedProgram(String hash, EthAccount account) throws CcnException {
         MessageRecord rec = ccn().message(hash).orElseThrow(() ->
                 new CliException("program " + hash + " not found on the CCN at " + ccn().baseUrl() + " — check the hash"));
-        if (rec.forgotten()) throw new CliException("program " + hash + " was forgotten (deleted) by " + rec.forgottenBy());
+        if (rec.forgotten()) {
+            String next = org.aleph4j.client.Replacements.replacedBy(ccn(), rec).orElse(null);
+            throw new CliException("program " + hash + " was forgotten (deleted) by " + rec.forgottenBy()
+                    + (next == null ? "" : "; it was replaced by " + next + " — use that hash"));
+        }
         if (rec.message() == null || rec.message().type() != MessageType.PROGRAM) {
             throw new CliException("message " + hash + " is not a PROGRAM — check the hash");
         }
