@@ -11,7 +11,10 @@ if [ -f "$JAR" ] && [ -f "$STAMP" ] && [ -d aleph4j-node/target/lib ] && \
   exit 0
 fi
 echo "aleph4j: building (mvn package, about a minute the first time)..." >&2
-# Maven's own JDK warnings are noise here; real errors still fail the build (pipefail).
-mvn -q -B -ntp -Dstyle.color=never package -DskipTests -pl aleph4j-node -am 2>&1 | grep -v 'WARNING: ' >&2 || { [ "${PIPESTATUS[0]}" = 0 ] || exit 1; }
+# Maven's own JDK warnings are noise here; real errors still fail the build (pipefail). Maven 3.8's
+# jansi writes colour resets (ESC[0m) even with -B -Dstyle.color=never: strip them and the empty
+# lines they leave, so a first run prints only this script's line and any real error.
+mvn -q -B -ntp -Dstyle.color=never package -DskipTests -pl aleph4j-node -am 2>&1 \
+  | sed -u -e 's/\x1b\[[0-9;]*[A-Za-z]//g' | grep -v -e 'WARNING: ' -e '^[[:space:]]*$' >&2 || { [ "${PIPESTATUS[0]}" = 0 ] || exit 1; }
 # Maven leaves the jar untouched when the node module itself did not change: stamp the build instead.
 touch "$STAMP"

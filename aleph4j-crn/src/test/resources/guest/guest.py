@@ -83,6 +83,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.answer({"refused_at": i, "first_refusal": r})
                     return
             self.answer({"refused_at": None})
+        elif op == "unflood":
+            # DELETEs the n keys flood wrote
+            statuses = {call("DELETE", "/cache/k%d" % i, None)["status"] for i in range(req["n"])}
+            self.answer({"statuses": sorted(statuses)})
 
 
 http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()

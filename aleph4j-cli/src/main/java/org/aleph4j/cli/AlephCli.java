@@ -9,7 +9,11 @@ import org.aleph4j.cli.program.PersistenceCommand.Unpersist;
 import org.aleph4j.client.CcnException;
 import org.aleph4j.client.account.AccountStore;
 import org.aleph4j.client.crn.CrnClient;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.aleph4j.message.Json;
 import picocli.CommandLine;
+import picocli.CommandLine.UnmatchedArgumentException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -22,6 +26,7 @@ import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -64,24 +69,48 @@ public final class AlephCli implements Callable<Integer> {
     /** As {@link #run(String[], PrintStream, PrintStream, Map)} with {@code in} as standard input. */
     public static int run(String[] args, InputStream in, PrintStream out, PrintStream err, Map<String, String> env, InstantSource clock) {
         Ctx ctx = new Ctx(in, out, err, env, clock);
-        CommandLine cl = new CommandLine(new AlephCli(), new Factory(ctx));
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
+        CommandLine cl = commandLine(ctx);
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine c = ex.getCommandLine();
-            err.println("Error: " + ex.getMessage() + " — see `" + c.getCommandSpec().qualifiedName() + " --help`");
+            String help = c.getCommandSpec().qualifiedName() + " --help";
+            String line = usageError(ex) + " — see `" + help + "`";
+            if (wantsJson(a)) {
+                ObjectNode details = JsonNodeFactory.instance.objectNode().put("help", help);
+                if (ex instanceof UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+                    details.putArray("suggestions").add(u.getSuggestions().get(0));
+                }
+                err.println(Json.write(OutputFormat.error(line, CommandLine.ExitCode.USAGE, details)));
+            } else {
+                err.println("Error: " + line);
+            }
             err.flush();
             return CommandLine.ExitCode.USAGE;
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
-            err.println("Error: " + describe(ex, c));
+            int exit = ex instanceof CliException ce ? ce.exitCode() : CommandLine.ExitCode.SOFTWARE;
+            if (c.getCommand() instanceof BaseCommand b && b.jsonOutput()) {
+                ObjectNode d = details(ex, c);
+                if (!b.pendingWarnings().isEmpty()) b.pendingWarnings().forEach(d.putArray("warnings")::add);
+                err.println(Json.write(OutputFormat.error(describe(ex, c), errorCode(ex, exit), d)));
+            } else {
+                err.println("Error: " + describe(ex, c));
+            }
             err.flush();
-            return ex instanceof CliException ce ? ce.exitCode() : CommandLine.ExitCode.SOFTWARE;
+            return exit;
         });
         int code = cl.execute(args);
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** The command tree, its help laid out ({@link CommandHelp}), writing to {@code ctx}'s streams; no handlers. */
+    static CommandLine commandLine(Ctx ctx) {
+        CommandLine cl = new CommandLine(new AlephCli(), new Factory(ctx));
+        cl.setOut(new PrintWriter(ctx.out(), true));
+        cl.setErr(new PrintWriter(ctx.err(), true));
+        CommandHelp.apply(cl);
+        return cl;
     }
 
     /** One line that says what went wrong and what to do. */
@@ -101,6 +130,65 @@ public final class AlephCli implements Callable<Integer> {
             case IllegalArgumentException e -> e.getMessage() + " — see `" + c.getCommandSpec().qualifiedName() + " --help`";
             default -> ex.toString() + " (this is a bug in aleph4j; please report it)";
         };
+    }
+
+    /**
+     * One line for a command line picocli cannot parse: an unknown command or option names the
+     * nearest one, as {@code git} does.
+     */
+    static String usageError(CommandLine.ParameterException ex) {
+        if (ex instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            String arg = u.getUnmatched().get(0);
+            List<String> suggestions = u.getSuggestions();
+            String hint = suggestions.isEmpty() ? "" : "; did you mean '" + suggestions.get(0) + "'?";
+            if (u.isUnknownOption()) {
+                int eq = arg.indexOf('=');
+                return "unknown option '" + (eq > 0 ? arg.substring(0, eq) : arg) + "'" + hint;
+            }
+            if (!u.getCommandLine().getSubcommands().isEmpty()) return "unknown command '" + arg + "'" + hint;
+            return "unexpected argument '" + arg + "'";
+        }
+        return ex.getMessage();
+    }
+
+    /** {@code --json} anywhere before {@code --}: the error is then JSON too. */
+    private static boolean wantsJson(String[] args) {
+        for (String a : args) {
+            if (a.equals("--")) return false;
+            if (a.equals("--json")) return true;
+        }
+        return false;
+    }
+
+    /** The {@code error_code} of a {@code --json} error: the node's code when it gave one, else the exit code. */
+    static int errorCode(Exception ex, int exit) {
+        return switch (ex) {
+            case CliException e -> e.errorCode();
+            case CcnException e when e.errorCode() != null -> e.errorCode();
+            default -> exit;
+        };
+    }
+
+    /** The {@code details} of a {@code --json} error: what the node said, where, and the help to read. */
+    static ObjectNode details(Exception ex, CommandLine c) {
+        ObjectNode d = JsonNodeFactory.instance.objectNode();
+        switch (ex) {
+            case CliException e when e.details() instanceof ObjectNode o -> d.setAll(o);
+            case CliException e when e.details() != null -> d.set("details", e.details());
+            case CcnException e -> {
+                d.put("url", e.url() == null ? null : e.url().toString());
+                d.put("http_status", e.httpStatus());
+                if (e.details() instanceof ObjectNode o) d.setAll(o);
+                else if (e.details() != null) d.set("details", e.details());
+            }
+            case CrnClient.CrnException e -> d.put("http_status", e.httpStatus());
+            case IllegalArgumentException e -> d.put("help", c.getCommandSpec().qualifiedName() + " --help");
+            default -> { }
+        }
+        if (ex instanceof CliException e && e.exitCode() == CommandLine.ExitCode.USAGE && !d.has("help")) {
+            d.put("help", c.getCommandSpec().qualifiedName() + " --help");
+        }
+        return d;
     }
 
     private static String root(URI u) {

@@ -1,6 +1,7 @@
 package org.aleph4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.client.CcnClient;
 import org.aleph4j.client.CcnException;
 import org.aleph4j.client.MessageRecord;
@@ -16,11 +17,13 @@ import org.aleph4j.message.MessageType;
 import org.aleph4j.message.content.Content;
 import org.aleph4j.message.content.ForgetContent;
 import org.aleph4j.message.content.ProgramContent;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -54,6 +57,7 @@ public abstract class BaseCommand implements Callable<Integer> {
 
     private Settings settings;
     private CcnClient ccn;
+    private final List<JsonNode> shownMessages = new ArrayList<>();
 
     protected BaseCommand(Ctx ctx) {
         this.ctx = ctx;
@@ -90,12 +94,61 @@ public abstract class BaseCommand implements Callable<Integer> {
         if (debug) ctx.err().println("debug: " + step);
     }
 
+    /**
+     * Prints the command's result as one JSON document, its times and amounts in the CLI's one format
+     * ({@link OutputFormat#normalize}). Messages given to {@link #printMessage} before it are added to
+     * an object result as {@code messages}, so that {@code --json} output is always a single document.
+     */
     protected void printJson(Object value) {
+        JsonNode result = OutputFormat.normalize(tree(value));
+        if (!shownMessages.isEmpty() && result instanceof ObjectNode o) {
+            o.putArray("messages").addAll(shownMessages);
+            shownMessages.clear();
+        }
+        if (!warnings.isEmpty() && result instanceof ObjectNode o) {
+            warnings.forEach(o.putArray("warnings")::add);
+            warnings.clear();
+        }
+        printDocument(result);
+    }
+
+    /**
+     * A signed message the user asked to see ({@code --print-message(s)}). Under {@code --json} it is held for the
+     * result printed by {@link #printJson} ({@code messages}); otherwise it is printed at once, as signed.
+     */
+    protected void printMessage(Object message) {
+        if (json) shownMessages.add(tree(message));
+        else printDocument(message);
+    }
+
+    /** Prints a document exactly as it is (a message, a user's aggregate value): nothing is rewritten. */
+    protected void printDocument(Object value) {
         try {
             ctx.out().println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value));
         } catch (IOException e) {
             throw new CliException("cannot print JSON: " + e.getMessage());
         }
+    }
+
+    private final java.util.List<String> warnings = new java.util.ArrayList<>();
+
+    /**
+     * A warning (the command goes on): {@code Warning: …} on stderr, or under {@code --json} a line of
+     * the result's (or the error's details') {@code warnings}, so that stderr stays one JSON document.
+     */
+    protected void warn(String text) {
+        if (json) warnings.add(text);
+        else ctx.err().println("Warning: " + text);
+    }
+
+    /** Warnings not yet printed (for a {@code --json} error's details). */
+    java.util.List<String> pendingWarnings() {
+        return java.util.List.copyOf(warnings);
+    }
+
+    /** Whether this run prints JSON (errors included). */
+    boolean jsonOutput() {
+        return json;
     }
 
     /** Rejects anything that is not an item hash, before any network call. */
@@ -122,7 +175,8 @@ public abstract class BaseCommand implements Callable<Integer> {
             Optional<MessageRecord> rec = ccn().message(m.itemHash());
             String reason = rec.map(x -> "error_code " + x.errorCode() + (x.details() == null ? "" : " " + Json.write(x.details())))
                     .orElse("HTTP " + r.httpStatus());
-            throw new CliException(what + " " + m.itemHash() + " was rejected by the CCN (" + reason + ")");
+            throw new CliException(what + " " + m.itemHash() + " was rejected by the CCN (" + reason + ")", CommandLine.ExitCode.SOFTWARE,
+                    rec.map(MessageRecord::errorCode).orElse(null), rec.map(MessageRecord::details).orElse(null));
         }
         return r;
     }
@@ -157,7 +211,11 @@ public abstract class BaseCommand implements Callable<Integer> {
     protected OwnedProgram ownedProgram(String hash, EthAccount account) throws CcnException {
         MessageRecord rec = ccn().message(hash).orElseThrow(() ->
                 new CliException("program " + hash + " not found on the CCN at " + ccn().baseUrl() + " — check the hash"));
-        if (rec.forgotten()) throw new CliException("program " + hash + " was forgotten (deleted) by " + rec.forgottenBy());
+        if (rec.forgotten()) {
+            String next = org.aleph4j.client.Replacements.replacedBy(ccn(), rec).orElse(null);
+            throw new CliException("program " + hash + " was forgotten (deleted) by " + rec.forgottenBy()
+                    + (next == null ? "" : "; it was replaced by " + next + " — use that hash"));
+        }
         if (rec.message() == null || rec.message().type() != MessageType.PROGRAM) {
             throw new CliException("message " + hash + " is not a PROGRAM — check the hash");
         }

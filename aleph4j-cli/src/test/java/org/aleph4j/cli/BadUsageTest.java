@@ -128,10 +128,31 @@ class BadUsageTest {
         net.fund(poor, 100);
         Cli.Run r = Cli.run(poorEnv, "program", "upload", "--persistent", src.toString(), "main:app");
         assertThat(r.code()).isEqualTo(1);
-        assertThat(r.err()).contains("Program creation failed due to insufficient funds.\n" + poor + " has 100 ALEPH but needs ")
-                .containsPattern("needs [0-9.]+ ALEPH\\.");
+        assertThat(r.err()).containsPattern("Error: Program creation failed due to insufficient funds: " + poor
+                + " has 100 ALEPH but needs [0-9.]+ ALEPH — on a devnet: bin/aleph-node fund --ccn-url " + net.ccnUrl().toString().replaceAll("/$", "")
+                + " --oracle-key ~/.aleph4j/devnet/oracle.key " + poor + "\n");
         assertThat(net.messagesFrom(poor)).isZero();
         JsonNode files = net.client().messagesJson(org.aleph4j.client.MessageQuery.builder().msgTypes("STORE").owners(poor).build());
         assertThat(files.path("messages")).isEmpty();
+    }
+
+    @Test
+    void anUnknownCommandSuggestsTheNearestOne() throws Exception {
+        Cli.Run r = expectFailureWithoutMessages("progam");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("Error: unknown command 'progam'; did you mean 'program'? — see `aleph --help`");
+        Cli.Run sub = expectFailureWithoutMessages("program", "uplod", src.toString(), "main:app");
+        assertThat(sub.code()).isEqualTo(2);
+        assertThat(sub.err()).startsWith("Error: unknown command 'uplod'; did you mean 'upload'?");
+    }
+
+    @Test
+    void anUnknownOptionSaysUnknownOption() throws Exception {
+        Cli.Run r = expectFailureWithoutMessages("program", "upload", src.toString(), "main:app", "--persistant");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().strip()).startsWith("Error: unknown option '--persistant'; did you mean '--persistent'?")
+                .endsWith("see `aleph program upload --help`");
+        Cli.Run crn = expectFailureWithoutMessages("program", "logs", "ab".repeat(32), "--crn=http://127.0.0.1:4041");
+        assertThat(crn.err()).startsWith("Error: unknown option '--crn'");
     }
 }

@@ -41,6 +41,8 @@ final class Cli {
         env.put("ALEPH_CCN_URL", net.ccnUrl().toString());
         env.put("PATH", withMksquashfs ? System.getenv().getOrDefault("PATH", "/usr/bin:/bin") + ":/usr/bin:/usr/sbin:/sbin" : home.resolve("no-bin").toString());
         env.put("HOME", home.toString());
+        // No scheduler in these tests: a port nothing listens on, never a devnet someone runs on the default one.
+        env.put("ALEPH_SCHEDULER_URL", "http://127.0.0.1:9");
         return env;
     }
 }

@@ -76,8 +76,9 @@ class FundsCheckTest {
         String poorAddress = address(poor);
         Cli.Run refused = Cli.run(poor, "program", "upload", "--persistent", "--vcpus", "2", src.toString(), "main:app");
         assertThat(refused.code()).isEqualTo(1);
-        assertThat(refused.err()).contains("Program creation failed due to insufficient funds.\n"
-                + poorAddress + " has 1000 ALEPH but needs 1400 ALEPH.");
+        assertThat(refused.err()).contains("Error: Program creation failed due to insufficient funds: "
+                + poorAddress + " has 1000 ALEPH but needs 1400 ALEPH — on a devnet: bin/aleph-node fund --ccn-url "
+                + net.ccnUrl().toString().replaceAll("/$", "") + " --oracle-key ~/.aleph4j/devnet/oracle.key " + poorAddress + "\n");
         assertThat(net.messagesFrom(poorAddress)).isZero();
 
         // 800 would not cover aleph4j's default of 2000 per compute unit, but covers the CCN's 700.
@@ -98,8 +99,8 @@ class FundsCheckTest {
             assertThat(refused.code()).isEqualTo(1);
             assertThat(refused.err()).contains("Note: the CCN could not estimate the price (")
                     .contains("it will check the balance when the program is posted.")
-                    .contains("Program creation failed due to insufficient funds.\n" + poorAddress + " has ")
-                    .contains(" but needs 700");
+                    .contains("Program creation failed due to insufficient funds: " + poorAddress + " has ")
+                    .contains(" but needs 700 ALEPH — on a devnet: bin/aleph-node fund --ccn-url ");
             // The code uploaded for the refused program is forgotten again.
             JsonNode stores = storesOf(poorAddress);
             assertThat(stores).hasSize(1);

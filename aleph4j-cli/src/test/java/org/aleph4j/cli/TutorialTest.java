@@ -101,7 +101,8 @@ class TutorialTest {
             assertThat(forgets).hasSize(1);
             JsonNode forget = forgets.get(0).content();
             assertThat(forget.path("hashes").get(0).asText()).isEqualTo(messageId);
-            assertThat(forget.path("reason").asText()).isEqualTo("Program unpersisted");
+            // upstream's reason, naming the replacement (how the CLI and the CRN find it, docs/cli.md)
+            assertThat(forget.path("reason").asText()).isEqualTo("Program unpersisted: replaced by " + newId);
             assertThat(old.forgottenBy()).contains(forgets.get(0).itemHash());
         }
     }

@@ -94,12 +94,15 @@ public final class ProgramBuilder {
     /** {@code requirements} as upstream writes them, e.g. {@code {"node": {"node_hash": ...}}}; null for none. */
     public ProgramBuilder requirements(com.fasterxml.jackson.databind.JsonNode v) { this.requirements = v; return this; }
 
-    /** The resources this builder will write. */
+    /**
+     * The resources this builder will write. {@code --compute-units N} gives N vCPUs and N × 2048 MiB;
+     * a given vCPU count or memory is kept as given and only the other one comes from the compute
+     * units: N when given, else the vCPU count for memory (upstream's tier) and 1 vCPU for memory
+     * alone (more memory never adds vCPUs the user did not ask for).
+     */
     public Resources resources() {
-        int cu;
-        if (computeUnits != null) cu = computeUnits;
-        else cu = new Resources(vcpus == null ? 1 : vcpus, memory == null ? COMPUTE_UNIT_MIB : memory, null, null).computeUnits(COMPUTE_UNIT_MIB);
-        int v = vcpus != null ? vcpus : cu;
+        int v = vcpus != null ? vcpus : computeUnits != null ? computeUnits : 1;
+        int cu = computeUnits != null ? computeUnits : vcpus != null ? vcpus : 1;
         int m = memory != null ? memory : cu * COMPUTE_UNIT_MIB;
         int seconds = (int) Math.max(1, Math.ceil(timeoutSeconds));
         return new Resources(v, m, seconds, null);

@@ -43,8 +43,13 @@ class ProgramBuilderTest {
         assertThat(c.resources().vcpus()).isEqualTo(2);
         assertThat(c.resources().memory()).isEqualTo(4096);
         ProgramContent m = new ProgramBuilder(ADDR, CODE, "main:app", Encoding.ZIP).memory(5000).build();
-        assertThat(m.resources().vcpus()).isEqualTo(3);
+        assertThat(m.resources().vcpus()).as("memory alone keeps 1 vCPU").isEqualTo(1);
         assertThat(m.resources().memory()).isEqualTo(5000);
+        ProgramContent both = new ProgramBuilder(ADDR, CODE, "main:app", Encoding.ZIP).computeUnits(4).vcpus(1).memory(30000).build();
+        assertThat(both.resources().vcpus()).as("explicit values beat the compute units").isEqualTo(1);
+        assertThat(both.resources().memory()).isEqualTo(30000);
+        ProgramContent cpus = new ProgramBuilder(ADDR, CODE, "main:app", Encoding.ZIP).vcpus(3).build();
+        assertThat(cpus.resources().memory()).as("vCPUs alone take their tier's memory").isEqualTo(6144);
     }
 
     @Test

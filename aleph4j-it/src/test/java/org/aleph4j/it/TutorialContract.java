@@ -60,7 +60,7 @@ abstract class TutorialContract {
         assertThat(status.exit()).as(status.toString()).isZero();
         assertThat(status.out()).contains(runningOn(persistentHash).get(0));
 
-        Cli.Result logs = cli.run("program logs " + persistentHash + " --crn " + runningOn(persistentHash).get(0));
+        Cli.Result logs = cli.run("program logs " + persistentHash + " --crn-url " + runningOn(persistentHash).get(0));
         assertThat(logs.exit()).as(logs.toString()).isZero();
         assertThat(logs.out()).contains("Received logs").containsIgnoringCase("uvicorn running");
 

@@ -164,6 +164,11 @@ public final class TestNetwork implements AutoCloseable {
 
     /** Sets {@code address}'s balance through a signed balances-update POST and checks the CCN reports it. */
     public void fund(String address, long amount) throws Exception {
+        fund(address, BigDecimal.valueOf(amount));
+    }
+
+    /** As {@link #fund(String, long)} with a fractional amount (e.g. {@code 35219.07552081426}). */
+    public void fund(String address, BigDecimal amount) throws Exception {
         ObjectNode body = Json.MAPPER.createObjectNode();
         body.put("chain", "ETH");
         body.put("main_height", System.currentTimeMillis());
@@ -171,7 +176,7 @@ public final class TestNetwork implements AutoCloseable {
         publish(oracle, MessageType.POST, new PostContent(oracle.address(), now(), body, "balances-update", null),
                 "ALEPH_BALANCES");
         BigDecimal balance = client.balance(address).balance();
-        if (balance.compareTo(BigDecimal.valueOf(amount)) != 0) {
+        if (balance.compareTo(amount) != 0) {
             throw new AssertionError("the CCN reports a balance of " + balance + " for " + address + ", expected " + amount);
         }
     }

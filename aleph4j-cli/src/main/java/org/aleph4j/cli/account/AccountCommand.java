@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.cli.BaseCommand;
 import org.aleph4j.cli.CliException;
 import org.aleph4j.cli.Ctx;
+import org.aleph4j.cli.OutputFormat;
 import org.aleph4j.cli.GroupCommand;
 import org.aleph4j.client.Balance;
 import org.aleph4j.client.account.AccountStore;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.math.BigDecimal;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,23 +118,26 @@ public final class AccountCommand extends GroupCommand {
 
         @Override
         protected int execute() throws IOException {
-            String addr = address != null ? address : account().address();
+            if (address != null && !address.strip().matches("0x[0-9a-fA-F]{40}")) {
+                throw CliException.usage("--address '" + address + "' is not an Ethereum address (0x + 40 hex digits) — pass one, or omit --address for your account");
+            }
+            String addr = address != null ? address.strip() : account().address();
             Balance b = ccn().balance(addr);
             if (json) {
                 ObjectNode o = JsonNodeFactory.instance.objectNode();
                 o.put("address", b.address());
-                o.put("balance", b.balance());
-                o.put("locked_amount", b.lockedAmount());
-                o.put("available", b.available());
-                o.put("credit_balance", b.creditBalance());
-                if (b.details() != null) o.set("details", b.details());
+                o.put("balance", OutputFormat.amount(b.balance()));
+                o.put("locked_amount", OutputFormat.amount(b.lockedAmount()));
+                o.put("available", OutputFormat.amount(b.available()));
+                o.put("credit_balance", OutputFormat.amount(String.valueOf(b.creditBalance())));
+                if (b.details() != null) o.set("details", amountsByChain(b.details()));
                 printJson(o);
             } else {
                 ctx.out().println("Address:   " + b.address());
-                ctx.out().println("Balance:   " + plain(b.balance()) + " ALEPH");
-                ctx.out().println("Locked:    " + plain(b.lockedAmount()) + " ALEPH");
-                ctx.out().println("Available: " + plain(b.available()) + " ALEPH");
-                ctx.out().println("Credits:   " + b.creditBalance());
+                ctx.out().println("Balance:   " + OutputFormat.amount(b.balance()) + " ALEPH");
+                ctx.out().println("Locked:    " + OutputFormat.amount(b.lockedAmount()) + " ALEPH");
+                ctx.out().println("Available: " + OutputFormat.amount(b.available()) + " ALEPH");
+                ctx.out().println("Credits:   " + OutputFormat.amount(String.valueOf(b.creditBalance())));
             }
             return 0;
         }
@@ -320,7 +324,13 @@ public final class AccountCommand extends GroupCommand {
         }
     }
 
-    static String plain(BigDecimal d) {
-        return d.signum() == 0 ? "0" : d.stripTrailingZeros().toPlainString();
+    /** The balance's per-chain details ({@code {"ETH": 35219.07}}) with each amount as a decimal string. */
+    static JsonNode amountsByChain(JsonNode details) {
+        if (!(details instanceof ObjectNode o)) return details;
+        ObjectNode out = o.deepCopy();
+        o.fields().forEachRemaining(e -> {
+            if (e.getValue().isNumber()) out.put(e.getKey(), OutputFormat.amount(e.getValue().decimalValue()));
+        });
+        return out;
     }
 }

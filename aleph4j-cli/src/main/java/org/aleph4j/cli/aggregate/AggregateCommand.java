@@ -86,7 +86,7 @@ public final class AggregateCommand extends GroupCommand {
                 printJson(o);
                 return;
             }
-            if (printMessage) printJson(p.message().toJson());
+            if (printMessage) printMessage(p.message().toJson());
             ctx.out().println(human + " (AGGREGATE " + p.message().itemHash() + ", " + p.status() + ")");
         }
     }
@@ -166,7 +166,7 @@ public final class AggregateCommand extends GroupCommand {
                 throw new CliException("no aggregate `" + key + "`" + (subkeys != null ? " with subkeys " + subkeys : "")
                         + " for " + addr + " on the CCN at " + ccn().baseUrl());
             }
-            printJson(value);
+            printDocument(value);
             return 0;
         }
     }
@@ -186,7 +186,7 @@ public final class AggregateCommand extends GroupCommand {
             String addr = address != null ? address : account().address();
             JsonNode data = ccn().aggregate(addr).orElse(null);
             if (json) {
-                printJson(data == null ? JsonNodeFactory.instance.objectNode() : data);
+                printDocument(data == null ? JsonNodeFactory.instance.objectNode() : data);
                 return 0;
             }
             if (data == null || data.isEmpty()) {

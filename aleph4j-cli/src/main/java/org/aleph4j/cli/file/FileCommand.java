@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.cli.BaseCommand;
 import org.aleph4j.cli.CliException;
 import org.aleph4j.cli.Ctx;
+import org.aleph4j.cli.OutputFormat;
 import org.aleph4j.cli.GroupCommand;
 import org.aleph4j.client.MessageRecord;
 import org.aleph4j.client.UploadProgress;
@@ -91,7 +92,7 @@ public final class FileCommand extends GroupCommand {
                 o.set("message", store.withContent(Json.MAPPER.valueToTree(content)).toJson());
                 printJson(o);
             } else {
-                printJson(store.withContent(Json.MAPPER.valueToTree(content)));
+                printMessage(store.withContent(Json.MAPPER.valueToTree(content)));
                 ctx.out().println("File " + content.itemHash() + " (" + size + " bytes) stored by STORE " + store.itemHash()
                         + " (" + (rec == null ? "?" : rec.status()) + ")");
             }
@@ -193,7 +194,7 @@ public final class FileCommand extends GroupCommand {
             ctx.out().printf("%-64s  %12s  %-6s  %-26s  %s%n", "FILE HASH", "SIZE (B)", "TYPE", "CREATED", "ITEM HASH");
             for (JsonNode f : page0.path("files")) {
                 ctx.out().printf("%-64s  %12d  %-6s  %-26s  %s%n", f.path("file_hash").asText(), f.path("size").asLong(),
-                        f.path("type").asText(), f.path("created").asText(), f.path("item_hash").asText());
+                        f.path("type").asText(), OutputFormat.time(f.path("created").asText()), f.path("item_hash").asText());
             }
             return 0;
         }
@@ -251,7 +252,7 @@ public final class FileCommand extends GroupCommand {
                 o.set("message", shown.toJson());
                 printJson(o);
             } else {
-                printJson(shown.toJson());
+                printMessage(shown.toJson());
                 ctx.out().println("File " + hash + " pinned by STORE " + store.itemHash() + " (" + r.messageStatus() + ")");
             }
             return 0;

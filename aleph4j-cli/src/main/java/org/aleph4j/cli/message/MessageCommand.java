@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.cli.BaseCommand;
 import org.aleph4j.cli.CliException;
 import org.aleph4j.cli.Ctx;
+import org.aleph4j.cli.OutputFormat;
 import org.aleph4j.cli.GroupCommand;
 import org.aleph4j.client.MessageQuery;
 import org.aleph4j.client.MessageRecord;
@@ -56,10 +57,10 @@ public final class MessageCommand extends GroupCommand {
                 ObjectNode o = tree(java.util.Map.of()).deepCopy();
                 o.put("error_code", rec.errorCode());
                 if (rec.details() != null) o.set("details", rec.details());
-                printJson(o);
+                printDocument(o);
             }
             if (rec.forgotten()) ctx.out().println("Forgotten by: " + String.join(", ", rec.forgottenBy()));
-            if (rec.message() != null) printJson(rec.message());
+            if (rec.message() != null) printMessage(rec.message());
             return 0;
         }
     }
@@ -112,7 +113,7 @@ public final class MessageCommand extends GroupCommand {
             }
             for (JsonNode m : page.path("messages")) {
                 ctx.out().printf("%s  %-8s  %s  %s%n", m.path("item_hash").asText(), m.path("type").asText(),
-                        m.path("sender").asText(), java.time.Instant.ofEpochMilli((long) (m.path("time").asDouble() * 1000)));
+                        m.path("sender").asText(), OutputFormat.time(m.path("time").asDouble()));
             }
             ctx.out().println(page.path("messages").size() + " of " + page.path("pagination_total").asText("?")
                     + " messages (page " + page.path("pagination_page").asText("1") + ")");
@@ -209,7 +210,7 @@ public final class MessageCommand extends GroupCommand {
                 o.set("message", shown.toJson());
                 printJson(o);
             } else {
-                printJson(shown.toJson());
+                printMessage(shown.toJson());
                 ctx.out().println(human + " " + m.itemHash() + " (" + r.messageStatus() + ")");
             }
             return 0;
@@ -410,7 +411,7 @@ public final class MessageCommand extends GroupCommand {
             } else {
                 throw CliException.usage("the message needs an item_hash (to sign it as it is) or a content object (to build it)");
             }
-            printJson(out);
+            printDocument(out);
             return 0;
         }
     }

@@ -77,7 +77,10 @@ public record CodeArchive(Path file, Encoding encoding, Path tempDir) implements
     }
 
     private static void squash(Path mksquashfs, Path dir, Path out) throws IOException {
-        Process p = new ProcessBuilder(mksquashfs.toString(), dir.toString(), out.toString(), "-noappend", "-quiet")
+        // Same directory, same image, so the same code hash: fixed times and ownership, no xattrs
+        // (mksquashfs sorts directory entries itself and is -reproducible by default since 4.4).
+        Process p = new ProcessBuilder(mksquashfs.toString(), dir.toString(), out.toString(), "-noappend", "-quiet",
+                "-all-time", "0", "-mkfs-time", "0", "-all-root", "-no-xattrs")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             if (!p.waitFor(MKSQUASHFS_TIMEOUT_S, TimeUnit.SECONDS)) {
@@ -92,23 +95,26 @@ public record CodeArchive(Path file, Encoding encoding, Path tempDir) implements
         if (p.exitValue() != 0) throw new CliException("mksquashfs failed with exit code " + p.exitValue() + " on " + dir);
     }
 
-    /** Zips the directory's content at the archive root, entries sorted so the result is stable. */
+    /** Entry time of every zip entry: a fixed time (the DOS epoch), so zipping the same files twice gives the same bytes. */
+    static final java.time.LocalDateTime ZIP_ENTRY_TIME = java.time.LocalDateTime.of(1980, 1, 1, 0, 0);
+
+    /** Zips the directory's content at the archive root, entries sorted and times fixed so the result is stable. */
     static void zip(Path dir, Path out) throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.walk(dir)) {
-            files = s.filter(p -> !p.equals(dir)).sorted().toList();
+            files = s.filter(p -> !p.equals(dir)).sorted(java.util.Comparator.comparing(p -> dir.relativize(p).toString())).toList();
         }
         try (OutputStream os = Files.newOutputStream(out); ZipOutputStream zos = new ZipOutputStream(os)) {
             for (Path p : files) {
                 String name = dir.relativize(p).toString().replace(File.separatorChar, '/');
                 if (Files.isDirectory(p)) {
                     ZipEntry e = new ZipEntry(name + "/");
-                    e.setTime(Files.getLastModifiedTime(p).toMillis());
+                    e.setTimeLocal(ZIP_ENTRY_TIME);
                     zos.putNextEntry(e);
                     zos.closeEntry();
                 } else if (Files.isRegularFile(p)) {
                     ZipEntry e = new ZipEntry(name);
-                    e.setTime(Files.getLastModifiedTime(p).toMillis());
+                    e.setTimeLocal(ZIP_ENTRY_TIME);
                     zos.putNextEntry(e);
                     Files.copy(p, zos);
                     zos.closeEntry();

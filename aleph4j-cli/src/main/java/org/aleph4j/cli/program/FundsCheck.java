@@ -26,17 +26,39 @@ final class FundsCheck {
 
     /** Fails with upstream's insufficient-funds error, before anything is uploaded, unless the balance covers {@code program}. */
     void beforeUpload(AlephMessage program, String address) throws CcnException {
-        BigDecimal required;
+        require(estimate(program), address);
+    }
+
+    /**
+     * The CCN's price of {@code program}, or null (with a note) when it cannot estimate. A content the
+     * CCN's validation refuses (422, e.g. resources beyond its limits) fails with the CCN's message.
+     */
+    Price estimate(AlephMessage program) throws CcnException {
         try {
-            required = held(ccn.estimate(program));
+            return ccn.estimate(program);
         } catch (CcnException e) {
             if (e.isUnreachable()) throw e;
+            // 422: the CCN's own validation of the content (e.g. resources out of its limits) — it would reject the post too.
+            if (e.httpStatus() == 422) throw invalid(e);
             err.println("Note: the CCN could not estimate the price (" + e.getMessage()
                     + "); it will check the balance when the program is posted.");
-            return;
+            return null;
         }
+    }
+
+    /** Fails with the insufficient-funds error unless {@code address} can pay {@code price} (null: left to the CCN). */
+    void require(Price price, String address) throws CcnException {
+        if (price == null) return;
+        BigDecimal required = held(price);
         BigDecimal available = ccn.balance(address).available();
-        if (available.compareTo(required) < 0) throw insufficient(address, plain(available), plain(required));
+        if (available.compareTo(required) < 0) throw insufficient(address, plain(available), plain(required), ccn.baseUrl().toString());
+    }
+
+    /** The CCN's validation error as the error: one line, its message, what to do. */
+    static CliException invalid(CcnException e) {
+        String error = e.body() == null ? "" : e.body().path("error").asText("");
+        String why = (error.isBlank() ? String.valueOf(e.getMessage()) : error).strip().replaceAll("\\s*\\R\\s*", "; ");
+        return new CliException("the CCN refuses this program: " + why + " — change the option it names and upload again");
     }
 
     /**
@@ -55,13 +77,15 @@ final class FundsCheck {
             return; // No estimate: let the CCN decide.
         }
         BigDecimal available = ccn.balance(address).available().add(oldCost);
-        if (available.compareTo(need) < 0) throw insufficient(address, plain(available), plain(need));
+        if (available.compareTo(need) < 0) throw insufficient(address, plain(available), plain(need), ccn.baseUrl().toString());
     }
 
-    /** Upstream's insufficient-funds message (reference §4.1). */
-    static CliException insufficient(String address, String available, String required) {
-        return new CliException("Program creation failed due to insufficient funds.\n" + address + " has " + available
-                + " ALEPH but needs " + required + " ALEPH.");
+    /**
+     * Upstream's insufficient-funds message (reference §4.1) as one line, ending with what funds the
+     * address on a devnet (the CLI cannot know a devnet's data directory; the devnet's default is shown).
+     */
+    static CliException insufficient(String address, String available, String required, String ccnUrl) {
+        return CliException.insufficientFunds(address, available, required, ccnUrl);
     }
 
     /** What a price asks to hold: {@code required_tokens}, or {@code cost} when the CCN gave no required amount. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.cli.Ctx;
+import org.aleph4j.cli.OutputFormat;
 import org.aleph4j.client.MessageQuery;
 import org.aleph4j.client.MessageRecord;
 import org.aleph4j.message.AlephMessage;
@@ -12,7 +13,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -48,7 +48,7 @@ public final class ListCommand extends ReachingCommand {
             o.put("entrypoint", c.path("code").path("entrypoint").asText());
             o.put("code_ref", c.path("code").path("ref").asText());
             o.put("runtime", c.path("runtime").path("ref").asText());
-            o.put("created", Instant.ofEpochMilli((long) (m.time() * 1000)).toString());
+            o.put("created", OutputFormat.time(m.time()));
             o.put("payment", c.path("payment").path("type").asText("hold"));
             o.put("vm_url", vmUrl(m.itemHash()));
         }

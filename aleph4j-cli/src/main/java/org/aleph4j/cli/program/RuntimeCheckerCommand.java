@@ -175,7 +175,7 @@ public final class RuntimeCheckerCommand extends ReachingCommand {
         }
         if (problems.isEmpty()) return "deleted";
         String msg = "was not fully deleted: " + String.join(", ", problems) + " — delete it with `aleph program delete " + programHash + "`";
-        ctx.err().println("Warning: program " + programHash + " " + msg);
+        warn("program " + programHash + " " + msg);
         return msg;
     }
 

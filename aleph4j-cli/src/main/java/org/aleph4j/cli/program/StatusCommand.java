@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.cli.CliException;
 import org.aleph4j.cli.Ctx;
 import org.aleph4j.client.MessageRecord;
+import org.aleph4j.client.Replacements;
 import org.aleph4j.client.scheduler.Allocation;
 import org.aleph4j.client.scheduler.SchedulerClient;
 import org.aleph4j.client.scheduler.SchedulerException;
@@ -57,13 +58,19 @@ public final class StatusCommand extends ReachingCommand {
                 throw SchedulerOption.failure(sched, e);
             }
         }
+        String replacedBy = rec.forgotten() ? Replacements.replacedBy(ccn(), rec).orElse(null) : null;
         if (json) {
-            printJson(json(hash, rec.status(), persistent, vm.orElse(null), allocation.orElse(null),
-                    persistent ? null : vmUrl(hash)));
+            ObjectNode o = json(hash, rec.status(), persistent, vm.orElse(null), allocation.orElse(null),
+                    persistent ? null : vmUrl(hash));
+            if (replacedBy != null) o.put("replaced_by", replacedBy);
+            printJson(o);
             return 0;
         }
         ctx.out().println("Program:   " + hash);
         ctx.out().println("Message:   " + rec.status());
+        if (replacedBy != null) {
+            ctx.out().println("Replaced by: " + replacedBy + " — see `aleph program status " + replacedBy + "`");
+        }
         if (!rec.processed()) return 0;
         if (!persistent) {
             ctx.out().println("Execution: on demand — any CRN starts it on request");
@@ -81,15 +88,22 @@ public final class StatusCommand extends ReachingCommand {
     }
 
     /**
-     * The {@code --json} output: the message status, the scheduler's view ({@code vm}, with its
+     * The {@code --json} output: the message status ({@code status}, as in every command), the scheduler's view ({@code vm}, with its
      * {@code volumes}) and allocation when there are any, and the URL of an on-demand program.
      */
     static ObjectNode json(String hash, String messageStatus, boolean persistent, VmInfo vm, Allocation allocation, String vmUrl) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("item_hash", hash);
-        o.put("message_status", messageStatus);
+        o.put("status", messageStatus);
         o.put("persistent", persistent);
-        if (vm != null) o.set("vm", Json.MAPPER.valueToTree(vm));
+        if (vm != null) {
+            // the state and why, at the top as the human output shows them (the same values as in vm)
+            o.put("state", vm.status());
+            if (vm.schedulingStatus() != null) o.put("scheduling_status", vm.schedulingStatus());
+            if (vm.reason() != null) o.put("reason", vm.reason());
+            if (vm.lastError() != null) o.put("last_error", vm.lastError());
+            o.set("vm", Json.MAPPER.valueToTree(vm));
+        }
         if (allocation != null) o.set("allocation", Json.MAPPER.valueToTree(allocation));
         if (vmUrl != null) o.put("vm_url", vmUrl);
         return o;

@@ -30,6 +30,7 @@ final class StatusView {
         Allocation.Node node = allocation == null ? null : allocation.node();
         out.add("State:     " + (v == null ? "allocated"
                 : v.status() + (v.schedulingStatus() == null ? "" : " (" + v.schedulingStatus() + ")")));
+        out.addAll(why(v));
         String url = v != null && v.nodeUrl() != null ? v.nodeUrl() : node == null ? null : node.url();
         String nodeName = v != null && v.nodeAddress() != null ? v.nodeAddress() : node == null ? null : node.nodeId();
         out.add("Node:      " + (nodeName == null ? "-" : nodeName));
@@ -51,6 +52,25 @@ final class StatusView {
         }
         out.addAll(volumes(v.volumes(), now));
         return out;
+    }
+
+    /**
+     * Why the program is in its state, in at most two lines: the scheduler's reason (why it is
+     * unschedulable or was removed) and the newest failure it was moved for (a crash loop, with
+     * the program's own last error). Nothing when the scheduler gave neither.
+     */
+    static List<String> why(VmInfo v) {
+        List<String> out = new ArrayList<>();
+        if (v == null) return out;
+        if (v.reason() != null && !v.reason().isBlank()) out.add("Reason:    " + oneLine(v.reason()));
+        if (v.lastError() != null && !v.lastError().isBlank()) out.add("Last error: " + oneLine(v.lastError()));
+        return out;
+    }
+
+    /** {@code s} on one line (a program's error may span several), at most 400 characters. */
+    static String oneLine(String s) {
+        String flat = s.strip().replaceAll("\\s*\\R\\s*", " | ");
+        return flat.length() > 400 ? flat.substring(0, 400) + "…" : flat;
     }
 
     /** The "Volumes:" section: each volume, its last snapshot and its restores (nothing when there is no volume). */
@@ -103,7 +123,7 @@ final class StatusView {
     }
 
     static String time(double seconds) {
-        return instant(seconds).toString();
+        return org.aleph4j.cli.OutputFormat.time(seconds);
     }
 
     private static Instant instant(double seconds) {

@@ -57,7 +57,7 @@ public final class UpdateCommand extends ReachingCommand {
             if (rec != null && rec.rejected()) {
                 throw new CliException("the CCN rejected the code update (error_code " + rec.errorCode() + ", " + rec.details() + ")");
             }
-            if (printMessage) printJson(store);
+            if (printMessage) printMessage(store);
             if (json) {
                 ObjectNode o = JsonNodeFactory.instance.objectNode();
                 o.put("item_hash", hash);

@@ -7,6 +7,10 @@ import org.aleph4j.cli.CliException;
 import org.aleph4j.cli.Ctx;
 import org.aleph4j.client.MessageRecord;
 import org.aleph4j.client.PostResult;
+import org.aleph4j.client.Price;
+import org.aleph4j.client.scheduler.NodeInfo;
+import org.aleph4j.client.scheduler.SchedulerException;
+import org.aleph4j.message.content.Resources;
 import org.aleph4j.client.ProgramBuilder;
 import org.aleph4j.client.UploadProgress;
 import org.aleph4j.client.UploadResult;
@@ -59,7 +63,8 @@ public final class UploadCommand extends ReachingCommand {
     @Option(names = "--memory", paramLabel = "MIB", description = "Memory in MiB (default from compute units).")
     Integer memory;
 
-    @Option(names = "--timeout-seconds", paramLabel = "S", description = "Maximum duration of one request (default 30).")
+    @Option(names = "--timeout-seconds", paramLabel = "S", description = "The program's own timeout: longest time one request to it may run "
+            + "(resources.seconds; default 30). Not --timeout, the CLI's bound of each network call.")
     Double timeoutSecondsPerRequest;
 
     @Option(names = "--internet", negatable = true, description = "Give the program internet access (default off).")
@@ -98,6 +103,9 @@ public final class UploadCommand extends ReachingCommand {
     @Option(names = "--channel", defaultValue = MessageBuilder.DEFAULT_CHANNEL, description = "Channel (default ${DEFAULT-VALUE}).")
     String channel;
 
+    @Mixin
+    SchedulerOption scheduler;
+
     @Option(names = "--print-messages", description = "Print the STORE and PROGRAM messages.")
     boolean printMessages;
 
@@ -120,6 +128,7 @@ public final class UploadCommand extends ReachingCommand {
             throw CliException.usage(e.getMessage());
         }
         if (!Files.exists(path)) throw CliException.usage("no such file or directory: " + path + " — pass the directory holding your code");
+        CodeChecks.check(path, entrypoint, ctx.env(), ctx.err());
         List<Volume> volumes = volumeOptions.volumes();
         Map<String, String> variables;
         try {
@@ -160,10 +169,15 @@ public final class UploadCommand extends ReachingCommand {
 
             debug("code STORE " + store.itemHash() + ", PROGRAM " + program.itemHash() + " for " + owner);
 
-            new FundsCheck(ccn(), ctx.err()).beforeUpload(program, owner);
+            FundsCheck funds = new FundsCheck(ccn(), ctx.err());
+            Price price = funds.estimate(program);
+            if (persistent) checkNodeFit(content.resources());
+            funds.require(price, owner);
             debug("funds checked for " + owner);
 
-            UploadResult up = ccn().uploadFile(archive.file(), store, true, progress(size));
+            UploadProgress progress = progress(size);
+            UploadResult up = ccn().uploadFile(archive.file(), store, true, progress);
+            if (progress != UploadProgress.NONE) endProgress(size);
             debug("code upload: HTTP " + up.httpStatus());
             if (up.httpStatus() >= 400) throw new CliException("code upload failed: HTTP " + up.httpStatus());
             PostResult r = ccn().post(program, true);
@@ -176,14 +190,14 @@ public final class UploadCommand extends ReachingCommand {
                     JsonNode err = rec.details() == null ? null : rec.details().path("errors").path(0);
                     throw FundsCheck.insufficient(owner,
                             err == null ? "?" : err.path("account_balance").asText("?"),
-                            err == null ? "?" : err.path("required_balance").asText("?"));
+                            err == null ? "?" : err.path("required_balance").asText("?"), ccn().baseUrl().toString());
                 }
                 throw new CliException("the CCN rejected the program " + program.itemHash() + " (error_code "
                         + (rec == null ? "?" : rec.errorCode()) + (rec == null || rec.details() == null ? "" : ", " + rec.details())
                         + ")");
             }
-            if (printMessages || printCodeMessage) printJson(store.withContent(tree(storeContentOf(store))));
-            if (printMessages || printProgramMessage) printJson(program.withContent(tree(content)));
+            if (printMessages || printCodeMessage) printMessage(store.withContent(tree(storeContentOf(store))));
+            if (printMessages || printProgramMessage) printMessage(program.withContent(tree(content)));
             if (json) {
                 ObjectNode o = JsonNodeFactory.instance.objectNode();
                 o.put("item_hash", program.itemHash());
@@ -226,9 +240,53 @@ public final class UploadCommand extends ReachingCommand {
         }
     }
 
+    /**
+     * Refuses a persistent program no node the scheduler knows could hold. A scheduler that cannot be
+     * asked only gets a warning: the CCN, not the scheduler, accepts programs, and a scheduler that is
+     * down or not yet started would place it later.
+     */
+    private void checkNodeFit(Resources r) {
+        URI url = scheduler.url(settings());
+        List<NodeInfo> nodes;
+        try {
+            nodes = scheduler.client(settings(), Math.min(timeoutSeconds, 10), ctx.clock()).nodes();
+        } catch (SchedulerException e) {
+            warn((e.isUnreachable() ? "cannot reach the scheduler at " + url
+                    : "the scheduler at " + url + " answered HTTP " + e.httpStatus()) + ", so no check that a node can hold the program"
+                    + " (pass --scheduler-url to check)");
+            return;
+        }
+        debug("scheduler " + url + " knows " + nodes.size() + " node(s)");
+        if (nodes.stream().noneMatch(n -> "active".equals(n.status()))) {
+            warn("the scheduler at " + url + " knows no active node yet; the program will wait for one.");
+            return;
+        }
+        NodeFit.refusal(nodes, r.vcpus(), r.memory()).ifPresent(why -> {
+            throw new CliException(why);
+        });
+    }
+
+    /**
+     * Upload progress for code over 1 MiB: redrawn in place on a terminal; elsewhere (a log, a pipe)
+     * one line when it starts and one when it ends, so logs get no carriage returns.
+     */
     private UploadProgress progress(long size) {
         if (size < (1 << 20) || json) return UploadProgress.NONE;
-        return (sent, total) -> ctx.err().printf(Locale.ROOT, "Uploading code: %.1f / %.1f MiB%n", sent / 1048576.0, total / 1048576.0);
+        if (!terminal()) {
+            ctx.err().printf(Locale.ROOT, "Uploading code: %.1f MiB...%n", size / 1048576.0);
+            return (sent, total) -> {};
+        }
+        return (sent, total) -> ctx.err().printf(Locale.ROOT, "\rUploading code: %.1f / %.1f MiB", sent / 1048576.0, total / 1048576.0);
+    }
+
+    private void endProgress(long size) {
+        if (terminal()) ctx.err().println();
+        else ctx.err().printf(Locale.ROOT, "Uploaded code: %.1f MiB%n", size / 1048576.0);
+    }
+
+    /** Whether stderr is this process's own and a terminal is attached (in-process runs and pipes are not). */
+    private boolean terminal() {
+        return ctx.err() == System.err && System.console() != null;
     }
 
     static String defaultName(Path path) {

@@ -67,6 +67,38 @@ class StatusViewTest {
     }
 
     @Test
+    void aCrashLoopingProgramShowsItsLastErrorUnderItsState() {
+        VmInfo looping = new VmInfo(VM, "program", "0xOwner", "allocated", "scheduled", NODE_B, "0xNodeB", "http://crn-b:4041",
+                3L, T0, null, null, List.of(new MoveRecord(T0, NODE_A, NODE_B, 3L, "crash loop on " + NODE_A)), List.of(),
+                "crash loop on " + NODE_A + ": program exited at start (exited with code 1): Error loading ASGI app.\n"
+                        + "Attribute \"ap\" not found in module \"main\".");
+        List<String> lines = StatusView.persistent(VM, looping, null, Map.of(), NOW);
+        assertThat(lines.subList(0, 2)).containsExactly(
+                "State:     allocated (scheduled)",
+                "Last error: crash loop on " + NODE_A + ": program exited at start (exited with code 1): Error loading ASGI app. | "
+                        + "Attribute \"ap\" not found in module \"main\".");
+    }
+
+    @Test
+    void anUnschedulableProgramSaysWhyAndARemovedOneToo() {
+        VmInfo tooBig = new VmInfo(VM, "program", "0xOwner", "pending", "unschedulable", null, null, null,
+                null, null, null, "no node is large enough: needs 15 vCPU and 30000 MiB", List.of(), List.of(), null);
+        assertThat(StatusView.persistent(VM, tooBig, null, Map.of(), NOW)).startsWith(
+                "State:     pending (unschedulable)",
+                "Reason:    no node is large enough: needs 15 vCPU and 30000 MiB",
+                "Node:      -");
+        VmInfo removed = new VmInfo(VM, "program", "0xOwner", "removed", "removed", null, null, null,
+                null, null, null, "program forgotten", List.of(), List.of(), null);
+        assertThat(StatusView.persistent(VM, removed, null, Map.of(), NOW)).contains("Reason:    program forgotten");
+        JsonNode o = StatusCommand.json(VM, "processed", true, tooBig, null, null);
+        assertThat(o.path("state").asText()).isEqualTo("pending");
+        assertThat(o.path("scheduling_status").asText()).isEqualTo("unschedulable");
+        assertThat(o.path("reason").asText()).isEqualTo("no node is large enough: needs 15 vCPU and 30000 MiB");
+        assertThat(o.path("vm").path("reason").asText()).isEqualTo(o.path("reason").asText());
+        assertThat(o.has("last_error")).isFalse();
+    }
+
+    @Test
     void agesAndSizesAreShortAndReadable() {
         assertThat(StatusView.age(T0 + 997, NOW)).isEqualTo("3 s ago");
         assertThat(StatusView.age(T0 + 1005, NOW)).isEqualTo("0 s ago"); // a node clock ahead of ours

@@ -43,8 +43,18 @@ public final class CrnClient implements AutoCloseable {
      * this CRN; 403 → not the owner.
      */
     public List<JsonNode> logs(String programHash, OwnerAuth auth) throws CrnException {
+        return logs(programHash, auth, null);
+    }
+
+    /**
+     * {@link #logs(String, OwnerAuth)} with a query string (not signed: the CRN signs the path only),
+     * e.g. {@code limit=100&since=1764618303123000} (aleph4j's {@code since}: entries stamped at or
+     * after it, unix microseconds).
+     */
+    public List<JsonNode> logs(String programHash, OwnerAuth auth, String query) throws CrnException {
         String path = "/control/machine/" + programHash + "/logs";
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(timeout).GET();
+        String q = query == null || query.isBlank() ? "" : "?" + query;
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path + q)).timeout(timeout).GET();
         auth.headers("GET", path).forEach(b::header);
         JsonNode json = call(b.build());
         List<JsonNode> out = new ArrayList<>();

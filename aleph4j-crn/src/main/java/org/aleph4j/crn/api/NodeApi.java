@@ -277,7 +277,8 @@ public final class NodeApi {
     /**
      * Upstream's {@code GET /control/machine/{ref}/logs}: a JSON array of the program's last entries
      * (newest last), {@code limit} of them (default {@value #DEFAULT_LOG_LIMIT}, at most
-     * {@value #MAX_LOG_LIMIT}), streamed as they are read from the files.
+     * {@value #MAX_LOG_LIMIT}), streamed as they are read from the files; with {@code since}, only
+     * those stamped at or after it. Entries of file {@code node} are the node's start/stop markers.
      */
     private void logs(Context ctx) throws IOException {
         String ref = ctx.pathParam("ref");
@@ -292,7 +293,8 @@ public final class NodeApi {
             throw new CrnException(403, "Unauthorized sender", Map.of("address", address));
         }
         int limit = logLimit(ctx.queryParam("limit"));
-        try (ProgramLogs.Tail tail = logs.latest(ref, limit)) {
+        long since = logSince(ctx.queryParam("since"));
+        try (ProgramLogs.Tail tail = logs.latest(ref, limit, since)) {
             ctx.status(200).contentType("application/json");
             try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(ctx.outputStream())) {
                 g.writeStartArray();
@@ -321,6 +323,22 @@ public final class NodeApi {
         }
         if (n < 1) throw new CrnException(400, "limit must be at least 1", Map.of("max", MAX_LOG_LIMIT));
         return (int) Math.min(n, MAX_LOG_LIMIT);
+    }
+
+    /**
+     * aleph4j's {@code since}: only entries stamped at or after this {@code __REALTIME_TIMESTAMP}
+     * (unix microseconds, inclusive), for followers; absent → no bound.
+     */
+    static long logSince(String raw) {
+        if (raw == null || raw.isBlank()) return Long.MIN_VALUE;
+        try {
+            long n = Long.parseLong(raw.strip());
+            if (n >= 0) return n;
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new CrnException(400, "since must be a __REALTIME_TIMESTAMP (unix microseconds, 0 or more), not " + abbreviate(raw),
+                Map.of());
     }
 
     private static String abbreviate(String s) {

@@ -123,6 +123,7 @@ final class ExecutionLifecycle {
             if (deadline != null && deadline <= ticker.nanos()) {
                 throw new CrnException(503, "lease expired while preparing: not started", Map.of("item_hash", e.itemHash));
             }
+            logs.mark(e.itemHash, clock.instant(), "--- started" + (e.persistent ? " (epoch " + e.epoch + ")" : "") + " ---");
             proc = executor.spawn(new Executor.Spec(e.id, LaunchSpec.command(prepared, view),
                     work, LaunchSpec.environment(e.id, e.itemHash, e.persistent ? e.epoch : null, executor.name(), prepared, view),
                     stdout, stderr, port, res.memory(), res.vcpus(), deadline, prepared.codeDir(), internet,
@@ -175,6 +176,7 @@ final class ExecutionLifecycle {
         e.lastFailure = ex;
         e.lastError = ex.getMessage();
         transition(e, ExecutionState.FAILED, ex.getMessage());
+        logs.mark(e.itemHash, clock.instant(), "--- failed to start: " + ex.getMessage() + " ---");
         log.warn("program {} failed to start: {}", e.itemHash, ex.getMessage());
     }
 
@@ -236,6 +238,7 @@ final class ExecutionLifecycle {
             // epoch) rather than counting a crash against this node
             boolean fenced = code != null && code == WatchedProcess.EXIT_LEASE_EXPIRED;
             transition(e, fenced ? ExecutionState.STOPPED : ExecutionState.FAILED, why);
+            logs.mark(e.itemHash, clock.instant(), "--- exited: " + why + " ---");
             log.warn("program {} {}", e.itemHash, why);
             if (e.persistent && e.wanted && !closed) {
                 if (code != null && code == WatchedProcess.EXIT_LEASE_EXPIRED || ticker.nanos() >= e.fenceDeadlineNanos) {
@@ -254,6 +257,8 @@ final class ExecutionLifecycle {
         transition(e, ExecutionState.STOPPING, reason);
         WatchedProcess p = e.process;
         if (p != null) p.stop(STOP_GRACE);
+        // after the process is gone: the marker comes after everything it wrote while stopping
+        if (p != null) logs.mark(e.itemHash, clock.instant(), "--- stopped: " + reason + " ---");
         cleanup(e);
         e.process = null;
         if (!e.persistent) deleteWorkDir(e);

@@ -22,6 +22,10 @@ import java.util.Objects;
  * one) and a new {@code stdout.log} starts; the same for stderr. This class reads them back,
  * {@code .1} then the current file, newest last, scanning from the end so that asking for the last
  * lines costs those lines, not the whole file.
+ *
+ * <p>A third stream, {@code node.log}, holds the node's own markers between executions
+ * ({@code --- started (epoch 3) ---}, {@code --- stopped: idle for 60 s ---}), written by the CRN
+ * through {@link #mark}; it is merged with the program's output as entries of file {@code node}.
  */
 public final class ProgramLogs {
     /** One line of output, shaped as upstream's log entries. */
@@ -32,7 +36,9 @@ public final class ProgramLogs {
     private static final int CHUNK = 64 * 1024;
     /** "<19 digits> " at most. */
     private static final int MAX_PREFIX = 20;
-    private static final List<String> FILES = List.of("stdout", "stderr");
+    private static final List<String> FILES = List.of("stdout", "stderr", "node");
+    /** The node's markers are few per execution; a crash loop's are bounded by rotating at this size. */
+    static final long MAX_MARKER_BYTES = 1 << 20;
 
     private final Path root;
 
@@ -56,6 +62,28 @@ public final class ProgramLogs {
 
     public Path stderr(String itemHash) {
         return dir(itemHash).resolve("stderr.log");
+    }
+
+    /** The node's markers of a program's executions (file {@code node} in the entries). */
+    public Path markers(String itemHash) {
+        return dir(itemHash).resolve("node.log");
+    }
+
+    /**
+     * Appends the node's marker {@code text} (one line; newlines are flattened) at {@code at} to the
+     * program's log, rotated to {@code node.log.1} past {@value #MAX_MARKER_BYTES} bytes. A marker
+     * that cannot be written is dropped: it never fails the execution it describes.
+     */
+    public synchronized void mark(String itemHash, java.time.Instant at, String text) {
+        long micros = at.getEpochSecond() * 1_000_000L + at.getNano() / 1000;
+        String line = micros + " " + text.replaceAll("\\R", " ") + "\n";
+        try {
+            Path file = markers(itemHash);
+            if (size(file) > MAX_MARKER_BYTES) Files.move(file, rotated(file), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.writeString(file, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException | UncheckedIOException e) {
+            // a full disk: the program's output matters more than the marker
+        }
     }
 
     /** Where {@code log} goes when it is rotated: {@code stdout.log} → {@code stdout.log.1}. */
@@ -84,7 +112,7 @@ public final class ProgramLogs {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long floor = from > ch.size() ? 0 : Math.max(0, from);
             List<Line> lines = new ArrayList<>();
-            scanBackwards(ch, "stderr", floor, max, lines);
+            scanBackwards(ch, "stderr", floor, max, Long.MIN_VALUE, lines);
             Collections.reverse(lines);
             List<String> out = new ArrayList<>(lines.size());
             for (Line l : lines) out.add(l.read().message());
@@ -111,6 +139,16 @@ public final class ProgramLogs {
      * them, so a caller can stream them out. Close the tail to release the files.
      */
     public Tail latest(String itemHash, int max) throws IOException {
+        return latest(itemHash, max, Long.MIN_VALUE);
+    }
+
+    /**
+     * {@link #latest(String, int)} restricted to entries stamped at or after {@code sinceMicros}
+     * (inclusive, so that a follower asking again from the last time it saw misses no line written
+     * in the same microsecond; it drops the ones it already has). Lines without a timestamp are
+     * never newer than anything.
+     */
+    public Tail latest(String itemHash, int max, long sinceMicros) throws IOException {
         Path dir = root.resolve(itemHash);
         List<FileChannel> open = new ArrayList<>();
         try {
@@ -118,12 +156,16 @@ public final class ProgramLogs {
             for (String file : FILES) {
                 FileChannel[] pair = openPair(dir.resolve(file + ".log"), open);
                 List<Line> newestFirst = new ArrayList<>();
-                if (pair[1] != null) scanBackwards(pair[1], file, 0, max, newestFirst);
-                if (pair[0] != null && newestFirst.size() < max) scanBackwards(pair[0], file, 0, max - newestFirst.size(), newestFirst);
+                boolean older = false;
+                if (pair[1] != null) older = scanBackwards(pair[1], file, 0, max, sinceMicros, newestFirst);
+                if (pair[0] != null && newestFirst.size() < max && !older) {
+                    scanBackwards(pair[0], file, 0, max - newestFirst.size(), sinceMicros, newestFirst);
+                }
                 Collections.reverse(newestFirst);
                 streams.add(newestFirst);
             }
-            List<Line> merged = merge(streams.get(0), streams.get(1));
+            List<Line> merged = streams.get(0);
+            for (int i = 1; i < streams.size(); i++) merged = merge(merged, streams.get(i));
             if (merged.size() > max) merged = merged.subList(merged.size() - max, merged.size());
             return new Tail(List.copyOf(merged), open);
         } catch (IOException | RuntimeException e) {
@@ -220,9 +262,12 @@ public final class ProgramLogs {
 
     /**
      * Adds to {@code out}, newest first, up to {@code max} non-empty lines of {@code ch} that start at
-     * or after {@code floor} (a line boundary). Reads the file backwards in chunks.
+     * or after {@code floor} (a line boundary) and are stamped at or after {@code sinceMicros}.
+     * Reads the file backwards in chunks. True when it stopped at a line older than {@code sinceMicros}
+     * (the older file need not be read then).
      */
-    private static void scanBackwards(FileChannel ch, String file, long floor, int max, List<Line> out) throws IOException {
+    private static boolean scanBackwards(FileChannel ch, String file, long floor, int max, long sinceMicros, List<Line> out)
+            throws IOException {
         int target = out.size() + max < 0 ? Integer.MAX_VALUE : out.size() + max;
         long size = ch.size();
         ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(1, size - floor)));
@@ -237,12 +282,25 @@ public final class ProgramLogs {
             for (int i = n - 1; i >= 0 && out.size() < target; i--) {
                 if (a[i] != '\n') continue;
                 long lineStart = chunkStart + i + 1;
-                if (end > lineStart) out.add(line(ch, file, lineStart, end));
+                if (end > lineStart) {
+                    Line l = line(ch, file, lineStart, end);
+                    if (!newEnough(l, sinceMicros)) return true;
+                    out.add(l);
+                }
                 end = chunkStart + i;
             }
             pos = chunkStart;
         }
-        if (pos <= floor && end > floor && out.size() < target) out.add(line(ch, file, floor, end));
+        if (pos <= floor && end > floor && out.size() < target) {
+            Line l = line(ch, file, floor, end);
+            if (!newEnough(l, sinceMicros)) return true;
+            out.add(l);
+        }
+        return false;
+    }
+
+    private static boolean newEnough(Line l, long sinceMicros) {
+        return sinceMicros == Long.MIN_VALUE || (l.micros() != 0 && l.micros() >= sinceMicros);
     }
 
     private static Line line(FileChannel ch, String file, long start, long end) throws IOException {

@@ -48,7 +48,11 @@ final class ProgramSource {
         String status = statusOf(f);
         MessageStatus typed = MessageStatus.parse(status).orElse(null);
         if (typed != null && typed.gone()) {
-            throw new CrnException(404, "Program " + hash + " was forgotten", Map.of("item_hash", hash, "status", status));
+            Map<String, Object> details = new java.util.LinkedHashMap<>(Map.of("item_hash", hash, "status", status));
+            String next = replacement(f);
+            if (next != null) details.put("replaced_by", next);
+            throw new CrnException(404, "Program " + hash + " was forgotten" + (next == null ? "" : "; it was replaced by " + next),
+                    details);
         }
         if (typed == MessageStatus.REJECTED) {
             throw new CrnException(404, "Program " + hash + " was rejected by the CCN", Map.of("item_hash", hash));
@@ -113,6 +117,18 @@ final class ProgramSource {
         boolean unusable = MessageStatus.parse(status).map(MessageStatus::unusable).orElse(false);
         if (!unusable && (MessageStatus.PENDING.is(status) || r.get().message() == null)) return Optional.empty();
         return r;
+    }
+
+    /**
+     * The program its owner replaced {@code forgotten} with, named by the reason of the FORGET
+     * (persist/unpersist write it): one more bounded read of the CCN, a hint for the 404 only.
+     */
+    private String replacement(MessageRecord forgotten) {
+        try {
+            return org.aleph4j.client.Replacements.replacedBy(ccn, forgotten).orElse(null);
+        } catch (CcnException | RuntimeException e) {
+            return null; // a hint: without it the 404 is still right
+        }
     }
 
     static String statusOf(MessageRecord r) {

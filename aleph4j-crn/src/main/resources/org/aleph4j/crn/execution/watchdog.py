@@ -182,9 +182,32 @@ def main():
         except (ProcessLookupError, PermissionError):
             pass
 
+    def comm(pid):
+        try:
+            with open("/proc/%d/comm" % pid) as fh:
+                return fh.read().strip()
+        except OSError:
+            return None
+
+    def terminate():
+        # SIGTERM must reach the program itself so that it can stop gracefully (uvicorn's "Shutting
+        # down", shutdown hooks) while its output is still relayed. In the sandbox the program runs in
+        # its own session under bwrap: a signal to our child's group reaches only bwrap, which dies of
+        # it and takes the program with it by SIGKILL (--die-with-parent). So every process of the
+        # execution but bwrap gets it; bwrap exits by itself when the program has.
+        pids = cgroup_pids()
+        for pid in pids:
+            if pid != os.getpid() and comm(pid) != "bwrap":
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except OSError:
+                    pass
+        if not pids or comm(pgid) != "bwrap":
+            kill_group(signal.SIGTERM)  # no cgroups: the program's group is all we know
+
     def kill_all(sig):
         if sig != signal.SIGKILL:
-            kill_group(sig)
+            terminate()
             return
         # processes that left the group (setsid, double fork) are still in the execution's cgroups;
         # frozen first, so nothing of the program runs another instruction while the kill lands

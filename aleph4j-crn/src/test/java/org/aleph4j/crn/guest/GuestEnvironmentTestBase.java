@@ -193,7 +193,7 @@ abstract class GuestEnvironmentTestBase {
         assertThat(call(a, "GET", "/cache/big", null).path("status").asInt()).isEqualTo(404);
         JsonNode lying = run(a, Map.of("op", "raw", "head", "PUT /cache/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000000000\r\n\r\n"));
         assertThat(lying.path("status_line").asText()).startsWith("HTTP/1.1 413");
-        JsonNode chunked = run(a, Map.of("op", "raw", "head", "PUT /cache/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        JsonNode chunked = run(a, Map.of("op", "raw", "head", "PUT /cache/x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"));
         assertThat(chunked.path("status_line").asText()).startsWith("HTTP/1.1 411");
         JsonNode longHead = run(a, Map.of("op", "raw", "head", "GET /cache/x HTTP/1.1\r\nX: " + "y".repeat(20_000) + "\r\n\r\n"));
         assertThat(longHead.path("status_line").asText()).startsWith("HTTP/1.1 431");
@@ -204,13 +204,8 @@ abstract class GuestEnvironmentTestBase {
         // another program is not affected by a's full cache
         assertThat(call(b, "PUT", "/cache/fine", "ok").path("status").asInt()).isEqualTo(200);
         call(b, "DELETE", "/cache/fine", null);
-        for (int i = 0; i < 1024; i++) crnCache().delete(a, "k" + i);
-    }
-
-    GuestCache crnCache() throws Exception {
-        var f = CrnNode.class.getDeclaredField("guestApis");
-        f.setAccessible(true);
-        return ((GuestApis) f.get(crn)).cache();
+        // the program empties its own cache, so the other tests start from nothing
+        assertThat(run(a, Map.of("op", "unflood", "n", 1024)).path("statuses").toString()).isEqualTo("[200]");
     }
 
     @Test

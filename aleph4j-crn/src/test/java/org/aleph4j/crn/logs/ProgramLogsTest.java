@@ -112,4 +112,28 @@ class ProgramLogsTest {
         Files.writeString(err, lines(9, "x"));
         assertThat(logs.tail(err, offset + 1000, 20)).containsExactly("x");
     }
+
+    @Test
+    void markersMergeAsNodeEntriesAndSinceIsInclusiveAcrossTheRotationBoundary() throws Exception {
+        ProgramLogs logs = logs();
+        Path out = logs.stdout(HASH);
+        Files.writeString(ProgramLogs.rotated(out), lines(100, "o1", "o2"));
+        Files.writeString(out, lines(300, "o3", "o4"));
+        logs.mark(HASH, java.time.Instant.ofEpochSecond(0, 50_000), "--- started ---");
+        logs.mark(HASH, java.time.Instant.ofEpochSecond(0, 400_000), "--- stopped:\nidle for 2 s ---");
+        assertThat(messages(logs.entries(HASH))).containsExactly("node:--- started ---", "stdout:o1", "stdout:o2", "stdout:o3",
+                "stdout:o4", "node:--- stopped: idle for 2 s ---");
+        for (long since : new long[] {101, 300}) {
+            try (ProgramLogs.Tail tail = logs.latest(HASH, 100, since)) {
+                List<ProgramLogs.Entry> got = new ArrayList<>();
+                tail.forEach(got::add);
+                assertThat(messages(got)).as("since " + since).containsExactlyElementsOf(since == 101
+                        ? List.of("stdout:o2", "stdout:o3", "stdout:o4", "node:--- stopped: idle for 2 s ---")
+                        : List.of("stdout:o3", "stdout:o4", "node:--- stopped: idle for 2 s ---"));
+            }
+        }
+        try (ProgramLogs.Tail tail = logs.latest(HASH, 100, 401)) {
+            assertThat(tail.size()).isZero();
+        }
+    }
 }

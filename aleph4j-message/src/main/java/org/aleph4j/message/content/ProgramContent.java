@@ -35,6 +35,12 @@ public record ProgramContent(String address, double time, Boolean allowAmend, Js
     }
 
     /** A copy with {@code on.persistent} set and {@code replaces} pointing at {@code replaced}. */
+    /** This content sent at {@code newTime} (seconds): a new message, never the item hash of an older one. */
+    public ProgramContent withTime(double newTime) {
+        return new ProgramContent(address, newTime, allowAmend, metadata, authorizedKeys, variables, environment, resources,
+                payment, requirements, volumes, replaces, type, code, runtime, data, export, on);
+    }
+
     public ProgramContent withPersistence(boolean persistent, String replaced) {
         return new ProgramContent(address, time, allowAmend, metadata, authorizedKeys, variables, environment, resources,
                 payment, requirements, volumes, replaced, type, code, runtime, data, export, on.withPersistent(persistent));

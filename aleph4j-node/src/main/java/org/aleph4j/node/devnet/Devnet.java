@@ -45,7 +45,13 @@ public final class Devnet implements AutoCloseable {
 
     /** What to start, where. */
     public record Options(Path data, int crns, int ccnPort, int schedulerPort, int crnPort, Path alephHome,
-                          List<String> fund, double fundAmount, Duration heartbeat, CrnConfig.ExecutorKind executor) {}
+                          List<String> fund, double fundAmount, Duration heartbeat, CrnConfig.ExecutorKind executor,
+                          Duration idleTimeout) {
+        public Options(Path data, int crns, int ccnPort, int schedulerPort, int crnPort, Path alephHome,
+                       List<String> fund, double fundAmount, Duration heartbeat, CrnConfig.ExecutorKind executor) {
+            this(data, crns, ccnPort, schedulerPort, crnPort, alephHome, fund, fundAmount, heartbeat, executor, null);
+        }
+    }
 
     private final Options options;
     private final List<AutoCloseable> started = new ArrayList<>();
@@ -118,7 +124,8 @@ public final class Devnet implements AutoCloseable {
     /** CRN {@code i} (from 1): its directory and port, the chosen executor, and the unisolated fallback allowed. */
     private CrnConfig crnConfig(int i) {
         return CrnConfig.defaults(crnDir(i), ccn.url()).withPort(options.crnPort() + i - 1)
-                .withExecutor(options.executor()).withAllowUnisolated(true);
+                .withExecutor(options.executor()).withAllowUnisolated(true)
+                .withIdleTimeout(options.idleTimeout() == null ? Duration.ofSeconds(60) : options.idleTimeout());
     }
 
     private Path crnDir(int i) {
@@ -189,6 +196,9 @@ public final class Devnet implements AutoCloseable {
         @Option(names = "--executor", defaultValue = "auto",
                 description = "how CRNs run programs: auto (sandbox when the host supports it), process or sandbox (default ${DEFAULT-VALUE})")
         String executor;
+        @Option(names = "--idle-timeout", defaultValue = "60s",
+                description = "CRNs stop an on-demand program after this long without requests (default ${DEFAULT-VALUE})")
+        String idleTimeout;
 
         @Override
         public Integer call() throws Exception {
@@ -196,8 +206,9 @@ public final class Devnet implements AutoCloseable {
             Path dir = data != null ? data : org.aleph4j.node.AlephNode.defaultData("devnet");
             Path home = AccountStore.defaultHome(System.getenv());
             Duration hb = org.aleph4j.node.Settings.of(Map.of("heartbeat", heartbeat)).duration("heartbeat", Duration.ofSeconds(1));
+            Duration idle = org.aleph4j.node.Settings.of(Map.of("idle-timeout", idleTimeout)).duration("idle-timeout", Duration.ofSeconds(60));
             Devnet devnet = new Devnet(new Options(dir.toAbsolutePath(), crns, ccnPort, schedulerPort, crnPort, home, fund, amount, hb,
-                    CrnConfig.ExecutorKind.parse(executor)));
+                    CrnConfig.ExecutorKind.parse(executor), idle));
             devnet.start();
             devnet.printSummary(System.out);
             java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
