@@ -126,7 +126,7 @@ class CliOutputTest {
                 "--private-key-file", poorKey.toString());
         assertThat(poor.exit()).as(poor.toString()).isEqualTo(1);
         JsonNode f = single(errors(poor));
-        assertThat(f.path("error").asText()).startsWith("Program creation failed due to insufficient funds.");
+        assertThat(f.path("error").asText()).startsWith("Program creation failed due to insufficient funds: ").contains("bin/aleph-node fund --ccn-url ");
         assertThat(f.path("error_code").asInt()).isEqualTo(5);
         assertThat(f.path("details").path("available").asText()).isEqualTo("0");
         assertThat(f.path("details").path("required").asText()).matches(DECIMAL);
