@@ -364,7 +364,7 @@ public final class Console implements AutoCloseable {
         CcnView.PageAnswer newest = ccn.messages(MessageQuery.builder().pagination(1).page(1).build());
         String mark = newest.json() == null ? "" : newest.json().path("messages").path(0).path("item_hash").asText("")
                 + newest.json().path("pagination_total").asText("");
-        digest = state + "/" + mark;
+        digest = state + "/" + mark + "/" + (newest.fresh() ? "ccn up" : "ccn down");
         digestAtMs = now;
         return digest;
     }
