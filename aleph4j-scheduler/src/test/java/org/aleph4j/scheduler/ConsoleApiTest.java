@@ -276,6 +276,28 @@ class ConsoleApiTest {
     }
 
     @Test
+    void aNodeThatDrainsShowsDrainingAndTheMoveSaysDrain() throws Exception {
+        SchedulerNode s = scheduler(true);
+        FakeCrn one = crn(s, null);
+        String hash = program(true, "drained");
+        await().atMost(Duration.ofSeconds(10)).until(() -> one.holds(hash));
+        FakeCrn two = crn(s, null);
+        await().atMost(Duration.ofSeconds(5)).until(() -> two.lastReply != null);
+        // what a CRN does when it shuts down cleanly: stop heartbeating, hand its programs back
+        one.stop();
+        one.client.release(one.key, hash, 1, "node draining");
+        await().atMost(Duration.ofSeconds(5)).until(() -> two.holds(hash));
+        String hashOne = NodeRows.nodeHash(one.address());
+        for (JsonNode n : json(s, "/api/v1/console/network").path("nodes")) {
+            assertThat(n.path("state").asText()).isEqualTo(n.path("node_hash").asText().equals(hashOne) ? "draining" : "active");
+        }
+        JsonNode page = json(s, "/api/v1/console/programs/" + hash);
+        List<String> moves = new ArrayList<>();
+        for (JsonNode h : page.path("history")) if (h.path("move").asBoolean()) moves.add(h.path("category").asText());
+        assertThat(moves).containsExactly("placed", "drain", "drain");
+    }
+
+    @Test
     void badInputGetsAFourHundredWithTheUsualBody() throws Exception {
         SchedulerNode s = scheduler(true);
         String bad = "/api/v1/console/";
