@@ -228,11 +228,11 @@ final class ConsoleViews {
         return body;
     }
 
-    /** The newest sighting of each program the scheduler does not place. */
+    /** The newest sighting of each program the scheduler does not place ({@code persistent}: every program it knows). */
     private Map<String, CrnSightings.Sighting> latestOnDemand(Set<String> persistent) {
         Map<String, CrnSightings.Sighting> out = new LinkedHashMap<>();
         for (CrnSightings.Sighting s : crns.all()) {
-            if (persistent.contains(s.itemHash()) || store.program(s.itemHash()).isPresent()) continue;
+            if (persistent.contains(s.itemHash())) continue;
             out.merge(s.itemHash(), s, (a, b) -> a.lastSeenMs() >= b.lastSeenMs() ? a : b);
         }
         return out;
