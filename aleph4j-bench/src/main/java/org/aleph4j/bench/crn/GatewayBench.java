@@ -29,12 +29,15 @@ import org.aleph4j.testkit.TestNetwork;
  * on demand, kept warm) and a persistent program reached through a second CRN that forwards to the
  * holder (two hops). Each round runs every path back to back at 1 connection ({@code -t1 -c1}),
  * then at 8 ({@code -t2 -c8}). Installs nothing: without nginx or wrk it says so and measures what it
- * can. Usage: {@code GatewayBench [seconds=10] [rounds=2] [warmupSeconds=3]}.
+ * can. Besides latency and throughput it prints the CPU time the proxy spent per request (nginx's
+ * processes, or this JVM for the gateway: both CRNs for two hops), a figure the machine's other load
+ * disturbs far less. Usage: {@code GatewayBench [seconds=10] [rounds=2] [warmupSeconds=3]}.
  */
 public final class GatewayBench {
-    record Figures(double p50us, double p99us, double rps, long errors) {}
+    record Figures(double p50us, double p99us, double rps, long errors, double cpuPerRequestUs) {}
 
-    record Target(String name, URI uri) {}
+    /** A path to the program, and how to read the CPU time its proxy spent (nanoseconds; null for direct). */
+    record Target(String name, URI uri, java.util.function.LongSupplier proxyCpu) {}
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
@@ -69,17 +72,19 @@ public final class GatewayBench {
             LeaseDirectory toHolder = h -> h.equals(persistent) ? Optional.of(holder.url()) : Optional.empty();
             try (CrnNode front = new CrnNode(config(dir, "front", net.ccnUrl()), toHolder).start()) {
                 List<Target> paths = new ArrayList<>();
-                paths.add(new Target("direct", URI.create("http://127.0.0.1:" + port + "/")));
+                paths.add(new Target("direct", URI.create("http://127.0.0.1:" + port + "/"), null));
                 if (nginx != null) {
                     for (int workers : new int[] {1, 2}) {
                         int listen = freePort();
-                        children.add(startNginx(nginx, dir.resolve("nginx-" + workers), workers, listen, port));
+                        Process master = startNginx(nginx, dir.resolve("nginx-" + workers), workers, listen, port);
+                        children.add(master);
                         paths.add(new Target("nginx (" + workers + " worker" + (workers > 1 ? "s" : "") + ")",
-                                URI.create("http://127.0.0.1:" + listen + "/")));
+                                URI.create("http://127.0.0.1:" + listen + "/"), () -> treeCpu(master.toHandle())));
                     }
                 }
-                paths.add(new Target("gateway /vm/HASH/", gateway));
-                paths.add(new Target("two hops (persistent)", URI.create(front.url() + "/vm/" + persistent + "/")));
+                // the CCN and both CRNs share this JVM: only the gateway under test is busy during its run
+                paths.add(new Target("gateway /vm/HASH/", gateway, GatewayBench::jvmCpu));
+                paths.add(new Target("two hops (persistent)", URI.create(front.url() + "/vm/" + persistent + "/"), GatewayBench::jvmCpu));
                 for (Target p : paths) {
                     int status = status(p.uri());
                     if (status != 200) throw new IllegalStateException(p.name() + " answered " + status);
@@ -92,7 +97,13 @@ public final class GatewayBench {
                         Map<String, Figures> figures = new LinkedHashMap<>();
                         for (Target p : paths) {
                             wrk(wrk, p.uri(), conns, warmup);
-                            figures.put(p.name(), wrk(wrk, p.uri(), conns, seconds));
+                            long cpu0 = p.proxyCpu() == null ? 0 : p.proxyCpu().getAsLong();
+                            Figures f = wrk(wrk, p.uri(), conns, seconds);
+                            if (p.proxyCpu() != null) {
+                                double cpuUs = (p.proxyCpu().getAsLong() - cpu0) / 1e3 / (f.rps() * seconds);
+                                f = new Figures(f.p50us(), f.p99us(), f.rps(), f.errors(), cpuUs);
+                            }
+                            figures.put(p.name(), f);
                         }
                         print(round, conns, figures);
                     }
@@ -117,11 +128,12 @@ public final class GatewayBench {
     static void print(int round, int conns, Map<String, Figures> figures) {
         Figures direct = figures.get("direct");
         System.out.printf("%nround %d, %d connection%s%n", round, conns, conns > 1 ? "s" : "");
-        System.out.printf("%-24s %10s %10s %10s %12s %12s %8s%n", "path", "p50", "p99", "req/s", "added p50", "added p99",
-                "% direct");
-        figures.forEach((name, f) -> System.out.printf("%-24s %10s %10s %10.0f %12s %12s %7.0f%%%s%n", name, us(f.p50us()),
+        System.out.printf("%-24s %10s %10s %10s %12s %12s %8s %14s%n", "path", "p50", "p99", "req/s", "added p50", "added p99",
+                "% direct", "proxy CPU/req");
+        figures.forEach((name, f) -> System.out.printf("%-24s %10s %10s %10.0f %12s %12s %7.0f%% %14s%s%n", name, us(f.p50us()),
                 us(f.p99us()), f.rps(), name.equals("direct") ? "" : us(f.p50us() - direct.p50us()),
                 name.equals("direct") ? "" : us(f.p99us() - direct.p99us()), 100 * f.rps() / direct.rps(),
+                Double.isNaN(f.cpuPerRequestUs()) ? "" : us(f.cpuPerRequestUs()),
                 f.errors() > 0 ? "  (" + f.errors() + " non-2xx or socket errors)" : ""));
     }
 
@@ -165,7 +177,7 @@ public final class GatewayBench {
         if (s.find()) {
             for (int g = 1; g <= 4; g++) errors += Long.parseLong(s.group(g));
         }
-        return new Figures(p50, p99, Double.parseDouble(r.group(1)), errors);
+        return new Figures(p50, p99, Double.parseDouble(r.group(1)), errors, Double.NaN);
     }
 
     /** nginx as a child, in its own prefix directory: upstream keepalive, HTTP/1.1, no access log. */
@@ -218,6 +230,27 @@ public final class GatewayBench {
             }
         }
         throw new IllegalStateException("no process of " + hash + " has a PORT");
+    }
+
+    /** CPU time (user + system) of this JVM, in nanoseconds. */
+    static long jvmCpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** CPU time of a process and its descendants (nginx's master and workers), in nanoseconds, from /proc (100 Hz ticks). */
+    static long treeCpu(ProcessHandle root) {
+        long ticks = 0;
+        for (ProcessHandle h : java.util.stream.Stream.concat(java.util.stream.Stream.of(root), root.descendants()).toList()) {
+            try {
+                String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            } catch (IOException | RuntimeException gone) {
+                // exited meanwhile
+            }
+        }
+        return ticks * 10_000_000L;
     }
 
     static int freePort() throws IOException {
