@@ -27,17 +27,20 @@ import org.aleph4j.testkit.TestNetwork;
  * The cost of the CRN gateway against nginx in front of the same uvicorn process, measured with
  * {@code wrk --latency}: direct, nginx (worker_processes 1 and 2), the gateway ({@code /vm/HASH/},
  * on demand, kept warm) and a persistent program reached through a second CRN that forwards to the
- * holder (two hops). Each round runs every path back to back at 1 connection ({@code -t1 -c1}),
- * then at 8 ({@code -t2 -c8}). Installs nothing: without nginx or wrk it says so and measures what it
+ * holder (two hops). The gateway's JVM first gets 15 s of load per gateway path (its JIT warm-up);
+ * then each round runs every path back to back at 1 connection ({@code -t1 -c1}), then at 8
+ * ({@code -t2 -c8}), each after its own warm-up. Installs nothing: without nginx or wrk it says so and measures what it
  * can. Besides latency and throughput it prints the CPU time the proxy spent per request (nginx's
  * processes, or this JVM for the gateway: both CRNs for two hops), a figure the machine's other load
  * disturbs far less. Usage: {@code GatewayBench [seconds=10] [rounds=2] [warmupSeconds=3]}.
  */
 public final class GatewayBench {
+    static final int JIT_WARMUP_SECONDS = 15;
+
     record Figures(double p50us, double p99us, double rps, long errors, double cpuPerRequestUs) {}
 
     /** A path to the program, and how to read the CPU time its proxy spent (nanoseconds; null for direct). */
-    record Target(String name, URI uri, java.util.function.LongSupplier proxyCpu) {}
+    record Target(String name, URI uri, java.util.function.LongSupplier proxyCpu, boolean inJvm) {}
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
@@ -72,19 +75,20 @@ public final class GatewayBench {
             LeaseDirectory toHolder = h -> h.equals(persistent) ? Optional.of(holder.url()) : Optional.empty();
             try (CrnNode front = new CrnNode(config(dir, "front", net.ccnUrl()), toHolder).start()) {
                 List<Target> paths = new ArrayList<>();
-                paths.add(new Target("direct", URI.create("http://127.0.0.1:" + port + "/"), null));
+                paths.add(new Target("direct", URI.create("http://127.0.0.1:" + port + "/"), null, false));
                 if (nginx != null) {
                     for (int workers : new int[] {1, 2}) {
                         int listen = freePort();
                         Process master = startNginx(nginx, dir.resolve("nginx-" + workers), workers, listen, port);
                         children.add(master);
                         paths.add(new Target("nginx (" + workers + " worker" + (workers > 1 ? "s" : "") + ")",
-                                URI.create("http://127.0.0.1:" + listen + "/"), () -> treeCpu(master.toHandle())));
+                                URI.create("http://127.0.0.1:" + listen + "/"), () -> treeCpu(master.toHandle()), false));
                     }
                 }
                 // the CCN and both CRNs share this JVM: only the gateway under test is busy during its run
-                paths.add(new Target("gateway /vm/HASH/", gateway, GatewayBench::jvmCpu));
-                paths.add(new Target("two hops (persistent)", URI.create(front.url() + "/vm/" + persistent + "/"), GatewayBench::jvmCpu));
+                paths.add(new Target("gateway /vm/HASH/", gateway, GatewayBench::jvmCpu, true));
+                paths.add(new Target("two hops (persistent)", URI.create(front.url() + "/vm/" + persistent + "/"),
+                        GatewayBench::jvmCpu, true));
                 for (Target p : paths) {
                     int status = status(p.uri());
                     if (status != 200) throw new IllegalStateException(p.name() + " answered " + status);
@@ -92,6 +96,15 @@ public final class GatewayBench {
                 System.out.printf("wrk %ds per case after %ds of warm-up, %d rounds; nginx %s; cores: %d; load: %s%n", seconds,
                         warmup, rounds, nginx == null ? "absent" : version(nginx), Runtime.getRuntime().availableProcessors(),
                         Files.readString(Path.of("/proc/loadavg")).strip());
+                // the gateway's JIT warm-up, once: nginx needs none, and the figures are of a warm JVM
+                for (Target p : paths) {
+                    if (p.inJvm()) wrk(wrk, p.uri(), 8, JIT_WARMUP_SECONDS);
+                }
+                // what the idle JVM (CCN, CRNs' timers) spends anyway, taken off the gateway's CPU figures
+                long idle0 = jvmCpu();
+                Thread.sleep(3000); // measuring idle CPU over a fixed time
+                double idleJvmCpuPerSecond = (jvmCpu() - idle0) / 3.0;
+                System.out.printf("idle JVM CPU: %.1f ms/s (subtracted from the gateway's CPU per request)%n", idleJvmCpuPerSecond / 1e6);
                 for (int round = 1; round <= rounds; round++) {
                     for (int conns : new int[] {1, 8}) {
                         Map<String, Figures> figures = new LinkedHashMap<>();
@@ -100,7 +113,8 @@ public final class GatewayBench {
                             long cpu0 = p.proxyCpu() == null ? 0 : p.proxyCpu().getAsLong();
                             Figures f = wrk(wrk, p.uri(), conns, seconds);
                             if (p.proxyCpu() != null) {
-                                double cpuUs = (p.proxyCpu().getAsLong() - cpu0) / 1e3 / (f.rps() * seconds);
+                                double spent = p.proxyCpu().getAsLong() - cpu0 - (p.inJvm() ? idleJvmCpuPerSecond * seconds : 0);
+                                double cpuUs = spent / 1e3 / (f.rps() * seconds);
                                 f = new Figures(f.p50us(), f.p99us(), f.rps(), f.errors(), cpuUs);
                             }
                             figures.put(p.name(), f);
