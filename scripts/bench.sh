@@ -4,6 +4,10 @@
 #   scripts/bench.sh ccn         signed messages accepted per second over HTTP (SQLite, PostgreSQL if reachable)
 #   scripts/bench.sh crn         cold start and warm latency through a CRN versus direct, then sandbox vs process
 #                                executor with all protections (the sandbox half needs root)
+#   scripts/bench.sh gateway [SECONDS] [ROUNDS]
+#                                wrk against one FastAPI program: direct, nginx (1 and 2 workers), the gateway
+#                                /vm/HASH/ and a persistent program through a forwarding CRN (two hops), at 1 and
+#                                8 connections (uses nginx and wrk when present; installs nothing)
 #   scripts/bench.sh volumes [INTERVALS] [RESTORE_MIB]
 #                                persistent volumes (root, btrfs-progs): a writer's latency during 2 s snapshots,
 #                                bytes shipped per byte changed, restore time of a 1 GiB volume from a real CCN
@@ -18,7 +22,7 @@ ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 cd "$ROOT"
 source scripts/java-home.sh
 which=${1:-}
-[ -n "$which" ] || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ -n "$which" ] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 shift
 if [ "$which" = faults ]; then
   runs=${1:-10}
@@ -44,8 +48,9 @@ case "$which" in
   ccn) run org.aleph4j.bench.ccn.CcnThroughput "$@" ;;
   crn) java --enable-native-access=ALL-UNNAMED -cp "$CP" org.aleph4j.bench.crn.CrnLatency "$@"
        run org.aleph4j.bench.crn.CrnSandboxLatency ;;
+  gateway) run org.aleph4j.bench.crn.GatewayBench "$@" ;;
   volumes) run org.aleph4j.bench.crn.VolumeBench "$@" ;;
   placement) run org.aleph4j.bench.scheduler.PlacementBench "$@" ;;
   failover) scripts/build.sh; run org.aleph4j.bench.scheduler.FailoverBench "${1:-10}" "$ROOT" ;;
-  *) echo "unknown benchmark $which (message, ccn, crn, volumes, placement, failover, faults)" >&2; exit 2 ;;
+  *) echo "unknown benchmark $which (message, ccn, crn, gateway, volumes, placement, failover, faults)" >&2; exit 2 ;;
 esac

@@ -237,7 +237,8 @@ public final class CrnNode implements AutoCloseable {
     public CrnNode start() {
         int killed = supervisor.killLeftovers();
         if (killed > 0) log.info("killed {} leftover program(s) of a previous run", killed);
-        gateway = new Gateway(supervisor, preparer, directory, config.domain(), this::url);
+        String serverHeader = "aleph4j-crn/" + NodeApi.VERSION;
+        gateway = new Gateway(supervisor, preparer, directory, config.domain(), this::url, serverHeader);
         Set<String> domains = java.util.concurrent.ConcurrentHashMap.newKeySet();
         domains.add(config.domain());
         NodeApi api = new NodeApi(config, supervisor, preparer, logs, runtimes, executor,
@@ -250,10 +251,9 @@ public final class CrnNode implements AutoCloseable {
             cfg.jetty.port = config.port();
             cfg.http.compressionStrategy = CompressionStrategy.NONE;
             cfg.http.maxRequestSize = Long.MAX_VALUE;
-            cfg.routes.before(ctx -> {
-                ctx.header("Server", "aleph4j-crn/" + NodeApi.VERSION);
-                if (gateway.handle(ctx)) ctx.skipRemainingHandlers();
-            });
+            // program requests are routed and proxied by the gateway, in front of Javalin's servlet stack
+            cfg.jetty.modifyServer(server -> server.setHandler(gateway));
+            cfg.routes.before(ctx -> ctx.header("Server", serverHeader));
             api.register(cfg.routes);
         });
         app.start();
@@ -317,7 +317,6 @@ public final class CrnNode implements AutoCloseable {
         }
         if (watcher != null) watcher.close();
         if (app != null) app.stop();
-        if (gateway != null) gateway.close();
         supervisor.close();
         guestApis.close();
         volumes.close();

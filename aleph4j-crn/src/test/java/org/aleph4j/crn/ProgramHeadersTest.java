@@ -151,7 +151,7 @@ class ProgramHeadersTest {
             // Proto and Host say what the node received, not what the client claimed
             assertThat(seen(echo, "X-Forwarded-Proto")).containsExactly("http");
             assertThat(seen(echo, "X-Forwarded-Host")).containsExactly("shop.example.org:8443");
-            assertThat(direct.all("Content-Type")).containsExactly("application/json;charset=utf-8"); // Jetty's spelling of the program's
+            assertThat(direct.all("Content-Type")).containsExactly("application/json; charset=utf-8"); // the program's, as it spelt it
             assertThat(direct.all("Set-Cookie")).containsExactly("a=1; Path=/", "b=2; Path=/; HttpOnly");
 
             // code where upstream programs look for it, and the working directory
@@ -178,7 +178,7 @@ class ProgramHeadersTest {
                 assertThat(seen(via, "X-Forwarded-For")).containsExactly("203.0.113.7, 127.0.0.1, 127.0.0.1");
                 assertThat(seen(via, "X-Forwarded-Proto")).containsExactly("http");
                 assertThat(seen(via, "X-Forwarded-Host")).containsExactly("shop.example.org:8443");
-                assertThat(forwarded.all("Content-Type")).containsExactly("application/json;charset=utf-8"); // Jetty's spelling of the program's
+                assertThat(forwarded.all("Content-Type")).containsExactly("application/json; charset=utf-8");
                 assertThat(forwarded.all("Set-Cookie")).containsExactly("a=1; Path=/", "b=2; Path=/; HttpOnly");
                 assertThat(forwarded.all("Aleph-Program-ItemHash")).containsExactly(persistent);
             } finally {

@@ -1,20 +1,16 @@
 package org.aleph4j.crn.gateway;
 
-import io.javalin.http.Context;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
-import java.util.Enumeration;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.aleph4j.crn.CrnException;
 import org.aleph4j.crn.execution.Execution;
 import org.aleph4j.crn.execution.ExecutionSupervisor;
@@ -23,121 +19,193 @@ import org.aleph4j.crn.prepare.Preparer;
 import org.aleph4j.crn.prepare.ProgramInfo;
 import org.aleph4j.message.HostLabels;
 import org.aleph4j.message.ItemHashes;
-import org.eclipse.jetty.client.BytesRequestContent;
+import org.aleph4j.message.Json;
 import org.eclipse.jetty.client.HttpClient;
-import org.eclipse.jetty.client.InputStreamRequestContent;
-import org.eclipse.jetty.client.InputStreamResponseListener;
-import org.eclipse.jetty.client.Request;
-import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.proxy.ProxyHandler;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Routes program requests ({@code /vm/{hash}/...} and {@code <base32>.<domain>} hosts) to the
- * program's execution and streams the exchange both ways. Persistent programs are never started
- * on demand: they are served by the lease holder, forwarded to it, or answered 503 while scheduled.
- * The program sees the client's {@code Host} and the {@code X-Forwarded-*} headers of
- * {@link #forwardingHeaders}; its response headers pass through once each (no default Content-Type).
+ * program's execution and streams the exchange both ways; every other request goes on to the
+ * wrapped handler (the node's Javalin API). It is a plain Jetty handler in front of Javalin's servlet
+ * stack, and the forwarding is Jetty's asynchronous {@link ProxyHandler}: no servlet request, no
+ * blocking copy, content flows chunk by chunk with back-pressure both ways.
+ *
+ * <p>Persistent programs are never started on demand: they are served by the lease holder, forwarded
+ * to it, or answered 503 while scheduled. The program sees the client's {@code Host} and the
+ * {@code X-Forwarded-*} headers of {@link #forwardingHeaders}; its response headers pass through
+ * once each, as it sent them.
  */
-public final class Gateway implements AutoCloseable {
+public final class Gateway extends Handler.Wrapper {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
     public static final String FORWARDED = "X-Aleph4j-Forwarded";
+    /** Request headers not passed on: hop-by-hop ones, and those the gateway sets itself. */
     private static final Set<String> HOP = Set.of("connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
             "proxy-authorization", "proxy-authenticate", "proxy-connection", "host", "expect",
             "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host");
+    /** Response headers of the program not passed on (Jetty frames the body and writes its own Date, and the node its Server). */
     private static final Set<String> HOP_RESPONSE = Set.of("connection", "keep-alive", "transfer-encoding", "te", "trailer",
-            "upgrade", "proxy-authenticate", "proxy-connection", "server", "date", "content-length");
-    private static final int SMALL_BODY = 1 << 20;
+            "upgrade", "proxy-authenticate", "proxy-connection", "server", "date");
 
     private final ExecutionSupervisor supervisor;
     private final Preparer preparer;
     private final LeaseDirectory directory;
     private final String domainSuffix;
-    private final java.util.function.Supplier<URI> self;
-    private final HttpClient client;
+    private final Supplier<URI> self;
+    private final HttpField server;
+    private final Forwarder forwarder = new Forwarder();
 
+    /** {@code serverHeader}: the node's {@code Server} header, on its answers and the programs'. */
     public Gateway(ExecutionSupervisor supervisor, Preparer preparer, LeaseDirectory directory, String domain,
-                   java.util.function.Supplier<URI> self) {
+                   Supplier<URI> self, String serverHeader) {
         this.supervisor = supervisor;
         this.preparer = preparer;
         this.directory = directory;
         this.domainSuffix = "." + domain.toLowerCase(Locale.ROOT);
         this.self = self;
-        this.client = new HttpClient();
-        client.setFollowRedirects(false);
-        client.setMaxConnectionsPerDestination(256);
-        client.setIdleTimeout(30_000);
-        client.setConnectTimeout(5_000);
-        // the program's headers are passed through as they are
-        client.setUserAgentField(null);
-        try {
-            client.start();
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot start the proxy client", e);
+        this.server = new HttpField(HttpHeader.SERVER, serverHeader);
+        // no Via header is added: this only spares the proxy its host name lookup at start
+        forwarder.setViaHost("aleph4j-crn");
+        // the client's I/O on its own platform pool: sharing the node's virtual threads (selectors included) or a
+        // hybrid pool (platform selectors, virtual handlers) measured the same within this machine's noise
+        // started and stopped with the server, as a bean of this handler
+        addBean(forwarder);
+    }
+
+    @Override
+    public void setServer(org.eclipse.jetty.server.Server s) {
+        super.setServer(s);
+        forwarder.setServer(s);
+    }
+
+    /** Where a program request goes, and what the gateway adds on the way. */
+    private record Target(HttpURI uri, int seconds, Execution execution, boolean forwarded) {}
+
+    /** The client's request with its route: the proxy's hooks get it back as the request they handle. */
+    private static final class Exchange extends Request.Wrapper {
+        final Target target;
+        private final HttpFields headers;
+
+        Exchange(Request request, Target target) {
+            super(request);
+            this.target = target;
+            HttpFields in = request.getHeaders();
+            // the body is read at once (Jetty answers a client's 100-continue then), so the proxy must not wait for one
+            this.headers = in.contains(HttpHeader.EXPECT) ? HttpFields.build(in).remove(HttpHeader.EXPECT).asImmutable() : in;
         }
+
+        @Override
+        public HttpFields getHeaders() {
+            return headers;
+        }
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        String path = request.getHttpURI().getPath();
+        String ref = null;
+        String suffix = path;
+        String label = null;
+        if (path.startsWith("/vm/")) {
+            int slash = path.indexOf('/', 4);
+            ref = slash < 0 ? path.substring(4) : path.substring(4, slash);
+            suffix = slash < 0 ? "/" : path.substring(slash);
+        } else {
+            label = programLabel(request.getHeaders().get(HttpHeader.HOST));
+            if (label == null) return super.handle(request, response, callback);
+        }
+        response.getHeaders().put(server);
+        Target target;
+        try {
+            String hash;
+            if (ref != null) {
+                if (!ItemHashes.isItemHash(ref)) throw new CrnException(400, "Invalid message reference: " + ref, Map.of("ref", ref));
+                hash = ref;
+            } else {
+                hash = HostLabels.itemHash(label);
+                if (hash == null) throw new CrnException(404, "Invalid message reference: " + label,
+                        Map.of("host", String.valueOf(request.getHeaders().get(HttpHeader.HOST))));
+            }
+            String query = request.getHttpURI().getQuery();
+            target = route(request, hash, suffix + (query == null ? "" : "?" + query));
+        } catch (CrnException e) {
+            writeError(response, callback, e);
+            return true;
+        } catch (RuntimeException e) {
+            log.warn("routing {} failed", path, e);
+            writeError(response, callback, new CrnException(500, "internal error: " + e));
+            return true;
+        }
+        Execution onDemand = target.execution() != null && !target.execution().persistent() ? target.execution() : null;
+        Callback done = onDemand == null ? callback : new Callback.Nested(callback) {
+            @Override
+            public void succeeded() {
+                supervisor.release(onDemand);
+                super.succeeded();
+            }
+
+            @Override
+            public void failed(Throwable x) {
+                supervisor.release(onDemand);
+                super.failed(x);
+            }
+        };
+        try {
+            forwarder.handle(new Exchange(request, target), response, done);
+        } catch (IllegalArgumentException x) {
+            // a target java.net.URI refuses (Jetty is more lenient): nothing was sent
+            if (onDemand != null) supervisor.release(onDemand);
+            writeError(response, callback, new CrnException(400, "invalid request target: " + x.getMessage(),
+                    Map.of("path", path)));
+        }
+        return true;
+    }
+
+    /** The base32 label of a {@code <label>.<domain>} host, or null when the host is not a program's. */
+    private String programLabel(String host) {
+        if (host == null) return null;
+        int colon = host.lastIndexOf(':');
+        if (colon > 0 && !host.endsWith("]")) host = host.substring(0, colon);
+        if (!host.regionMatches(true, host.length() - domainSuffix.length(), domainSuffix, 0, domainSuffix.length())) return null;
+        String label = host.substring(0, host.length() - domainSuffix.length()).toLowerCase(Locale.ROOT);
+        return label.isEmpty() || label.contains(".") ? null : label;
     }
 
     /**
-     * Handles the request when it is addressed to a program and returns true; false lets the node's
-     * own API handle it.
+     * The execution or node that serves {@code hash}. A warm execution costs two map lookups here; a
+     * cold one blocks this (virtual) thread while it starts, and a program seen for the first time
+     * while its message is fetched from the CCN.
      */
-    public boolean handle(Context ctx) throws Exception {
-        HttpServletRequest req = ctx.req();
-        String path = req.getRequestURI();
-        if (path.startsWith("/vm/")) {
-            int slash = path.indexOf('/', 4);
-            String ref = slash < 0 ? path.substring(4) : path.substring(4, slash);
-            String suffix = slash < 0 ? "/" : path.substring(slash);
-            if (!ItemHashes.isItemHash(ref)) {
-                throw new CrnException(400, "Invalid message reference: " + ref, Map.of("ref", ref));
-            }
-            serve(ctx, ref, suffix);
-            return true;
-        }
-        String host = hostOf(req);
-        if (host != null && host.endsWith(domainSuffix)) {
-            String label = host.substring(0, host.length() - domainSuffix.length());
-            if (label.contains(".")) return false;
-            String hash = HostLabels.itemHash(label);
-            if (hash == null) throw new CrnException(404, "Invalid message reference: " + label, Map.of("host", host));
-            serve(ctx, hash, path);
-            return true;
-        }
-        return false;
-    }
-
-    private static String hostOf(HttpServletRequest req) {
-        String h = req.getHeader("Host");
-        if (h == null) return null;
-        int colon = h.lastIndexOf(':');
-        if (colon > 0 && !h.endsWith("]")) h = h.substring(0, colon);
-        return h.toLowerCase(Locale.ROOT);
-    }
-
-    private void serve(Context ctx, String hash, String suffix) throws Exception {
-        String query = ctx.req().getQueryString();
-        String target = suffix + (query == null ? "" : "?" + query);
+    private Target route(Request request, String hash, String target) {
         // a persistent execution held here answers first: no CCN call on the hot path
         Optional<Execution> held = supervisor.persistentRunning(hash);
-        if (held.isPresent()) {
-            proxyTo(ctx, held.get(), target);
-            return;
-        }
+        if (held.isPresent()) return toExecution(held.get(), target);
         ProgramInfo program = preparer.program(hash);
-        if (program.persistent()) {
-            servePersistentElsewhere(ctx, program, suffix, query);
-            return;
-        }
+        if (program.persistent()) return toHolder(request, program, target);
         Execution e = supervisor.acquire(program);
         try {
-            proxyTo(ctx, e, target);
-        } finally {
+            return toExecution(e, target);
+        } catch (RuntimeException x) {
             supervisor.release(e);
+            throw x;
         }
     }
 
-    private void servePersistentElsewhere(Context ctx, ProgramInfo program, String suffix, String query) throws Exception {
+    private static Target toExecution(Execution e, String target) {
+        HttpURI uri = HttpURI.from("http://" + e.address() + ":" + e.port() + target);
+        return new Target(uri, e.prepared().program().content().resources().seconds(), e, false);
+    }
+
+    private Target toHolder(Request request, ProgramInfo program, String target) {
         String hash = program.itemHash();
         if (supervisor.holdsPersistent(hash)) {
             throw scheduling(hash, "program is starting on this node");
@@ -145,14 +213,13 @@ public final class Gateway implements AutoCloseable {
         Optional<URI> holder = directory.holderOf(hash);
         URI me = self.get();
         if (holder.isEmpty() || sameNode(holder.get(), me)) throw notHeld(hash);
-        if (ctx.req().getHeader(FORWARDED) != null) {
+        if (request.getHeaders().contains(FORWARDED)) {
             // the holder we were sent from thinks we hold it: never bounce requests around
             throw scheduling(hash, "program is being scheduled (forwarded request not held here)");
         }
         String base = holder.get().toString().replaceAll("/+$", "");
-        URI uri = URI.create(base + "/vm/" + hash + suffix + (query == null ? "" : "?" + query));
-        int seconds = program.content().resources().seconds() + 10;
-        forward(ctx, uri, seconds, Map.of(FORWARDED, "1"), Map.of(), null);
+        HttpURI uri = HttpURI.from(base + "/vm/" + hash + target);
+        return new Target(uri, program.content().resources().seconds() + 10, null, true);
     }
 
     private static boolean sameNode(URI a, URI b) {
@@ -184,17 +251,6 @@ public final class Gateway implements AutoCloseable {
         return new CrnException(503, message, Map.of("item_hash", hash, "retry_after", 1));
     }
 
-    private void proxyTo(Context ctx, Execution e, String target) throws Exception {
-        var prepared = e.prepared();
-        Map<String, String> extra = e.persistent()
-                ? Map.of("Aleph-Program-ItemHash", e.itemHash(), "Aleph-Program-Code-Ref", prepared.codeRef(),
-                        "Aleph-Program-Epoch", Long.toString(e.epoch()))
-                : Map.of("Aleph-Program-ItemHash", e.itemHash(), "Aleph-Program-Code-Ref", prepared.codeRef());
-        URI uri = URI.create("http://" + e.address() + ":" + e.port() + target);
-        int seconds = prepared.program().content().resources().seconds();
-        forward(ctx, uri, seconds, Map.of(), extra, e);
-    }
-
     /**
      * {@code Host}, {@code X-Forwarded-For}, {@code -Proto} and {@code -Host} of the request to the
      * program or to the lease holder. Host is the client's. X-Forwarded-For is the incoming chain with
@@ -204,108 +260,133 @@ public final class Gateway implements AutoCloseable {
      * client sent, except on a request another CRN forwarded ({@link #FORWARDED}), which carries the
      * values that CRN set.
      */
-    static Map<String, String> forwardingHeaders(HttpServletRequest in) {
-        Map<String, String> h = new java.util.LinkedHashMap<>();
-        String host = in.getHeader("Host");
-        if (host != null) h.put("Host", host);
-        java.util.List<String> chain = new java.util.ArrayList<>();
-        Enumeration<String> xff = in.getHeaders("X-Forwarded-For");
-        while (xff != null && xff.hasMoreElements()) {
-            for (String hop : xff.nextElement().split(",")) {
-                if (!hop.isBlank()) chain.add(hop.strip());
+    static void forwardingHeaders(Request in, HttpFields.Mutable out) {
+        HttpFields h = in.getHeaders();
+        String host = h.get(HttpHeader.HOST);
+        if (host != null) out.put(HttpHeader.HOST, host);
+        StringBuilder chain = new StringBuilder();
+        for (String hops : h.getValuesList(HttpHeader.X_FORWARDED_FOR)) {
+            for (String hop : hops.split(",")) {
+                if (!hop.isBlank()) chain.append(hop.strip()).append(", ");
             }
         }
-        chain.add(in.getRemoteAddr());
-        h.put("X-Forwarded-For", String.join(", ", chain));
-        boolean fromCrn = in.getHeader(FORWARDED) != null;
-        String proto = fromCrn ? in.getHeader("X-Forwarded-Proto") : null;
-        h.put("X-Forwarded-Proto", proto != null ? proto : in.getScheme());
-        String forwardedHost = fromCrn ? in.getHeader("X-Forwarded-Host") : null;
+        chain.append(Request.getRemoteAddr(in));
+        out.put(HttpHeader.X_FORWARDED_FOR, chain.toString());
+        boolean fromCrn = h.contains(FORWARDED);
+        String proto = fromCrn ? h.get(HttpHeader.X_FORWARDED_PROTO) : null;
+        out.put(HttpHeader.X_FORWARDED_PROTO, proto != null ? proto : in.getHttpURI().getScheme());
+        String forwardedHost = fromCrn ? h.get(HttpHeader.X_FORWARDED_HOST) : null;
         if (forwardedHost == null) forwardedHost = host;
-        if (forwardedHost != null) h.put("X-Forwarded-Host", forwardedHost);
-        return h;
+        if (forwardedHost != null) out.put(HttpHeader.X_FORWARDED_HOST, forwardedHost);
     }
 
-    /** Streams the request to {@code uri} and the answer back, bounded by {@code seconds}. */
-    private void forward(Context ctx, URI uri, int seconds, Map<String, String> addRequest, Map<String, String> addResponse,
-                         Execution e) throws Exception {
-        HttpServletRequest in = ctx.req();
-        Request out = client.newRequest(uri).method(in.getMethod()).timeout(seconds, TimeUnit.SECONDS);
-        out.headers(h -> {
-            Enumeration<String> names = in.getHeaderNames();
-            while (names.hasMoreElements()) {
-                String name = names.nextElement();
-                if (HOP.contains(name.toLowerCase(Locale.ROOT))) continue;
-                Enumeration<String> values = in.getHeaders(name);
-                while (values.hasMoreElements()) h.add(name, values.nextElement());
-            }
-            forwardingHeaders(in).forEach(h::put);
-            addRequest.forEach(h::put);
-        });
-        long length = in.getContentLengthLong();
-        boolean chunked = "chunked".equalsIgnoreCase(in.getHeader("Transfer-Encoding"));
-        if (length >= 0 && length <= SMALL_BODY) {
-            out.headers(h -> h.remove("Content-Length"));
-            if (length > 0) out.body(new BytesRequestContent(in.getContentType(), in.getInputStream().readNBytes((int) length)));
-        } else if (false) {
-            out.body(new BytesRequestContent(in.getContentType(), in.getInputStream().readNBytes((int) length)));
-        } else if (length > 0 || chunked) {
-            out.body(new InputStreamRequestContent(in.getContentType(), in.getInputStream()));
+    /** Writes {@code {"error", "error_code", "details"}} (503s say when to retry), as the node API does. */
+    private static void writeError(Response response, Callback callback, CrnException e) {
+        if (response.isCommitted()) {
+            callback.failed(e);
+            return;
         }
-        InputStreamResponseListener listener = new InputStreamResponseListener();
-        out.send(listener);
-        Response resp;
-        try {
-            resp = listener.get(seconds, TimeUnit.SECONDS);
-        } catch (TimeoutException t) {
-            out.abort(t);
-            throw new CrnException(504, "Program did not respond within `resource.seconds` (" + seconds + " s)",
-                    Map.of("seconds", seconds));
-        } catch (ExecutionException x) {
-            Throwable cause = x.getCause();
-            if (cause instanceof TimeoutException) {
-                throw new CrnException(504, "Program did not respond within `resource.seconds` (" + seconds + " s)",
-                        Map.of("seconds", seconds));
-            }
-            if (e != null) {
-                supervisor.reportUnreachable(e, String.valueOf(cause));
-                throw new CrnException(502, "VM did not respond and was shut down", Map.of("cause", String.valueOf(cause)));
-            }
-            throw new CrnException(502, "the node holding this program did not answer: " + cause, Map.of("node", uri.getHost() + ":" + uri.getPort()));
-        }
-        HttpServletResponse res = ctx.res();
-        res.setStatus(resp.getStatus());
-        // drops the framework's default text/plain: the program's own headers go out once, as it sent them
-        // (Jetty writes Content-Type in its canonical spelling: "a/b;charset=x" for "a/b; charset=x")
-        res.setContentType(null);
-        for (HttpField f : resp.getHeaders()) {
-            if (HOP_RESPONSE.contains(f.getLowerCaseName())) continue;
-            res.addHeader(f.getName(), f.getValue());
-        }
-        long respLength = resp.getHeaders().getLongField("Content-Length");
-        if (respLength >= 0) res.setContentLengthLong(respLength);
-        addResponse.forEach(res::setHeader);
-        try (InputStream body = listener.getInputStream()) {
-            OutputStream os = res.getOutputStream();
-            byte[] buf = new byte[16 * 1024];
-            int n;
-            while ((n = body.read(buf)) >= 0) {
-                os.write(buf, 0, n);
-                // small bodies go out with the headers; large ones stream as they come
-                if (body.available() == 0) os.flush();
-            }
-        } catch (IOException io) {
-            // the status line is gone already; the client sees a truncated body
-            log.debug("response of {} interrupted: {}", uri, io.toString());
-        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", e.getMessage());
+        body.put("error_code", e.errorCode());
+        body.put("details", e.details());
+        response.setStatus(e.status());
+        HttpFields.Mutable h = response.getHeaders();
+        h.remove(HttpHeader.CONTENT_LENGTH);
+        h.put(HttpHeader.CONTENT_TYPE, "application/json");
+        if (e.status() == 503) h.put(HttpHeader.RETRY_AFTER, String.valueOf(e.details().getOrDefault("retry_after", 1)));
+        response.write(true, ByteBuffer.wrap(Json.write(body).getBytes(StandardCharsets.UTF_8)), callback);
     }
 
-    @Override
-    public void close() {
-        try {
-            client.stop();
-        } catch (Exception ignored) {
-            // shutting down
+    /** Jetty's reverse proxy with the gateway's header rules, bounds and error answers. */
+    private final class Forwarder extends ProxyHandler {
+        @Override
+        protected void configureHttpClient(HttpClient client) {
+            // no redirects, no cookies, and (set by the proxy) no content decoding: the program's answer as it is
+            super.configureHttpClient(client);
+            client.setMaxConnectionsPerDestination(256);
+            client.setIdleTimeout(30_000);
+            client.setConnectTimeout(5_000);
+            // the client's User-Agent only
+            client.setUserAgentField(null);
+        }
+
+        @Override
+        protected HttpURI rewriteHttpURI(Request request) {
+            return ((Exchange) request).target.uri();
+        }
+
+        @Override
+        protected org.eclipse.jetty.client.Request newProxyToServerRequest(Request request, HttpURI uri) {
+            return getHttpClient().newRequest(uri.toURI()).method(request.getMethod())
+                    .timeout(((Exchange) request).target.seconds(), TimeUnit.SECONDS);
+        }
+
+        @Override
+        protected void copyRequestHeaders(Request request, org.eclipse.jetty.client.Request out) {
+            out.headers(h -> {
+                for (HttpField f : request.getHeaders()) {
+                    if (!HOP.contains(f.getLowerCaseName())) h.add(f);
+                }
+            });
+        }
+
+        @Override
+        protected void addProxyHeaders(Request request, org.eclipse.jetty.client.Request out) {
+            out.headers(h -> {
+                forwardingHeaders(request, h);
+                if (((Exchange) request).target.forwarded()) h.put(FORWARDED, "1");
+            });
+        }
+
+        @Override
+        protected HttpField filterServerToProxyResponseField(HttpField field) {
+            return HOP_RESPONSE.contains(field.getLowerCaseName()) ? null : field;
+        }
+
+        @Override
+        protected org.eclipse.jetty.client.Response.CompleteListener newServerToProxyResponseListener(Request request,
+                org.eclipse.jetty.client.Request out, Response response, Callback callback) {
+            Execution e = ((Exchange) request).target.execution();
+            if (e == null) return super.newServerToProxyResponseListener(request, out, response, callback);
+            return new ProxyResponseListener(request, out, response, callback) {
+                @Override
+                public void onHeaders(org.eclipse.jetty.client.Response answer) {
+                    super.onHeaders(answer);
+                    HttpFields.Mutable h = response.getHeaders();
+                    h.put("Aleph-Program-ItemHash", e.itemHash());
+                    h.put("Aleph-Program-Code-Ref", e.prepared().codeRef());
+                    if (e.persistent()) h.put("Aleph-Program-Epoch", Long.toString(e.epoch()));
+                }
+            };
+        }
+
+        @Override
+        protected void onServerToProxyResponseFailure(Request request, org.eclipse.jetty.client.Request out,
+                org.eclipse.jetty.client.Response answer, Response response, Callback callback, Throwable failure) {
+            Target target = ((Exchange) request).target;
+            if (response.isCommitted()) {
+                // the status line is gone already; the client sees a truncated body
+                log.debug("response of {} interrupted: {}", target.uri(), failure.toString());
+                callback.failed(failure);
+                return;
+            }
+            response.getHeaders().clear();
+            response.getHeaders().put(server);
+            if (failure instanceof TimeoutException) {
+                writeError(response, callback, new CrnException(504, "Program did not respond within `resource.seconds` ("
+                        + target.seconds() + " s)", Map.of("seconds", target.seconds())));
+            } else if (target.execution() != null) {
+                // waits (bounded) for the crashed program's watchdog: not on the client's I/O thread
+                Thread.ofVirtual().start(() -> {
+                    supervisor.reportUnreachable(target.execution(), String.valueOf(failure));
+                    writeError(response, callback, new CrnException(502, "VM did not respond and was shut down",
+                            Map.of("cause", String.valueOf(failure))));
+                });
+            } else {
+                writeError(response, callback, new CrnException(502, "the node holding this program did not answer: " + failure,
+                        Map.of("node", target.uri().getHost() + ":" + target.uri().getPort())));
+            }
         }
     }
 }
