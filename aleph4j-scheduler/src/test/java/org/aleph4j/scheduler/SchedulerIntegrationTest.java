@@ -182,6 +182,15 @@ class SchedulerIntegrationTest {
                 URI.create(s.url() + "/api/v0/allocation/" + "0".repeat(64))).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(missing.body()).contains("\"error\"");
+        // a path without any route gets the same body, not Javalin's plain text
+        HttpResponse<String> noRoute = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(s.url() + "/api/v9/nothing")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(noRoute.statusCode()).isEqualTo(404);
+        assertThat(noRoute.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+        com.fasterxml.jackson.databind.JsonNode b = org.aleph4j.message.Json.parseTree(noRoute.body());
+        assertThat(b.path("error").asText()).contains("/api/v9/nothing");
+        assertThat(b.path("error_code").asInt()).isEqualTo(10);
+        assertThat(b.has("details")).isTrue();
     }
 
     @Test

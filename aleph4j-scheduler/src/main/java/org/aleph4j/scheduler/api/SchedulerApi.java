@@ -123,7 +123,11 @@ public final class SchedulerApi {
                 error(ctx, 500, -1, "internal error: " + e.getClass().getSimpleName(), Map.of());
             });
             r.error(404, "*", ctx -> {
-                if (ctx.result() == null || ctx.result().isEmpty()) error(ctx, 404, SchedulerError.NOT_FOUND, "no such endpoint: " + ctx.path(), Map.of());
+                // a route's own 404 is already a JSON error body; Javalin's for a path without a route is plain text
+                String type = ctx.res().getContentType();
+                if (type == null || !type.startsWith("application/json")) {
+                    error(ctx, 404, SchedulerError.NOT_FOUND, "no such endpoint: " + ctx.path(), Map.of());
+                }
             });
         });
     }
