@@ -51,6 +51,7 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 grep -q "devnet ready" "$LOG" || { echo "the devnet did not become ready in 120 s; see $LOG" >&2; exit 1; }
+echo "==> console: $SCHEDULER/console/"
 sed -n '/devnet ready/,$p' "$LOG" | head -12
 
 HASH=""
@@ -100,6 +101,7 @@ echo "$body"
 echo
 echo "Your program runs persistently: $CRN/vm/$HASH/ (any CRN forwards to the one that runs it)."
 echo "Stop it with: ALEPH_HOME=$ALEPH_HOME bin/aleph unpersist $HASH"
+echo "See where it runs and how it moved: console: $SCHEDULER/console/#/program/$HASH"
 if [ "$EXIT_AFTER" = 1 ]; then exit 0; fi
 echo "The devnet keeps running; press Ctrl-C to stop it."
 wait "$DEVNET"

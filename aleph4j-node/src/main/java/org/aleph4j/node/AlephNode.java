@@ -122,11 +122,14 @@ public final class AlephNode {
         String profile;
         @Option(names = "--key-file", description = "key that signs heartbeat answers (created if missing; default "
                 + "<data>/scheduler.key); CRNs list its address in scheduler-addresses") Path keyFile;
+        @Option(names = "--no-console", description = "do not serve the web console (/console/ and /api/v1/console/*); "
+                + "setting console, default true") boolean noConsole;
 
         @Override
         public Integer call() throws Exception {
             Map<String, String> f = common.flags();
             f.put("profile", profile);
+            f.put("console", noConsole ? "false" : null);
             f.put("ccn-url", ccnUrl);
             f.put("db", db);
             f.put("allowed-nodes", allowed);
@@ -137,6 +140,7 @@ public final class AlephNode {
             node.start();
             System.out.println("aleph4j scheduler ready at " + node.url() + (node.isLeader() ? " (leader)" : " (standby)")
                     + " scheduler address " + node.address());
+            if (node.config().console()) System.out.println("console: " + node.url() + "/console/");
             runUntilStopped(List.of(node));
             return 0;
         }

@@ -72,7 +72,7 @@ public final class Roles {
                 s.string("db", null), s.set("allowed-nodes"), t.leaseTtl(),
                 t.driftMargin(), t.heartbeat(),
                 s.duration("reconcile-interval", d.reconcileInterval()), s.bool("require-isolation", true),
-                s.path("key-file", null));
+                s.path("key-file", null)).withConsole(s.bool("console", true));
     }
 
     /**

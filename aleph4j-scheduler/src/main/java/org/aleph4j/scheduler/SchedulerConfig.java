@@ -22,13 +22,22 @@ import java.util.Set;
  *                          programs (e.g. {@code process}); on by default
  * @param keyFile           the key that signs heartbeat answers (created when missing); null =
  *                          {@code dataDir/scheduler.key}. CRNs trust its address ({@code scheduler-addresses})
+ * @param console           whether the web console ({@code /console/}, {@code /api/v1/console/*}) is served; on by default
  */
 public record SchedulerConfig(Path dataDir, String host, int port, URI ccnUrl, String jdbcUrl, Set<String> allowedNodes,
                               Duration leaseTtl, Duration driftMargin, Duration heartbeatInterval,
-                              Duration reconcileInterval, boolean requireIsolation, Path keyFile) {
+                              Duration reconcileInterval, boolean requireIsolation, Path keyFile, boolean console) {
     public SchedulerConfig {
         allowedNodes = allowedNodes == null ? Set.of() : Set.copyOf(allowedNodes);
         host = host == null ? "127.0.0.1" : host;
+    }
+
+    /** A configuration that serves the console. */
+    public SchedulerConfig(Path dataDir, String host, int port, URI ccnUrl, String jdbcUrl, Set<String> allowedNodes,
+                           Duration leaseTtl, Duration driftMargin, Duration heartbeatInterval, Duration reconcileInterval,
+                           boolean requireIsolation, Path keyFile) {
+        this(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval, reconcileInterval,
+                requireIsolation, keyFile, true);
     }
 
     /** A configuration whose key is {@code dataDir/scheduler.key}. */
@@ -59,38 +68,44 @@ public record SchedulerConfig(Path dataDir, String host, int port, URI ccnUrl, S
 
     public SchedulerConfig withAllowedNodes(Set<String> nodes) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, nodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval, requireIsolation, keyFile);
+                reconcileInterval, requireIsolation, keyFile, console);
     }
 
     public SchedulerConfig withPort(int p) {
         return new SchedulerConfig(dataDir, host, p, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval, requireIsolation, keyFile);
+                reconcileInterval, requireIsolation, keyFile, console);
     }
 
     public SchedulerConfig withJdbcUrl(String url) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, url, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval, requireIsolation, keyFile);
+                reconcileInterval, requireIsolation, keyFile, console);
     }
 
     public SchedulerConfig withLease(Duration ttl, Duration drift) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, ttl, drift, heartbeatInterval,
-                reconcileInterval, requireIsolation, keyFile);
+                reconcileInterval, requireIsolation, keyFile, console);
     }
 
     public SchedulerConfig withIntervals(Duration heartbeat, Duration reconcile) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeat,
-                reconcile, requireIsolation, keyFile);
+                reconcile, requireIsolation, keyFile, console);
     }
 
     /** The key that signs heartbeat answers (created when missing). */
     public SchedulerConfig withKeyFile(Path file) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval, requireIsolation, file);
+                reconcileInterval, requireIsolation, file, console);
     }
 
     /** Whether persistent programs may only go to nodes whose executor isolates them. */
     public SchedulerConfig withRequireIsolation(boolean require) {
         return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
-                reconcileInterval, require, keyFile);
+                reconcileInterval, require, keyFile, console);
+    }
+
+    /** Whether the web console is served ({@code --no-console} turns it off). */
+    public SchedulerConfig withConsole(boolean on) {
+        return new SchedulerConfig(dataDir, host, port, ccnUrl, jdbcUrl, allowedNodes, leaseTtl, driftMargin, heartbeatInterval,
+                reconcileInterval, requireIsolation, keyFile, on);
     }
 }

@@ -8,6 +8,7 @@ import org.aleph4j.message.SignatureVerifier;
 import org.aleph4j.message.Ticker;
 import org.aleph4j.scheduler.api.RequestAuthenticator;
 import org.aleph4j.scheduler.api.SchedulerApi;
+import org.aleph4j.scheduler.console.Console;
 import org.aleph4j.scheduler.engine.AllocationEngine;
 import org.aleph4j.scheduler.lease.LeasePolicy;
 import org.aleph4j.scheduler.leader.LeaderElection;
@@ -51,6 +52,7 @@ public final class SchedulerNode implements AutoCloseable {
     private ProgramWatcher watcher;
     private CcnClient ccn;
     private Javalin http;
+    private Console console;
     private ScheduledExecutorService loops;
     private ScheduledExecutorService electionLoop;
     private EthAccount key;
@@ -82,8 +84,12 @@ public final class SchedulerNode implements AutoCloseable {
                 key.address(), config.requireIsolation());
         RequestAuthenticator auth = new RequestAuthenticator(config.allowedNodes(), SignatureVerifier.best(), wallClock,
                 ticker, MAX_SKEW);
-        http = new SchedulerApi(store, engine, auth, wallClock, key, () -> election == null ? null : election.leaderUrl())
-                .create(config.host(), config.port());
+        SchedulerApi api = new SchedulerApi(store, engine, auth, wallClock, key, () -> election == null ? null : election.leaderUrl());
+        if (config.console()) {
+            console = new Console(store, engine, config.ccnUrl(), wallClock);
+            api.withRoutes(console::routes);
+        }
+        http = api.create(config.host(), config.port());
         http.start();
         if (config.ccnUrl() != null) {
             ccn = new CcnClient(config.ccnUrl(), Duration.ofSeconds(10));
@@ -211,6 +217,7 @@ public final class SchedulerNode implements AutoCloseable {
         // Stop granting first, then stop answering, then the loops; resign last so no loop re-takes the row.
         if (engine != null) engine.stopLeading();
         long t0 = System.nanoTime();
+        if (console != null) console.close(); // its event streams end, so the server stops at once
         if (http != null) http.stop();
         if (electionLoop != null) electionLoop.shutdownNow();
         if (loops != null) {

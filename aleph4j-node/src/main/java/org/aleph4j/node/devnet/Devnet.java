@@ -46,10 +46,17 @@ public final class Devnet implements AutoCloseable {
     /** What to start, where. */
     public record Options(Path data, int crns, int ccnPort, int schedulerPort, int crnPort, Path alephHome,
                           List<String> fund, double fundAmount, Duration heartbeat, CrnConfig.ExecutorKind executor,
-                          Duration idleTimeout) {
+                          Duration idleTimeout, boolean console) {
         public Options(Path data, int crns, int ccnPort, int schedulerPort, int crnPort, Path alephHome,
                        List<String> fund, double fundAmount, Duration heartbeat, CrnConfig.ExecutorKind executor) {
             this(data, crns, ccnPort, schedulerPort, crnPort, alephHome, fund, fundAmount, heartbeat, executor, null);
+        }
+
+        /** Options whose scheduler serves the console. */
+        public Options(Path data, int crns, int ccnPort, int schedulerPort, int crnPort, Path alephHome,
+                       List<String> fund, double fundAmount, Duration heartbeat, CrnConfig.ExecutorKind executor,
+                       Duration idleTimeout) {
+            this(data, crns, ccnPort, schedulerPort, crnPort, alephHome, fund, fundAmount, heartbeat, executor, idleTimeout, true);
         }
     }
 
@@ -102,7 +109,8 @@ public final class Devnet implements AutoCloseable {
             }
             scheduler = new SchedulerNode(SchedulerConfig.defaults(options.data().resolve("scheduler"), ccn.url())
                     .withPort(options.schedulerPort()).withAllowedNodes(allowed)
-                    .withIntervals(options.heartbeat(), Duration.ofSeconds(5)).withRequireIsolation(requireIsolation));
+                    .withIntervals(options.heartbeat(), Duration.ofSeconds(5)).withRequireIsolation(requireIsolation)
+                    .withConsole(options.console()));
             scheduler.start();
             started.add(scheduler);
 
@@ -156,6 +164,7 @@ public final class Devnet implements AutoCloseable {
         out.println("aleph4j devnet ready");
         out.println("  CCN        " + ccn.url());
         out.println("  scheduler  " + scheduler.url() + "  (key " + scheduler.address() + ")");
+        if (options.console()) out.println("  console: " + scheduler.url() + "/console/");
         for (int i = 0; i < crns.size(); i++) {
             out.println("  CRN " + (i + 1) + "      " + crns.get(i).url() + "  (node " + crns.get(i).nodeAddress() + ", executor "
                     + crns.get(i).executor() + ")");
@@ -199,6 +208,7 @@ public final class Devnet implements AutoCloseable {
         @Option(names = "--idle-timeout", defaultValue = "60s",
                 description = "CRNs stop an on-demand program after this long without requests (default ${DEFAULT-VALUE})")
         String idleTimeout;
+        @Option(names = "--no-console", description = "the scheduler does not serve the web console") boolean noConsole;
 
         @Override
         public Integer call() throws Exception {
@@ -208,7 +218,7 @@ public final class Devnet implements AutoCloseable {
             Duration hb = org.aleph4j.node.Settings.of(Map.of("heartbeat", heartbeat)).duration("heartbeat", Duration.ofSeconds(1));
             Duration idle = org.aleph4j.node.Settings.of(Map.of("idle-timeout", idleTimeout)).duration("idle-timeout", Duration.ofSeconds(60));
             Devnet devnet = new Devnet(new Options(dir.toAbsolutePath(), crns, ccnPort, schedulerPort, crnPort, home, fund, amount, hb,
-                    CrnConfig.ExecutorKind.parse(executor), idle));
+                    CrnConfig.ExecutorKind.parse(executor), idle, !noConsole));
             devnet.start();
             devnet.printSummary(System.out);
             java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);

@@ -57,6 +57,7 @@ public final class SchedulerApi {
     private final Supplier<String> leaderUrl;
     private final VolumeService volumes;
     private final MigrationRequests migrations;
+    private java.util.function.Consumer<io.javalin.config.RoutesConfig> extraRoutes = r -> {};
 
     /**
      * @param key       signs heartbeat answers; its address is what CRNs trust
@@ -72,6 +73,12 @@ public final class SchedulerApi {
         this.leaderUrl = leaderUrl;
         this.volumes = new VolumeService(engine, wallClock);
         this.migrations = new MigrationRequests(store, engine);
+    }
+
+    /** Routes another capability adds to the server (the console), registered by {@link #create}. */
+    public SchedulerApi withRoutes(java.util.function.Consumer<io.javalin.config.RoutesConfig> routes) {
+        this.extraRoutes = routes;
+        return this;
     }
 
     /** A configured (not started) Javalin server with every route and the exception mapper. */
@@ -109,6 +116,7 @@ public final class SchedulerApi {
             });
             r.get("/api/v1/about", ctx -> json(ctx, 200, new SchedulerAbout(key.address().toLowerCase(), engine.leading(),
                     leaderUrl.get(), engine.leading() ? engine.incarnation() : 0, engine.policy().leaseTtl().toMillis())));
+            extraRoutes.accept(r);
             r.exception(SchedulerError.class, (e, ctx) -> error(ctx, e.httpStatus(), e.errorCode(), e.getMessage(), e.details()));
             r.exception(Exception.class, (e, ctx) -> {
                 log.error("unexpected error on {} {}", ctx.method(), ctx.path(), e);

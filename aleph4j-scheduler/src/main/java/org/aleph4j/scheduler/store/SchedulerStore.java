@@ -348,6 +348,22 @@ public final class SchedulerStore implements AutoCloseable {
                 .list());
     }
 
+    /** History lines of every program at or after {@code sinceMs}, newest first, at most {@code limit}. */
+    public List<HistoryRow> historySince(long sinceMs, int limit) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT * FROM sched_history WHERE time_ms >= :t ORDER BY time_ms DESC LIMIT :n")
+                .bind("t", sinceMs).bind("n", limit)
+                .map((rs, ctx) -> new HistoryRow(rs.getString("item_hash"), rs.getLong("time_ms"), rs.getString("from_node"),
+                        rs.getString("to_node"), rs.getObject("epoch") == null ? null : rs.getLong("epoch"),
+                        rs.getString("reason")))
+                .list());
+    }
+
+    /** A cheap mark that changes whenever a history line is added: {@code count:newest time}. */
+    public String historyMark() {
+        return jdbi.withHandle(h -> h.createQuery("SELECT COUNT(*) AS n, COALESCE(MAX(time_ms), 0) AS t FROM sched_history")
+                .map((rs, ctx) -> rs.getLong("n") + ":" + rs.getLong("t")).one());
+    }
+
     // ---------------------------------------------------------------- stream cursor
 
     /** The CCN change sequence stored under {@code name}: the last message the watcher applied. */
