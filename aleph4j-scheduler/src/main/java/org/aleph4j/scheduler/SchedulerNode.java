@@ -88,6 +88,8 @@ public final class SchedulerNode implements AutoCloseable {
         if (config.console()) {
             console = new Console(store, engine, config.ccnUrl(), wallClock);
             api.withRoutes(console::routes);
+        } else {
+            api.withRoutes(Console::notFoundRoutes);
         }
         http = api.create(config.host(), config.port());
         http.start();

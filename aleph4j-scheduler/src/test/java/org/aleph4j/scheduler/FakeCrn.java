@@ -43,7 +43,13 @@ final class FakeCrn implements AutoCloseable {
     private volatile Thread loop;
 
     FakeCrn(List<URI> schedulers, Duration interval) {
-        this.publicUrl = URI.create("http://crn-" + key.address().substring(2, 10).toLowerCase() + ".test:4020");
+        this(schedulers, interval, null);
+    }
+
+    /** A node that reports {@code publicUrl} (null: an unresolvable {@code .test} name). */
+    FakeCrn(List<URI> schedulers, Duration interval, URI publicUrl) {
+        this.publicUrl = publicUrl != null ? publicUrl
+                : URI.create("http://crn-" + key.address().substring(2, 10).toLowerCase() + ".test:4020");
         this.client = new SchedulerClient(schedulers, Duration.ofSeconds(2), InstantSource.system());
         this.interval = interval;
     }

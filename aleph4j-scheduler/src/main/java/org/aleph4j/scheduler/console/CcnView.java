@@ -39,6 +39,7 @@ final class CcnView implements AutoCloseable {
     private static final long PAGE_TTL_MS = 1_000;
     private static final long MISSING_TTL_MS = 30_000;
     private static final long BACKOFF_MS = 3_000;
+    private static final long PROBE_AFTER_MS = 5_000;
     private static final int MAX_BODY = 4 << 20;
 
     private final URI base;
@@ -69,8 +70,14 @@ final class CcnView implements AutoCloseable {
         return base;
     }
 
-    /** {@code {url, reachable, last_seen (s, null: never), error}}. */
+    /**
+     * {@code {url, reachable, last_seen (s, null: never), error}}. When nothing asked the CCN for a
+     * few seconds (everything was cached), a one-message page is asked first, so the answer is current.
+     */
     Map<String, Object> status() {
+        if (base != null && clock.millis() - Math.max(lastOkMs, lastFailMs) > PROBE_AFTER_MS) {
+            messages(MessageQuery.builder().pagination(1).page(1).build());
+        }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("url", base == null ? null : base.toString());
         m.put("reachable", base != null && lastOkMs > 0 && lastOkMs >= lastFailMs);

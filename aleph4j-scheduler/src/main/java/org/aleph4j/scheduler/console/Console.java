@@ -112,6 +112,21 @@ public final class Console implements AutoCloseable {
         r.get("/api/v1/console/messages", this::messages);
         r.get("/api/v1/console/messages/{hash}", this::message);
         r.get("/api/v1/console/events", this::events);
+        r.get("/api/v1/console/*", Console::notFound);
+    }
+
+    /**
+     * With the console off, its paths answer 404 with the usual error body (Javalin's own 404 for a
+     * path without a route is plain text).
+     */
+    public static void notFoundRoutes(RoutesConfig r) {
+        r.get("/console", Console::notFound);
+        r.get("/console/*", Console::notFound);
+        r.get("/api/v1/console/*", Console::notFound);
+    }
+
+    private static void notFound(Context ctx) {
+        throw SchedulerError.notFound("no such endpoint: " + ctx.path());
     }
 
     // ---------------------------------------------------------------- static page
@@ -349,7 +364,7 @@ public final class Console implements AutoCloseable {
         CcnView.PageAnswer newest = ccn.messages(MessageQuery.builder().pagination(1).page(1).build());
         String mark = newest.json() == null ? "" : newest.json().path("messages").path(0).path("item_hash").asText("")
                 + newest.json().path("pagination_total").asText("");
-        digest = state + "/" + mark;
+        digest = state + "/" + mark + "/" + (newest.fresh() ? "ccn up" : "ccn down");
         digestAtMs = now;
         return digest;
     }
