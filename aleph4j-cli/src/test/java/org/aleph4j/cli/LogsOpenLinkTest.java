@@ -70,7 +70,7 @@ class LogsOpenLinkTest {
     }
 
     @Test
-    void grantMinutesOutsideOneToSixtyOrWithoutOpenIsAUsageError() {
+    void grantMinutesOutsideOneToSixtyOrWithoutOpenOrOpenWithFollowIsAUsageError() {
         for (String bad : new String[]{"0", "61", "-5"}) {
             Cli.Run r = Cli.run(env(), "program", "logs", HASH, "--open", "--grant-minutes", bad, "--private-key", KEY);
             assertThat(r.code()).as(bad).isNotZero();
@@ -80,6 +80,9 @@ class LogsOpenLinkTest {
         Cli.Run r = Cli.run(env(), "program", "logs", HASH, "--grant-minutes", "5", "--private-key", KEY);
         assertThat(r.code()).isNotZero();
         assertThat(r.err()).contains("--grant-minutes goes with --open");
+        Cli.Run followed = Cli.run(env(), "program", "logs", HASH, "--open", "--follow", "--private-key", KEY);
+        assertThat(followed.code()).isNotZero();
+        assertThat(followed.err()).contains("--open prints a console link and reads no logs");
         Cli.Run badHash = Cli.run(env(), "program", "logs", "nothex", "--open", "--private-key", KEY);
         assertThat(badHash.code()).isNotZero();
         assertThat(badHash.out()).doesNotContain("grant=");

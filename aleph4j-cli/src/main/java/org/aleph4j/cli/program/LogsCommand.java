@@ -86,6 +86,9 @@ public final class LogsCommand extends ReachingCommand {
     protected int execute() throws Exception {
         requireHash(hash, "program hash");
         if (limit < 1) throw new CliException("--limit must be at least 1");
+        if (open && (follow || crnAlias != null || crnUrl != null)) {
+            throw new CliException("--open prints a console link and reads no logs: drop --follow, --crn-url and --domain");
+        }
         if (open) return openLink(account());
         if (grantMinutes != null) throw new CliException("--grant-minutes goes with --open");
         EthAccount account = account();
