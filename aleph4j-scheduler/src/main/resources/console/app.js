@@ -242,9 +242,6 @@
     const nodes = res.body.nodes;
     const tbody = $('#nodes tbody');
     clear(tbody);
-    if (nodes.length === 0) {
-      tbody.appendChild(el('tr', null, el('td', { colspan: 8 }, 'No CRN has heartbeated this scheduler yet.')));
-    }
     let active = 0;
     for (const n of nodes) {
       if (n.state === 'active') active++;
@@ -270,7 +267,8 @@
         el('td', null, programs)));
     }
     const sched = res.body.scheduler || {};
-    $('#network-summary').textContent = nodes.length + ' node(s), ' + active + ' active; this scheduler is ' + (sched.leading ? 'the leader' : 'a standby') + '.';
+    $('#network-summary').textContent = (nodes.length === 0 ? 'No CRN has heartbeated this scheduler yet' : nodes.length + ' node(s), ' + active + ' active') +
+      '; this scheduler is ' + (sched.leading ? 'the leader' : 'a standby') + '.';
   }
 
   // ------------------------------------------------------------------ programs
@@ -303,7 +301,6 @@
     const tbody = $('#programs tbody');
     clear(tbody);
     const list = res.body.programs;
-    if (list.length === 0) tbody.appendChild(el('tr', null, el('td', { colspan: 8 }, 'No program matches.')));
     for (const p of list) {
       const res2 = p.resources || {};
       const row = el('tr', { 'data-item-hash': p.item_hash, 'data-state': p.state, 'data-node-hash': p.node_hash || '', tabindex: 0, class: 'link-row' },
@@ -319,7 +316,7 @@
       tbody.appendChild(row);
     }
     const pg = res.body.pagination || {};
-    $('#programs-summary').textContent = list.length + ' of ' + (pg.total ?? list.length) + ' program(s).';
+    $('#programs-summary').textContent = list.length === 0 ? 'No program matches.' : list.length + ' of ' + (pg.total ?? list.length) + ' program(s).';
   }
 
   // ------------------------------------------------------------------ one program
@@ -519,7 +516,6 @@
       const tbody = $('#messages tbody');
       clear(tbody);
       const list = res.body.messages;
-      if (list.length === 0) tbody.appendChild(el('tr', null, el('td', { colspan: 5 }, res.body.ccn && !res.body.ccn.reachable ? 'The CCN is unreachable and no page was loaded before.' : 'No message.')));
       for (const m of list) {
         const row = el('tr', { 'data-item-hash': m.item_hash, 'data-type': m.type, tabindex: 0, class: 'link-row', 'aria-selected': m.item_hash === state.selectedMessage ? 'true' : 'false' },
           el('td', null, typeof m.time === 'number' ? fmtTime(m.time) : '—'),
@@ -530,7 +526,9 @@
         tbody.appendChild(row);
       }
       const fresh = res.body.fresh ? '' : ' (the CCN did not answer: this is the last page it gave)';
-      $('#messages-summary').textContent = list.length + ' newest message(s)' + (res.body.pagination && res.body.pagination.total != null ? ' of ' + res.body.pagination.total : '') + fresh + '.';
+      $('#messages-summary').textContent = list.length === 0
+        ? (res.body.ccn && !res.body.ccn.reachable ? 'The CCN is unreachable and gave no page before.' : 'No message.')
+        : list.length + ' newest message(s)' + (res.body.pagination && res.body.pagination.total != null ? ' of ' + res.body.pagination.total : '') + fresh + '.';
     }
     if (state.selectedMessage) await showMessage(state.selectedMessage);
   }

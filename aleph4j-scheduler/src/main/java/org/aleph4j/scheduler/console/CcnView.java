@@ -39,7 +39,7 @@ final class CcnView implements AutoCloseable {
     private static final long PAGE_TTL_MS = 1_000;
     private static final long MISSING_TTL_MS = 30_000;
     private static final long BACKOFF_MS = 3_000;
-    private static final long PROBE_AFTER_MS = 5_000;
+    private static final long PROBE_AFTER_MS = 2_000;
     private static final int MAX_BODY = 4 << 20;
 
     private final URI base;

@@ -228,7 +228,8 @@ public final class Console implements AutoCloseable {
         s.put("chain", m.path("chain").asText(null));
         s.put("channel", m.path("channel").asText(null));
         s.put("time", m.path("time").isNumber() ? m.path("time").asDouble() : null);
-        s.put("status", m.path("status").asText("processed"));
+        // messages.json lists stored messages; only a forgotten one says so (forgotten_by)
+        s.put("status", m.path("status").isTextual() ? m.path("status").asText() : m.has("forgotten_by") ? "forgotten" : "processed");
         JsonNode content = m.path("content");
         s.put("name", content.path("metadata").path("name").isTextual() ? content.path("metadata").path("name").asText() : null);
         return s;

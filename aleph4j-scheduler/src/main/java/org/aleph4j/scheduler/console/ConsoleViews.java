@@ -59,11 +59,17 @@ final class ConsoleViews {
 
     // ---------------------------------------------------------------- nodes
 
-    /** active, draining (it released a program with "node draining" around its last heartbeat) or lost. */
+    /**
+     * draining (it released a program with "node draining" at or after its last heartbeat minus two
+     * leases: a CRN stops heartbeating, then releases), active (it heartbeated within the lease) or lost.
+     */
     Map<String, String> nodeStates(List<NodeRow> nodes) {
         long ttl = engine.policy().leaseTtl().toMillis();
         Map<String, Long> drainedAt = new HashMap<>();
-        for (HistoryRow h : store.historySince(clock.millis() - CrnSightings.REMEMBER_MS, 2_000)) {
+        // only releases after the oldest last heartbeat (minus two leases) can make a node draining
+        long since = Math.max(clock.millis() - CrnSightings.REMEMBER_MS,
+                nodes.stream().mapToLong(NodeRow::lastSeenMs).min().orElse(clock.millis()) - 2 * ttl);
+        for (HistoryRow h : nodes.isEmpty() ? List.<HistoryRow>of() : store.historySince(since, 2_000)) {
             if (h.fromNode() != null && ReasonCategory.DRAIN.equals(ReasonCategory.of(h.reason()))
                     && h.reason().startsWith("released by ")) {
                 drainedAt.merge(h.fromNode(), h.timeMs(), Math::max);
@@ -228,11 +234,11 @@ final class ConsoleViews {
         return body;
     }
 
-    /** The newest sighting of each program the scheduler does not place. */
+    /** The newest sighting of each program the scheduler does not place ({@code persistent}: every program it knows). */
     private Map<String, CrnSightings.Sighting> latestOnDemand(Set<String> persistent) {
         Map<String, CrnSightings.Sighting> out = new LinkedHashMap<>();
         for (CrnSightings.Sighting s : crns.all()) {
-            if (persistent.contains(s.itemHash()) || store.program(s.itemHash()).isPresent()) continue;
+            if (persistent.contains(s.itemHash())) continue;
             out.merge(s.itemHash(), s, (a, b) -> a.lastSeenMs() >= b.lastSeenMs() ? a : b);
         }
         return out;
