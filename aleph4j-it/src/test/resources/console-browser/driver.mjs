@@ -4,11 +4,12 @@
 //   {"id":2,"cmd":"waitFor","selector":"table#nodes tbody tr","count":3,"attribute":"data-state","value":"active","timeoutMs":20000}
 //   {"id":3,"cmd":"eval","expression":"[...document.querySelectorAll('tr')].map(r => r.dataset.nodeHash)"}
 //   {"id":4,"cmd":"click","selector":"tr[data-item-hash='...']"}
-//   {"id":5,"cmd":"press","selector":"...","key":"Enter"}
-//   {"id":6,"cmd":"viewport","width":375,"height":812}
-//   {"id":7,"cmd":"screenshot","path":"/.../01-network.png"}
-//   {"id":8,"cmd":"errors"}   (page errors and console errors seen so far)
-//   {"id":9,"cmd":"close"}
+//   {"id":5,"cmd":"press","selector":"...","key":"Enter"}   (focuses the element, then presses the key)
+//   {"id":6,"cmd":"fill","selector":"input#search","text":"..."}
+//   {"id":7,"cmd":"viewport","width":375,"height":812}
+//   {"id":8,"cmd":"screenshot","path":"/.../01-network.png"}
+//   {"id":9,"cmd":"errors"}   (page errors and console errors seen so far)
+//   {"id":10,"cmd":"close"}
 // Answers: {"id":N,"ok":true,"value":...} or {"id":N,"ok":false,"error":"..."}.
 // Arguments: CHROMIUM_PATH USER_DATA_DIR.
 import { chromium } from 'playwright-core';
@@ -65,7 +66,11 @@ async function handle(c) {
       await page.click(c.selector, { timeout: c.timeoutMs ?? 10_000 });
       return true;
     case 'press':
-      await page.press(c.selector, c.key, { timeout: c.timeoutMs ?? 10_000 });
+      await page.focus(c.selector, { timeout: c.timeoutMs ?? 10_000 });
+      await page.keyboard.press(c.key);
+      return true;
+    case 'fill':
+      await page.fill(c.selector, c.text, { timeout: c.timeoutMs ?? 10_000 });
       return true;
     case 'viewport':
       await page.setViewportSize({ width: c.width, height: c.height });

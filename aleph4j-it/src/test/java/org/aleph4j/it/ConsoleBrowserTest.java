@@ -153,7 +153,7 @@ class ConsoleBrowserTest {
         KeyFiles.write(dir.resolve("aleph-home/private-keys/ethereum.key"), user, false);
         try (NodeProcess fund = NodeProcess.start("fund", dir.resolve("fund.log"), env, "aleph-node", "fund", "--ccn-url", ccn,
                 "--oracle-key", dir.resolve("oracle.key").toString(), user.address() + "=10000000")) {
-            fund.awaitLog("funded " + user.address(), Duration.ofSeconds(60));
+            fund.awaitLog("funded " + user.address(), Duration.ofSeconds(120));
         }
         cli = new Cli(Files.createDirectories(dir.resolve("work")), env);
 
@@ -285,6 +285,7 @@ class ConsoleBrowserTest {
         assertThat(java.time.Instant.parse(move.path("time").asText())).isNotNull();
         assertThat(move.path("epoch").asLong()).isGreaterThan(timeline.get(0).path("epoch").asLong());
         browser.waitFor("[data-field=node]", 1, "data-node-hash", movedTo, Duration.ofSeconds(10));
+        assertThat(browser.eval("document.querySelector('[data-field=epoch]').textContent").asText()).contains(move.path("epoch").asText());
 
         browser.go(scheduler + "/console/#/network");
         browser.waitFor("table#nodes tbody tr[data-node-hash='" + from + "']", 1, "data-state", "lost", Duration.ofSeconds(30));
@@ -308,6 +309,13 @@ class ConsoleBrowserTest {
         screenshot("messages");
         JsonNode shown = Json.MAPPER.readTree(browser.eval("document.querySelector('pre#message-json').textContent").asText());
         assertThat(shown.toString()).contains(program).contains("PROGRAM");
+
+        // rows are focusable: Enter on the program's code STORE shows that message instead
+        String store = browser.eval("document.querySelector(\"table#messages tbody tr[data-type='STORE']\")?.dataset.itemHash").asText();
+        assertThat(store).matches("[0-9a-f]{64}");
+        browser.press("table#messages tbody tr[data-item-hash='" + store + "']", "Enter");
+        org.awaitility.Awaitility.await("Enter shows the STORE's JSON").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> browser.eval("document.querySelector('pre#message-json').textContent").asText().contains(store));
     }
 
     @Test
@@ -344,6 +352,11 @@ class ConsoleBrowserTest {
         browser.go("about:blank");
         browser.go(scheduler + "/console/#/programs");
         browser.waitFor("table#programs tbody tr[data-item-hash='" + hostile + "']", 1, null, null, Duration.ofSeconds(30));
+        // the search (hash or name, substring) keeps the hostile program's row and drops the other one
+        browser.fill("input#search", "onerror=");
+        org.awaitility.Awaitility.await("the search filters the rows").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> browser.eval("[...document.querySelectorAll('table#programs tbody tr[data-item-hash]')]"
+                        + ".map(r => r.dataset.itemHash).join(',')").asText().equals(hostile));
         assertThat(browser.eval("document.querySelector(\"table#programs tbody tr[data-item-hash='" + hostile + "']\").textContent")
                 .asText()).contains(HOSTILE_NAME);
         browser.go(scheduler + "/console/#/program/" + hostile);
@@ -559,6 +572,15 @@ class ConsoleBrowserTest {
 
         void click(String selector) throws Exception {
             send(cmd("click").put("selector", selector), Duration.ofSeconds(10));
+        }
+
+        /** Focuses {@code selector} and presses {@code key} (keyboard navigation). */
+        void press(String selector, String key) throws Exception {
+            send(cmd("press").put("selector", selector).put("key", key), Duration.ofSeconds(10));
+        }
+
+        void fill(String selector, String text) throws Exception {
+            send(cmd("fill").put("selector", selector).put("text", text), Duration.ofSeconds(10));
         }
 
         void viewport(int width, int height) throws Exception {
