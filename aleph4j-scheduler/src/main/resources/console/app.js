@@ -255,7 +255,8 @@
       const used = n.used || {};
       const cap = n.capacity || {};
       const exec = n.executor || {};
-      const seen = n.state === 'active' ? agoSpan(n.last_seen) : agoSpan(n.last_seen, 'last seen ');
+      // an active node heartbeats every second or so: its age as of this answer; a silent one's age goes on counting
+      const seen = n.state === 'active' ? el('span', null, Math.round(n.heartbeat_age_s || 0) + ' s ago') : agoSpan(n.last_seen, 'last seen ');
       tbody.appendChild(el('tr', { 'data-node-hash': n.node_hash, 'data-state': n.state },
         el('th', { scope: 'row' }, el('div', null, extLink(n.url)), el('div', { class: 'mono muted', title: n.address }, 'node ' + short(n.node_hash))),
         el('td', null, stateBadge(n.state)),

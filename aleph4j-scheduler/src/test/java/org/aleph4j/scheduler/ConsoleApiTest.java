@@ -269,6 +269,8 @@ class ConsoleApiTest {
         assertThat(messages.path("messages").get(0).path("item_hash").asText()).isEqualTo(hash);
         assertThat(messages.path("messages").get(0).path("type").asText()).isEqualTo("PROGRAM");
         assertThat(messages.path("messages").get(0).path("sender").asText()).isEqualToIgnoringCase(owner);
+        assertThat(messages.path("messages").get(0).path("status").asText()).isEqualTo("processed");
+        assertThat(messages.path("messages").get(0).path("name").asText()).isEqualTo(HOSTILE_NAME);
         assertThat(messages.path("ccn").path("reachable").asBoolean()).isTrue();
         JsonNode one1 = json(s, "/api/v1/console/messages/" + hash);
         assertThat(one1.path("answer").path("message").path("item_hash").asText()).isEqualTo(hash);
