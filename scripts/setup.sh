@@ -2,7 +2,7 @@
 # can (root with apt-get); otherwise says how. Needs: JDK 21+, Maven, Python 3 with FastAPI, aiohttp, pip and
 # uvicorn (ASGI programs), squashfs-tools (squashfs code), curl; with ALEPH4J_WITH_SANDBOX=1 (as root)
 # also what the sandbox executor and volumes need; with ALEPH4J_WITH_EXAMPLES=1 what upstream's example
-# programs of the compatibility suite need.
+# programs of the compatibility suite and the console's browser test need.
 aleph4j_missing_packages() {
   local need=()
   command -v mvn >/dev/null 2>&1 || need+=(maven)
@@ -24,6 +24,9 @@ aleph4j_missing_packages() {
     # upstream's example programs the compatibility suite runs (UpstreamExamplesTest)
     command -v node >/dev/null 2>&1 || need+=(nodejs)
     /usr/bin/python3 -c 'import django' >/dev/null 2>&1 || need+=(python3-django)
+    # the console's browser test (ConsoleBrowserTest): Debian's Chromium, driven by playwright-core from npm
+    [ -x /usr/bin/chromium ] || need+=(chromium)
+    command -v npm >/dev/null 2>&1 || need+=(npm)
   fi
   echo "${need[@]:-}"
 }

@@ -10,7 +10,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
+import org.aleph4j.client.LogsGrant;
+import org.aleph4j.message.EthAccount;
 import org.aleph4j.client.crn.OwnerAuth;
 import org.aleph4j.crn.api.NodeApi;
 import org.aleph4j.crn.lease.LeaseDirectory;
@@ -133,5 +138,50 @@ class LogsEndpointTest {
         HttpResponse<String> r = net.http().send(b.build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(403);
         assertThat(r.body()).doesNotContain("line ");
+    }
+
+    HttpResponse<String> withGrant(String grant) throws Exception {
+        HttpRequest r = HttpRequest.newBuilder(URI.create(crn.url() + "/control/machine/" + hash + "/logs?limit=3"))
+                .header(LogsGrant.HEADER, grant).build();
+        return net.http().send(r, HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theOwnersLogsGrantStandsInForTheSignedHeaders() throws Exception {
+        HttpResponse<String> r = withGrant(LogsGrant.create(net.user(), hash, Instant.now().plus(Duration.ofMinutes(15))).encode());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(TestNetwork.json(r).findValuesAsText("MESSAGE")).containsExactly("line 49997", "line 49998", "line 49999");
+    }
+
+    @Test
+    void anyOtherGrantIs401WithTheUsualBodyAndNoLines() throws Exception {
+        EthAccount stranger = EthAccount.generate(new SecureRandom());
+        Instant soon = Instant.now().plus(Duration.ofMinutes(5));
+        LogsGrant good = LogsGrant.create(net.user(), hash, soon);
+        String otherHash = org.aleph4j.message.ItemHashes.sha256Hex("another program");
+        Map<String, String> bad = new java.util.LinkedHashMap<>();
+        bad.put("stranger's own grant", LogsGrant.create(stranger, hash, soon).encode());
+        bad.put("stranger's signature under the owner's address",
+                new LogsGrant(hash, good.address(), good.expires(),
+                        stranger.signEip191(LogsGrant.signedText(hash, good.address(), good.expires()))).encode());
+        bad.put("expired", LogsGrant.create(net.user(), hash, Instant.now().minusSeconds(1)).encode());
+        bad.put("too far ahead", LogsGrant.create(net.user(), hash, Instant.now().plus(Duration.ofMinutes(70))).encode());
+        bad.put("another program's grant", LogsGrant.create(net.user(), otherHash, soon).encode());
+        bad.put("tampered expiry", new LogsGrant(hash, good.address(), good.expires() + 60, good.signature()).encode());
+        bad.put("garbage", "not a grant!");
+        bad.put("not json", java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("hello".getBytes(StandardCharsets.UTF_8)));
+        bad.put("huge", "A".repeat(LogsGrant.MAX_ENCODED_LENGTH + 1));
+        for (Map.Entry<String, String> e : bad.entrySet()) {
+            HttpResponse<String> r = withGrant(e.getValue());
+            assertThat(r.statusCode()).as(e.getKey() + ": " + r.body()).isEqualTo(401);
+            JsonNode body = TestNetwork.json(r);
+            assertThat(body.path("error").asText()).as(e.getKey()).isNotBlank();
+            assertThat(body.path("error_code").asInt()).as(e.getKey()).isEqualTo(401);
+            assertThat(body.has("details")).as(e.getKey()).isTrue();
+            assertThat(r.body()).as(e.getKey()).doesNotContain("line ");
+        }
+        assertThat(TestNetwork.json(withGrant(bad.get("stranger's own grant"))).path("error").asText())
+                .contains("not signed by the program's owner");
+        assertThat(TestNetwork.json(withGrant(bad.get("expired"))).path("error").asText()).contains("expired");
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aleph4j.cli.CliException;
 import org.aleph4j.cli.Ctx;
+import org.aleph4j.client.LogsGrant;
 import org.aleph4j.client.MessageRecord;
 import org.aleph4j.client.Replacements;
 import org.aleph4j.client.crn.CrnClient;
@@ -66,6 +67,14 @@ public final class LogsCommand extends ReachingCommand {
     @Option(names = "--limit", paramLabel = "N", description = "Last N entries per node (default 1000; a CRN gives at most 10000).")
     int limit = 1000;
 
+    @Option(names = "--open", description = "Print (and on a desktop, open) a link to the program's page in the scheduler's "
+            + "console that shows its logs: signed by your key, valid for --grant-minutes.")
+    boolean open;
+
+    @Option(names = "--grant-minutes", paramLabel = "N",
+            description = "With --open: how long the link is valid, in minutes (default 15, at most 60).")
+    Integer grantMinutes;
+
     @Mixin
     SchedulerOption scheduler;
 
@@ -77,6 +86,11 @@ public final class LogsCommand extends ReachingCommand {
     protected int execute() throws Exception {
         requireHash(hash, "program hash");
         if (limit < 1) throw new CliException("--limit must be at least 1");
+        if (open && (follow || crnAlias != null || crnUrl != null)) {
+            throw new CliException("--open prints a console link and reads no logs: drop --follow, --crn-url and --domain");
+        }
+        if (open) return openLink(account());
+        if (grantMinutes != null) throw new CliException("--grant-minutes goes with --open");
         EthAccount account = account();
         String explicit = crnAlias != null ? crnAlias : crnUrl;
         Place place = explicit != null ? new Place(List.of(settings().crnUrl(explicit)), false) : locate();
@@ -102,6 +116,46 @@ public final class LogsCommand extends ReachingCommand {
         }
         if (follow) follow(account, cursors, place.persistent() && explicit == null);
         return 0;
+    }
+
+    /**
+     * {@code --open}: a console link carrying a {@link LogsGrant} for this program, printed, and
+     * handed to {@code xdg-open} only when a person at a desktop reads the output.
+     */
+    private int openLink(EthAccount account) {
+        int minutes = grantMinutes == null ? 15 : grantMinutes;
+        if (minutes < 1 || minutes > 60) throw new CliException("--grant-minutes must be between 1 and 60");
+        LogsGrant grant = LogsGrant.create(account, hash, ctx.clock().instant().plus(Duration.ofMinutes(minutes)));
+        String url = consoleLink(scheduler.url(settings()), hash, grant);
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("url", url);
+            out.put("expires", DateTimeFormatter.ISO_INSTANT.format(grant.expiresAt()));
+            printJson(out);
+        } else {
+            ctx.out().println(url);
+            ctx.err().println("The link shows the logs of " + hash + " until "
+                    + DateTimeFormatter.ISO_INSTANT.format(grant.expiresAt()) + "; whoever has it can read them until then.");
+        }
+        if (ctx.out() == System.out && System.console() != null
+                && (notBlank(ctx.env().get("DISPLAY")) || notBlank(ctx.env().get("WAYLAND_DISPLAY")))) {
+            try {
+                new ProcessBuilder("xdg-open", url).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            } catch (IOException | RuntimeException e) {
+                debug("xdg-open: " + e.getMessage()); // the printed link is enough
+            }
+        }
+        return 0;
+    }
+
+    /** {@code SCHEDULER/console/#/program/HASH?grant=GRANT}. */
+    static String consoleLink(URI scheduler, String hash, LogsGrant grant) {
+        return stripSlash(scheduler.toString()) + "/console/#/program/" + hash + "?grant=" + grant.encode();
+    }
+
+    private static boolean notBlank(String s) {
+        return s != null && !s.isBlank();
     }
 
     /** Polls each node with {@code since}, bounded by {@code --duration}; follows a persistent program that moved. */

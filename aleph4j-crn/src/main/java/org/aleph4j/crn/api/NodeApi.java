@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.aleph4j.client.LogsGrant;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.CrnException;
 import org.aleph4j.crn.ExecutorChoice;
@@ -32,6 +33,7 @@ import org.aleph4j.crn.runtime.LocalRuntime;
 import org.aleph4j.crn.runtime.RuntimeRegistry;
 import org.aleph4j.message.ItemHashes;
 import org.aleph4j.message.Json;
+import org.aleph4j.message.SignatureVerifier;
 
 /** The node's own endpoints (reference §6.6 shapes) and the one place errors become JSON. */
 public final class NodeApi {
@@ -47,6 +49,7 @@ public final class NodeApi {
     private final OwnerAuth auth;
     private final InstantSource clock;
     private final InterpreterProbe interpreters;
+    private final SignatureVerifier verifier = SignatureVerifier.best();
 
     public NodeApi(CrnConfig config, ExecutionSupervisor supervisor, Preparer preparer, ProgramLogs logs,
                    RuntimeRegistry runtimes, Executor executor, SelfCheck selfCheck, OwnerAuth auth, InstantSource clock) {
@@ -279,17 +282,31 @@ public final class NodeApi {
      * (newest last), {@code limit} of them (default {@value #DEFAULT_LOG_LIMIT}, at most
      * {@value #MAX_LOG_LIMIT}), streamed as they are read from the files; with {@code since}, only
      * those stamped at or after it. Entries of file {@code node} are the node's start/stop markers.
+     * The owner authenticates with upstream's {@code X-SignedPubKey}/{@code X-SignedOperation} or with
+     * aleph4j's {@link LogsGrant} in {@value LogsGrant#HEADER} (the console's signed links).
      */
     private void logs(Context ctx) throws IOException {
         String ref = ctx.pathParam("ref");
         if (!ItemHashes.isItemHash(ref)) throw new CrnException(400, "Invalid message reference: " + ref);
-        String address = auth.verify(ctx.header(SIGNED_PUBKEY_HEADER), ctx.header(SIGNED_OPERATION_HEADER), ctx.method().name(),
-                ctx.path());
+        String grant = ctx.header(LogsGrant.HEADER);
+        String address;
+        if (grant != null) {
+            try {
+                address = LogsGrant.verify(grant, ref, clock, verifier).address();
+            } catch (LogsGrant.InvalidGrantException e) {
+                throw new CrnException(401, e.getMessage());
+            }
+        } else {
+            address = auth.verify(ctx.header(SIGNED_PUBKEY_HEADER), ctx.header(SIGNED_OPERATION_HEADER), ctx.method().name(),
+                    ctx.path());
+        }
         if (!logs.exists(ref) && supervisor.all().stream().noneMatch(e -> e.itemHash().equals(ref))) {
             throw new CrnException(404, "No execution of " + ref + " on this node");
         }
         ProgramInfo program = preparer.program(ref);
         if (!program.owner().equalsIgnoreCase(address)) {
+            // a grant is a bearer token: one not signed by the owner is no authentication at all
+            if (grant != null) throw new CrnException(401, "Logs grant is not signed by the program's owner", Map.of("address", address));
             throw new CrnException(403, "Unauthorized sender", Map.of("address", address));
         }
         int limit = logLimit(ctx.queryParam("limit"));
