@@ -88,7 +88,7 @@ public final class WatchedProcess {
         return send("none");
     }
 
-    private synchronized boolean send(String line) {
+    synchronized boolean send(String line) {
         try {
             control.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
             control.flush();
