@@ -100,10 +100,12 @@ final class ExecutionLifecycle {
         boolean assigned = false;
         try {
             transition(e, ExecutionState.PREPARING, null);
+            long t0 = ticker.nanos();
             PreparedProgram prepared = bounded("preparing program " + e.itemHash, settings.prepareTimeout(),
                     () -> preparer.prepare(program, e.id));
             e.prepared = prepared;
             transition(e, ExecutionState.STARTING, null);
+            long t1 = ticker.nanos();
             Path work = executionsDir.resolve(e.id);
             Executor.View view = executor.view(prepared.codeDir(), work);
             List<String> command = LaunchSpec.command(prepared, view);
@@ -146,6 +148,7 @@ final class ExecutionLifecycle {
             } else {
                 proc = executor.spawn(spec);
             }
+            long t2 = ticker.nanos();
             Files.writeString(runDir.resolve(e.id + ".pid"), Long.toString(proc.programPgid()));
             e.process = proc;
             if (!executor.awaitReady(proc, settings.startTimeout())) {
@@ -172,10 +175,12 @@ final class ExecutionLifecycle {
             transition(e, ExecutionState.RUNNING, null);
             WatchedProcess running = proc;
             running.watchdog().onExit().thenRun(() -> Thread.ofVirtual().start(() -> onExit(e, running)));
-            log.info("started {} ({}, {}) at {}:{} in {} ({} executor{})", e.itemHash,
+            long t3 = ticker.nanos();
+            log.info("started {} ({}, {}) at {}:{} in {} ({} executor{}; prepared {} ms, spawned {} ms, listening {} ms)", e.itemHash,
                     prepared.program().content().code().effectiveInterface().value(),
                     e.persistent ? "persistent, epoch " + e.epoch : "on demand", proc.address(), port, e.id, executor.name(),
-                    slot != null ? ", warm slot " + slot.sandbox().id() : "");
+                    slot != null ? ", warm slot " + slot.sandbox().id() : "", (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+                    (t3 - t2) / 1_000_000);
         } catch (CrnException ex) {
             if (slot != null && !assigned) warm.discard(slot);
             if (slot != null && assigned && proc == null) HostFiles.deleteWorkDir(slot.work()); // assign released the rest

@@ -169,12 +169,15 @@ public final class SandboxExecutor implements Executor {
         if (spec.codeDir() == null) throw new IllegalArgumentException("the sandbox needs the program's code directory");
         // checked before anything is allocated: a bad variable changes nothing on the node
         LaunchCommand.withEnvironment(spec.env(), spec.command());
+        long t0 = System.nanoTime();
         SandboxNetwork.Lease lease = network.allocate(spec.internet(), registry, String.join(" ", owner, id, "{hostIf}",
                 cgroups.root().toString(), cgroups.parent()) + "\n");
         try {
             Files.writeString(runDir.resolve(id + ".sandbox"), lease.netns() + " " + lease.hostIf() + "\n");
             int uid = launcher.uids().allocate(id);
+            long t1 = System.nanoTime();
             network.configure(lease);
+            long t2 = System.nanoTime();
             Path etc = writeEtc(boxesDir.resolve(id).resolve("etc"), lease, uid, egress, hostname(spec));
             Path tmp = spec.workDir().resolve("tmp");
             Files.createDirectories(tmp);
@@ -185,8 +188,13 @@ public final class SandboxExecutor implements Executor {
             }
             HostFiles.makeReadableOnce(readableCode, spec.codeDir());
             List<String> cmd = bwrapCommand(spec, etc, tmp, uid);
-            return launcher.launch(spec, cmd, List.of("--netns", Path.of("/run/netns", lease.netns()).toString(),
+            long t3 = System.nanoTime();
+            WatchedProcess p = launcher.launch(spec, cmd, List.of("--netns", Path.of("/run/netns", lease.netns()).toString(),
                     "--seccomp", seccompFilter.toString()), lease.programIp(), runDir);
+            log.debug("sandbox of {}: netns and uid {} ms, veth/addresses/nft {} ms, /etc and files {} ms,"
+                    + " cgroups, watchdog and bwrap up to the program's exec {} ms", id, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+                    (t3 - t2) / 1_000_000, (System.nanoTime() - t3) / 1_000_000);
+            return p;
         } catch (IOException | RuntimeException e) {
             release(id);
             if (e instanceof CrnException c) throw c;
@@ -352,9 +360,9 @@ public final class SandboxExecutor implements Executor {
 
     /**
      * Gives {@code slot} the program of {@code spec}, in this order, before anything of the program
-     * runs: its cgroup limits, its internet and egress rules, its /etc (host name, hosts, resolvers)
-     * and UTS host name, its code (linked, else copied, into the slot's own code directory), its log
-     * files; then its environment and command line ({@code python3 -m uvicorn ...}) to the warm runner. The execution keeps the slot's resources until {@link #release}.
+     * runs: its cgroup limits, its internet and egress rules, its /etc (host name, hosts, resolvers),
+     * its code (linked, else copied, into the slot's own code directory); then, through the slot's
+     * watchdog, the UTS host name (the slot was made with {@code aleph}), its log files, and its environment and command line ({@code python3 -m uvicorn ...}) to the warm runner. The execution keeps the slot's resources until {@link #release}.
      */
     WatchedProcess assign(WarmSlot slot, Spec spec) {
         if (!spec.mounts().isEmpty() || spec.codeDir() == null) throw new IllegalArgumentException("not a warm slot's program");
@@ -369,7 +377,6 @@ public final class SandboxExecutor implements Executor {
             }
             String hostname = hostname(spec);
             writeEtc(slot.etc(), lease, slot.uid(), egress, hostname);
-            setHostname(slot.process(), hostname);
             HostFiles.makeReadableOnce(readableCode, spec.codeDir());
             linkTree(spec.codeDir(), slot.code());
             var json = Json.MAPPER.createObjectNode();
@@ -378,7 +385,9 @@ public final class SandboxExecutor implements Executor {
             var a = json.putArray("argv");
             spec.command().forEach(a::add);
             byte[] job = Json.MAPPER.writeValueAsBytes(json);
-            if (!slot.process().send("logs " + hex(spec.stdout().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            // in this order, the watchdog acting on each before reading the next: a host name it cannot set kills the slot
+            if (!slot.process().send("hostname " + hex(hostname.getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                    || !slot.process().send("logs " + hex(spec.stdout().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))
                     + " " + hex(spec.stderr().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
                     || !slot.process().send("assign " + hex(job))) {
                 throw new CrnException(502, "the warm slot's watchdog is gone");
@@ -394,27 +403,6 @@ public final class SandboxExecutor implements Executor {
 
     private static String hex(byte[] b) {
         return java.util.HexFormat.of().formatHex(b);
-    }
-
-    /**
-     * The UTS namespace of a slot was made with the host name {@code aleph}: the node (root on the
-     * host) enters it and sets the program's. The namespace is found from bwrap's child, the first
-     * process whose UTS namespace is not the node's.
-     */
-    private static void setHostname(WatchedProcess p, String hostname) throws IOException {
-        String own = Files.readSymbolicLink(Path.of("/proc/self/ns/uts")).toString();
-        long pid = p.programPgid();
-        for (int depth = 0; depth < 4; depth++) {
-            if (!Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", "uts")).toString().equals(own)) {
-                HostTools.run(List.of(HostTools.which("nsenter"), "--target", Long.toString(pid), "--uts", "--",
-                        HostTools.which("hostname"), hostname), null, true);
-                return;
-            }
-            String children = Files.readString(Path.of("/proc", Long.toString(pid), "task", Long.toString(pid), "children")).strip();
-            if (children.isEmpty()) break;
-            pid = Long.parseLong(children.split("\\s+")[0]);
-        }
-        throw new IOException("the warm slot's UTS namespace was not found");
     }
 
     /** Hard links of {@code from}'s files (copies across file systems), its directories and symbolic links recreated, in {@code to}. */

@@ -151,7 +151,7 @@ public final class WatchedProcess {
                 Thread.currentThread().interrupt();
                 return false;
             }
-            pause = Math.min(25, pause + 2);
+            pause = Math.min(10, pause + 2);
         }
         return false;
     }

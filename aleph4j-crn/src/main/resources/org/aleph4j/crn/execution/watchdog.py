@@ -19,8 +19,10 @@ Deadlines are absolute milliseconds on CLOCK_BOOTTIME, the clock the CRN counts 
 counting through a host suspend, and a deadline computed before a pause of the CRN stays where it
 was. stdin protocol, one line each: "at <T>" moves the deadline to T; "none" clears it;
 "stop <grace_ms>" terminates the program (SIGTERM, then SIGKILL after grace).
---warm (a pre-warmed slot of the warm pool): the command's stdin is a pipe instead of /dev/null, and two
-more lines are understood, once each, in this order: "logs <hex stdout path> <hex stderr path>" moves the
+--warm (a pre-warmed slot of the warm pool): the command's stdin is a pipe instead of /dev/null, and three
+more lines are understood, once each, in this order: "hostname <hex name>" sets the host name of the
+sandbox's UTS namespace (entered by this thread alone: the watchdog runs as root on the host; a failure
+kills the slot); "logs <hex stdout path> <hex stderr path>" moves the
 relays to the assigned program's log files; "assign <hex bytes>" writes those bytes and a newline to the
 command's stdin and closes it (the warm runner reads its program from there, then reopens /dev/null).
 Lines written to the log files are "<unix micros> <text>" so the CRN can serve timestamps; a log
@@ -92,6 +94,26 @@ def relay(pipe, logs, key):
             logs[key].write(b"".join(stamp() + l + b"\n" for l in lines))
     if partial:
         logs[key].write(stamp() + partial + b"\n")
+
+
+def set_hostname(libc, top, name):
+    """Enters the UTS namespace of the first process under `top` (bwrap) that is not in ours, and names it."""
+    own = os.readlink("/proc/self/ns/uts")
+    pid = top
+    for _ in range(4):
+        ns = "/proc/%d/ns/uts" % pid
+        if os.readlink(ns) != own:
+            fd = os.open(ns, os.O_RDONLY)
+            try:
+                return libc.setns(fd, 0x04000000) == 0 and libc.sethostname(name, len(name)) == 0  # CLONE_NEWUTS
+            finally:
+                os.close(fd)
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as fh:
+            children = fh.read().split()
+        if not children:
+            return False
+        pid = int(children[0])
+    return False
 
 
 def main():
@@ -297,6 +319,13 @@ def main():
                 stop_at = boot() + grace / 1000.0
             elif word.startswith("at ") and word[3:].isdigit():
                 deadline = int(word[3:]) / 1000.0
+            elif warm and word.startswith("hostname ") and child.stdin is not None:
+                try:
+                    ok = libc is not None and set_hostname(libc, child.pid, bytes.fromhex(word[9:]))
+                except (ValueError, OSError):
+                    ok = False
+                if not ok:
+                    finish(1, "cannot set the program's host name")
             elif warm and word.startswith("logs ") and child.stdin is not None:
                 try:
                     out_new, err_new = (bytes.fromhex(h).decode() for h in word[5:].split())
