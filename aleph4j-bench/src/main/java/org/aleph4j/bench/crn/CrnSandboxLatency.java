@@ -33,12 +33,13 @@ import org.aleph4j.message.runtime.DefaultRuntime;
  * binary, p50/p99) and warm request latency through the CRN; then the sandbox's FastAPI cold start
  * from its warm pool (2 slots, the pool full before each request, as on a node whose pool keeps up
  * with its first requests). Needs root, bwrap and network namespaces for the sandbox half.
- * Usage: {@code CrnSandboxLatency [runs=20] [warmRequests=2000]}.
+ * Usage: {@code CrnSandboxLatency [runs=20] [warmRequests=2000] [setups=process,sandbox,sandbox+warm-pool]}.
  */
 public final class CrnSandboxLatency {
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int warm = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
+        List<String> setups = List.of((args.length > 2 ? args[2] : "process,sandbox,sandbox+warm-pool").split(","));
         Path dir = Files.createTempDirectory("crn-sandbox-bench");
         EthAccount oracle = EthAccount.generate(new SecureRandom());
         EthAccount user = EthAccount.generate(new SecureRandom());
@@ -55,7 +56,7 @@ public final class CrnSandboxLatency {
             String fastCode = CrnLatency.store(client, user, TestNetwork.zip(Map.of("main.py", CrnLatency.MAIN)));
             String binCode = CrnLatency.store(client, user, TestNetwork.zip(Map.of("run.sh", CrnLatency.BIN)));
             HttpClient http = HttpClient.newBuilder().build();
-            for (String setup : List.of("process", "sandbox", "sandbox+warm-pool")) {
+            for (String setup : setups) {
                 CrnConfig.ExecutorKind kind = setup.equals("process") ? CrnConfig.ExecutorKind.PROCESS : CrnConfig.ExecutorKind.SANDBOX;
                 boolean pooled = setup.endsWith("warm-pool");
                 // every cold start leaves a warm program behind: room for all of them, so admission never refuses one
