@@ -3,7 +3,8 @@
 #   scripts/bench.sh message     JMH: signature verification (native, pure Java) and envelope validation
 #   scripts/bench.sh ccn         signed messages accepted per second over HTTP (SQLite, PostgreSQL if reachable)
 #   scripts/bench.sh crn         cold start and warm latency through a CRN versus direct, then sandbox vs process
-#                                executor with all protections (the sandbox half needs root)
+#                                executor with all protections (the sandbox half needs root), then the sandbox's
+#                                FastAPI cold start from its warm pool
 #   scripts/bench.sh gateway [SECONDS] [ROUNDS]
 #                                wrk against one FastAPI program: direct, nginx (1 and 2 workers), the gateway
 #                                /vm/HASH/ and a persistent program through a forwarding CRN (two hops), at 1 and
@@ -22,7 +23,7 @@ ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 cd "$ROOT"
 source scripts/java-home.sh
 which=${1:-}
-[ -n "$which" ] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ -n "$which" ] || { sed -n '2,/^set /p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 2; }
 shift
 if [ "$which" = faults ]; then
   runs=${1:-10}

@@ -33,11 +33,14 @@ import java.time.Duration;
  * @param runtimeMap     config keys {@code upstream-runtimes} and {@code runtime-map}: which runtime refs besides
  *                       aleph4j's default runtime this node runs, and on which interpreter; null means
  *                       {@link org.aleph4j.crn.runtime.RuntimeMap#defaults()} (upstream's official runtimes on {@code python})
+ * @param warmPool       config key {@code warm-pool}: how many pre-warmed sandboxes wait for on-demand ASGI programs
+ *                       (sandbox executor only; see {@link org.aleph4j.crn.execution.WarmPool}); 0 turns the pool off,
+ *                       negative means the default, {@value org.aleph4j.crn.execution.WarmPool#DEFAULT_SIZE}
  */
 public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI ccnUrl, String domain, Path python,
                         Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, Capacity capacity,
                         String cgroupParent, ExecutorKind executor, Boolean allowUnisolated, long logMaxBytes,
-                        Guards guards, org.aleph4j.crn.runtime.RuntimeMap runtimeMap) {
+                        Guards guards, org.aleph4j.crn.runtime.RuntimeMap runtimeMap, int warmPool) {
 
     /**
      * What a hostile program is held to beyond its own limits: where programs with internet may
@@ -128,6 +131,16 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
         logMaxBytes = logMaxBytes <= 0 ? DEFAULT_LOG_MAX_BYTES : logMaxBytes;
         guards = guards == null ? Guards.defaults() : guards;
         runtimeMap = runtimeMap == null ? org.aleph4j.crn.runtime.RuntimeMap.defaults() : runtimeMap;
+        warmPool = warmPool < 0 ? org.aleph4j.crn.execution.WarmPool.DEFAULT_SIZE : warmPool;
+    }
+
+    /** A configuration with the default warm pool. */
+    public CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI ccnUrl, String domain, Path python,
+                     Duration idleTimeout, Duration prepareTimeout, Duration startTimeout, Capacity capacity,
+                     String cgroupParent, ExecutorKind executor, Boolean allowUnisolated, long logMaxBytes, Guards guards,
+                     org.aleph4j.crn.runtime.RuntimeMap runtimeMap) {
+        this(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout, startTimeout, capacity,
+                cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap, -1);
     }
 
     /** A configuration with the default runtime map (upstream's official runtimes on {@code python}). */
@@ -161,61 +174,67 @@ public record CrnConfig(Path dataDir, String host, int port, URI publicUrl, URI 
 
     public CrnConfig withPort(int newPort) {
         return new CrnConfig(dataDir, host, newPort, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap, warmPool);
     }
 
     public CrnConfig withIdleTimeout(Duration d) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, d, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap, warmPool);
     }
 
     public CrnConfig withDomain(String d) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, d, python, idleTimeout, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap, warmPool);
     }
 
     public CrnConfig withPublicUrl(URI u) {
         return new CrnConfig(dataDir, host, port, u, ccnUrl, domain, python, idleTimeout, prepareTimeout, startTimeout,
-                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
+                capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap, warmPool);
     }
 
     /** The executor to use: {@code AUTO}, {@code PROCESS} or {@code SANDBOX}. */
     public CrnConfig withExecutor(ExecutorKind kind) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, kind, allowUnisolated, logMaxBytes, guards, runtimeMap);
+                startTimeout, capacity, cgroupParent, kind, allowUnisolated, logMaxBytes, guards, runtimeMap, warmPool);
     }
 
     public CrnConfig withCgroupParent(String parent) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, parent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
+                startTimeout, capacity, parent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap, warmPool);
     }
 
     /** Whether {@code auto} may fall back to the unisolated {@code process} executor (config key {@code allow-unisolated}). */
     public CrnConfig withAllowUnisolated(boolean allow) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allow, logMaxBytes, guards, runtimeMap);
+                startTimeout, capacity, cgroupParent, executor, allow, logMaxBytes, guards, runtimeMap, warmPool);
     }
 
     /** The size at which each log file of an execution is rotated (config key {@code log-max-bytes}). */
     public CrnConfig withLogMaxBytes(long bytes) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allowUnisolated, bytes, guards, runtimeMap);
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, bytes, guards, runtimeMap, warmPool);
     }
 
     public CrnConfig withGuards(Guards g) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, g, runtimeMap);
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, g, runtimeMap, warmPool);
     }
 
     /** Which runtime refs the node runs on which interpreter (config keys {@code upstream-runtimes}, {@code runtime-map}). */
     public CrnConfig withRuntimeMap(org.aleph4j.crn.runtime.RuntimeMap map) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, map);
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, map, warmPool);
+    }
+
+    /** How many pre-warmed sandboxes wait for on-demand ASGI programs (config key {@code warm-pool}; 0: off). */
+    public CrnConfig withWarmPool(int slots) {
+        return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
+                startTimeout, capacity, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap, slots);
     }
 
     /** What the node offers (reported to the scheduler; bounds on-demand admission). */
     public CrnConfig withCapacity(Capacity c) {
         return new CrnConfig(dataDir, host, port, publicUrl, ccnUrl, domain, python, idleTimeout, prepareTimeout,
-                startTimeout, c, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap);
+                startTimeout, c, cgroupParent, executor, allowUnisolated, logMaxBytes, guards, runtimeMap, warmPool);
     }
 }

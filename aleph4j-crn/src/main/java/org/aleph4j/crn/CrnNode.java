@@ -237,6 +237,9 @@ public final class CrnNode implements AutoCloseable {
     public CrnNode start() {
         int killed = supervisor.killLeftovers();
         if (killed > 0) log.info("killed {} leftover program(s) of a previous run", killed);
+        if (supervisor.startWarmPool(config.python(), config.warmPool()) != null) {
+            log.info("warm pool: {} pre-warmed sandbox(es) for on-demand ASGI programs", config.warmPool());
+        }
         String serverHeader = "aleph4j-crn/" + NodeApi.VERSION;
         gateway = new Gateway(supervisor, preparer, directory, config.domain(), this::url, serverHeader);
         Set<String> domains = java.util.concurrent.ConcurrentHashMap.newKeySet();

@@ -166,6 +166,9 @@ public final class AlephNode {
                 + "or s3://<bucket>/<prefix>?endpoint=http://host:port&region=<region> (keys: settings snapshot-store-access-key "
                 + "and snapshot-store-secret-key in the config file or environment)") String snapshotStore;
         @Option(names = "--executor", description = "auto (sandbox when the host supports it), process or sandbox") String executor;
+        @Option(names = "--warm-pool", description = "pre-warmed sandboxes kept ready for on-demand ASGI programs on the node's "
+                + "python (sandbox executor; default 2, 0 turns the pool off): a first request skips the sandbox set-up and the "
+                + "imports of uvicorn and FastAPI; each slot serves one program only") String warmPool;
         @Option(names = "--allow-unisolated", arity = "0..1", fallbackValue = "true",
                 description = "let executor=auto fall back to process (no isolation) when the host cannot run the sandbox")
         String allowUnisolated;
@@ -191,6 +194,7 @@ public final class AlephNode {
             f.put("domain", domain);
             f.put("key-file", keyFile == null ? null : keyFile.toString());
             f.put("executor", executor);
+            f.put("warm-pool", warmPool);
             f.put("allow-unisolated", allowUnisolated);
             f.put("snapshot-interval", snapshotInterval);
             f.put("snapshot-store", snapshotStore);

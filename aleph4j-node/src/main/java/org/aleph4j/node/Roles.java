@@ -96,7 +96,17 @@ public final class Roles {
                 s.duration("idle-timeout", d.idleTimeout()), s.duration("prepare-timeout", d.prepareTimeout()),
                 s.duration("start-timeout", d.startTimeout()), d.capacity(), s.string("cgroup-parent", d.cgroupParent()),
                 CrnConfig.ExecutorKind.parse(s.string("executor", null)), s.bool("allow-unisolated", false),
-                s.bytes("log-max-bytes", CrnConfig.DEFAULT_LOG_MAX_BYTES), crnGuards(s), crnRuntimes(s));
+                s.bytes("log-max-bytes", CrnConfig.DEFAULT_LOG_MAX_BYTES), crnGuards(s), crnRuntimes(s))
+                .withWarmPool(warmPool(s));
+    }
+
+    /** {@code warm-pool}: pre-warmed sandboxes for on-demand ASGI programs (default 2 on sandbox nodes, 0: off, at most 64). */
+    static int warmPool(Settings s) {
+        int n = s.integer("warm-pool", -1);
+        if (s.string("warm-pool", null) != null && (n < 0 || n > 64)) {
+            throw new IllegalArgumentException("setting warm-pool must be between 0 (off) and 64, got " + n);
+        }
+        return n;
     }
 
     /**

@@ -144,6 +144,56 @@ public final class Cgroups {
         return new Placement(List.copyOf(procs), List.copyOf(kill), freezer);
     }
 
+    /**
+     * Sets the memory and CPU limits of an existing execution's cgroups (a warm slot given its
+     * program's resources before the program runs); fails when a limit cannot be written, for example
+     * a memory limit below what the slot already uses.
+     */
+    public void limit(String executionId, int memoryMiB, int vcpus) {
+        if (mode == Mode.NONE) return;
+        long bytes = (long) memoryMiB * 1024 * 1024;
+        long period = 100_000;
+        long quota = period * Math.max(1, vcpus);
+        try {
+            if (mode == Mode.V2) {
+                Path d = root.resolve(parent).resolve(executionId);
+                Files.writeString(d.resolve("memory.max"), Long.toString(bytes));
+                Files.writeString(d.resolve("cpu.max"), quota + " " + period);
+            } else {
+                Path mem = root.resolve("memory").resolve(parent).resolve(executionId);
+                Path memsw = mem.resolve("memory.memsw.limit_in_bytes");
+                // memsw may never be below the memory limit: lower memory first, raise memsw first
+                long current = Long.parseLong(Files.readString(mem.resolve("memory.limit_in_bytes")).strip());
+                if (bytes < current) {
+                    Files.writeString(mem.resolve("memory.limit_in_bytes"), Long.toString(bytes));
+                    if (Files.exists(memsw)) Files.writeString(memsw, Long.toString(bytes));
+                } else {
+                    if (Files.exists(memsw)) Files.writeString(memsw, Long.toString(bytes));
+                    Files.writeString(mem.resolve("memory.limit_in_bytes"), Long.toString(bytes));
+                }
+                Path cpu = root.resolve("cpu").resolve(parent).resolve(executionId);
+                if (Files.isDirectory(cpu)) Files.writeString(cpu.resolve("cpu.cfs_quota_us"), Long.toString(quota));
+            }
+        } catch (IOException | NumberFormatException e) {
+            throw new org.aleph4j.crn.CrnException(503, "cannot apply the resource limits of this execution: " + e.getMessage(),
+                    java.util.Map.of("execution", executionId));
+        }
+    }
+
+    /** Memory the execution's cgroup uses now, in bytes (0 when unknown). */
+    public long memoryBytes(String executionId) {
+        Path f = switch (mode) {
+            case V2 -> root.resolve(parent).resolve(executionId).resolve("memory.current");
+            case V1 -> root.resolve("memory").resolve(parent).resolve(executionId).resolve("memory.usage_in_bytes");
+            case NONE -> null;
+        };
+        try {
+            return f == null || !Files.exists(f) ? 0 : Long.parseLong(Files.readString(f).strip());
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
     /** Whether the execution's memory cgroup recorded an out-of-memory kill. */
     public boolean oomKilled(String executionId) {
         try {

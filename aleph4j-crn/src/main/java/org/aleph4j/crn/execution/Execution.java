@@ -36,6 +36,8 @@ public final class Execution {
     volatile boolean wanted;
     volatile long fenceDeadlineNanos;
     volatile long runningSinceNanos;
+    /** The work directory of the current start (its own, or its warm slot's); null before the first. */
+    volatile java.nio.file.Path workDir;
 
     Execution(String id, String itemHash, boolean persistent, long epoch) {
         this.id = id;

@@ -44,6 +44,8 @@ final class ExecutionLifecycle {
     private volatile Consumer<Execution> crashed = e -> {};
     final ExecutionVolumes volumes;
     volatile org.aleph4j.crn.guest.GuestApis guest;
+    /** Pre-warmed sandboxes for on-demand ASGI programs (null: every start is cold). */
+    volatile WarmPool warm;
     volatile boolean closed;
 
     ExecutionLifecycle(ExecutionSupervisor.Settings settings, Preparer preparer, Executor executor, ProgramLogs logs,
@@ -94,15 +96,31 @@ final class ExecutionLifecycle {
         e.times.keySet().removeIf(s -> s != ExecutionState.DEFINED);
         e.program = program;
         WatchedProcess proc = null;
+        WarmPool.Slot slot = null;
+        boolean assigned = false;
         try {
             transition(e, ExecutionState.PREPARING, null);
+            long t0 = ticker.nanos();
             PreparedProgram prepared = bounded("preparing program " + e.itemHash, settings.prepareTimeout(),
                     () -> preparer.prepare(program, e.id));
             e.prepared = prepared;
             transition(e, ExecutionState.STARTING, null);
+            long t1 = ticker.nanos();
             Path work = executionsDir.resolve(e.id);
-            HostFiles.createWorkDir(work, settings.workDirMiB());
             Executor.View view = executor.view(prepared.codeDir(), work);
+            List<String> command = LaunchSpec.command(prepared, view);
+            Map<String, String> environment = LaunchSpec.environment(e.id, e.itemHash, e.persistent ? e.epoch : null,
+                    executor.name(), prepared, view);
+            var env = program.content().environment();
+            boolean internet = env != null && Boolean.TRUE.equals(env.internet());
+            WarmPool pool = warm;
+            if (pool != null && fence == null) slot = pool.take(prepared, command, environment, internet, e.persistent);
+            if (slot != null) {
+                work = slot.work(); // the sandbox's view of it is the same: /data, /tmp
+            } else {
+                HostFiles.createWorkDir(work, settings.workDirMiB());
+            }
+            e.workDir = work;
             int port = view.port();
             var guestApis = guest;
             // in the program's /tmp: the sandbox shows it at upstream's /tmp/socat-socket
@@ -112,8 +130,6 @@ final class ExecutionLifecycle {
             Path stdout = logs.stdout(e.itemHash);
             long outOffset = logs.size(stdout);
             var res = program.content().resources();
-            var env = program.content().environment();
-            boolean internet = env != null && Boolean.TRUE.equals(env.internet());
             var content = program.content();
             List<Executor.Mount> mounts = content.volumes().isEmpty() ? List.of()
                     : bounded("attaching the volumes of " + e.itemHash, settings.prepareTimeout(), () -> volumes.attach(
@@ -124,10 +140,15 @@ final class ExecutionLifecycle {
                 throw new CrnException(503, "lease expired while preparing: not started", Map.of("item_hash", e.itemHash));
             }
             logs.mark(e.itemHash, clock.instant(), "--- started" + (e.persistent ? " (epoch " + e.epoch + ")" : "") + " ---");
-            proc = executor.spawn(new Executor.Spec(e.id, LaunchSpec.command(prepared, view),
-                    work, LaunchSpec.environment(e.id, e.itemHash, e.persistent ? e.epoch : null, executor.name(), prepared, view),
-                    stdout, stderr, port, res.memory(), res.vcpus(), deadline, prepared.codeDir(), internet,
-                    mounts));
+            Executor.Spec spec = new Executor.Spec(e.id, command, work, environment, stdout, stderr, port, res.memory(),
+                    res.vcpus(), deadline, prepared.codeDir(), internet, mounts);
+            if (slot != null) {
+                assigned = true; // from here the slot's resources are the execution's, released with it
+                proc = pool.assign(slot, spec);
+            } else {
+                proc = executor.spawn(spec);
+            }
+            long t2 = ticker.nanos();
             Files.writeString(runDir.resolve(e.id + ".pid"), Long.toString(proc.programPgid()));
             e.process = proc;
             if (!executor.awaitReady(proc, settings.startTimeout())) {
@@ -136,7 +157,7 @@ final class ExecutionLifecycle {
                 proc = null;
                 failed.kill();
                 Integer code = failed.exitCode();
-                boolean oom = executor.cgroups().oomKilled(e.id);
+                boolean oom = executor.oomKilled(e.id);
                 cleanup(e);
                 List<String> lines = logs.tail(stderr, errOffset, 20);
                 Map<String, Object> details = new LinkedHashMap<>();
@@ -154,13 +175,20 @@ final class ExecutionLifecycle {
             transition(e, ExecutionState.RUNNING, null);
             WatchedProcess running = proc;
             running.watchdog().onExit().thenRun(() -> Thread.ofVirtual().start(() -> onExit(e, running)));
-            log.info("started {} ({}, {}) at {}:{} in {} ({} executor)", e.itemHash,
+            long t3 = ticker.nanos();
+            log.info("started {} ({}, {}) at {}:{} in {} ({} executor{}; prepared {} ms, spawned {} ms, listening {} ms)", e.itemHash,
                     prepared.program().content().code().effectiveInterface().value(),
-                    e.persistent ? "persistent, epoch " + e.epoch : "on demand", proc.address(), port, e.id, executor.name());
+                    e.persistent ? "persistent, epoch " + e.epoch : "on demand", proc.address(), port, e.id, executor.name(),
+                    slot != null ? ", warm slot " + slot.sandbox().id() : "", (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+                    (t3 - t2) / 1_000_000);
         } catch (CrnException ex) {
+            if (slot != null && !assigned) warm.discard(slot);
+            if (slot != null && assigned && proc == null) HostFiles.deleteWorkDir(slot.work()); // assign released the rest
             failStart(e, proc, ex);
             throw ex;
         } catch (IOException | RuntimeException ex) {
+            if (slot != null && !assigned) warm.discard(slot);
+            if (slot != null && assigned && proc == null) HostFiles.deleteWorkDir(slot.work());
             CrnException wrapped = new CrnException(500, "Unhandled error during initialisation: " + ex.getMessage(),
                     Map.of("item_hash", e.itemHash));
             failStart(e, proc, wrapped);
@@ -227,7 +255,7 @@ final class ExecutionLifecycle {
             if (e.process != proc) return;
             if (e.state == ExecutionState.STOPPING || e.state == ExecutionState.STOPPED) return;
             Integer code = proc.exitCode();
-            boolean oom = executor.cgroups().oomKilled(e.id);
+            boolean oom = executor.oomKilled(e.id);
             String why = describeExit(code == null ? -1 : code, oom, e.program);
             cleanup(e);
             e.process = null;
@@ -271,6 +299,12 @@ final class ExecutionLifecycle {
         executor.release(e.id);
         volumes.detach(e.id);
         preparer.unpin(e.id);
+        Path work = e.workDir;
+        if (work != null && !work.equals(executionsDir.resolve(e.id))) {
+            // a warm slot's work directory is used once, like the rest of the slot
+            HostFiles.deleteWorkDir(work);
+            e.workDir = null;
+        }
         try {
             Files.deleteIfExists(runDir.resolve(e.id + ".pid"));
         } catch (IOException ignored) {
@@ -279,7 +313,8 @@ final class ExecutionLifecycle {
     }
 
     void deleteWorkDir(Execution e) {
-        HostFiles.deleteWorkDir(executionsDir.resolve(e.id));
+        Path work = e.workDir;
+        HostFiles.deleteWorkDir(work != null ? work : executionsDir.resolve(e.id));
     }
 
     void stopExecution(Execution e, String reason) {

@@ -71,6 +71,18 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
         life.guest = guest;
     }
 
+    /**
+     * Starts on-demand ASGI programs in pre-warmed sandboxes from now on ({@code slots} of them kept
+     * ready); only with the sandbox executor, after {@link #killLeftovers} (which would take the slots
+     * for a previous run's). Null when the pool is off.
+     */
+    public WarmPool startWarmPool(Path python, int slots) {
+        if (slots <= 0 || !(life.executor instanceof SandboxExecutor sandbox)) return null;
+        WarmPool pool = new WarmPool(sandbox, python, slots, life.executionsDir, life.runDir, life.settings.workDirMiB());
+        life.warm = pool;
+        return pool;
+    }
+
     /** Kills programs a previous run of this node left behind and removes what they held; returns how many. */
     public int killLeftovers() {
         return Leftovers.clean(life.runDir, life.executionsDir, life.executor);
@@ -190,6 +202,8 @@ public final class ExecutionSupervisor implements PersistentHost, AutoCloseable 
     public void close() {
         life.closed = true;
         timer.shutdownNow();
+        WarmPool pool = life.warm;
+        if (pool != null) pool.close();
         List<Thread> stops = new ArrayList<>();
         for (Execution e : all()) {
             stops.add(Thread.ofVirtual().start(() -> life.stopExecution(e, "node shutting down")));

@@ -68,6 +68,11 @@ public sealed interface Executor permits ProcessExecutor, SandboxExecutor {
     /** Spawns the watchdog and the program; returns once the watchdog reported the program's pid. */
     WatchedProcess spawn(Spec spec);
 
+    /** Whether the execution's memory cgroup recorded an out-of-memory kill. */
+    default boolean oomKilled(String executionId) {
+        return cgroups().oomKilled(executionId);
+    }
+
     /** Releases what an execution held (cgroups, network); the program is dead or being killed. */
     void release(String executionId);
 

@@ -18,6 +18,9 @@ import org.aleph4j.message.content.Interface;
  * The executors decide how that reaches the program ({@link LaunchCommand}).
  */
 final class LaunchSpec {
+    static final String PATH = "/usr/local/bin:/usr/bin:/bin";
+    static final String LANG = "C.UTF-8";
+
     private LaunchSpec() {}
 
     static List<String> command(PreparedProgram p, Executor.View view) {
@@ -41,10 +44,10 @@ final class LaunchSpec {
         Map<String, String> env = new HashMap<>();
         Map<String, String> vars = p.program().content().variables();
         if (vars != null) env.putAll(vars);
-        env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        env.put("PATH", PATH);
         env.put("HOME", view.workDir().toString());
         env.put("TMPDIR", view.tmpDir().toString());
-        env.put("LANG", "C.UTF-8");
+        env.put("LANG", LANG);
         env.put("PYTHONUNBUFFERED", "1");
         env.put("PYTHONDONTWRITEBYTECODE", "1");
         env.put("PORT", Integer.toString(view.port()));

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.aleph4j.crn.CrnException;
+import org.aleph4j.message.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +69,10 @@ public final class SandboxExecutor implements Executor {
      */
     private final Path registry = Path.of("/run/aleph4j-sandbox");
     private final String owner = ownerTag(ProcessHandle.current());
+    /** Executions started in a warm slot: execution id → slot id, whose sandbox, uid and cgroups they use. */
+    private final Map<String, String> assigned = new ConcurrentHashMap<>();
+    /** What /about reports of the warm pool, when the node has one. */
+    private volatile java.util.function.Supplier<Map<String, Object>> warmPool;
 
     public SandboxExecutor(ProcessExecutor launcher, Support support, Path dataDir) {
         this(launcher, support, dataDir, EgressPolicy.DEFAULT);
@@ -148,6 +153,8 @@ public final class SandboxExecutor implements Executor {
                 + SandboxNetwork.PROGRAM_PORT);
         m.put("internet", network.natAvailable());
         if (!network.natAvailable()) m.put("internet_unavailable_reason", "no NAT tool (nft or iptables) on this node");
+        var pool = warmPool;
+        if (pool != null) m.put("warm_pool", pool.get());
         return m;
     }
 
@@ -162,12 +169,15 @@ public final class SandboxExecutor implements Executor {
         if (spec.codeDir() == null) throw new IllegalArgumentException("the sandbox needs the program's code directory");
         // checked before anything is allocated: a bad variable changes nothing on the node
         LaunchCommand.withEnvironment(spec.env(), spec.command());
+        long t0 = System.nanoTime();
         SandboxNetwork.Lease lease = network.allocate(spec.internet(), registry, String.join(" ", owner, id, "{hostIf}",
                 cgroups.root().toString(), cgroups.parent()) + "\n");
         try {
             Files.writeString(runDir.resolve(id + ".sandbox"), lease.netns() + " " + lease.hostIf() + "\n");
             int uid = launcher.uids().allocate(id);
+            long t1 = System.nanoTime();
             network.configure(lease);
+            long t2 = System.nanoTime();
             Path etc = writeEtc(boxesDir.resolve(id).resolve("etc"), lease, uid, egress, hostname(spec));
             Path tmp = spec.workDir().resolve("tmp");
             Files.createDirectories(tmp);
@@ -178,8 +188,13 @@ public final class SandboxExecutor implements Executor {
             }
             HostFiles.makeReadableOnce(readableCode, spec.codeDir());
             List<String> cmd = bwrapCommand(spec, etc, tmp, uid);
-            return launcher.launch(spec, cmd, List.of("--netns", Path.of("/run/netns", lease.netns()).toString(),
+            long t3 = System.nanoTime();
+            WatchedProcess p = launcher.launch(spec, cmd, List.of("--netns", Path.of("/run/netns", lease.netns()).toString(),
                     "--seccomp", seccompFilter.toString()), lease.programIp(), runDir);
+            log.debug("sandbox of {}: netns and uid {} ms, veth/addresses/nft {} ms, /etc and files {} ms,"
+                    + " cgroups, watchdog and bwrap up to the program's exec {} ms", id, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+                    (t3 - t2) / 1_000_000, (System.nanoTime() - t3) / 1_000_000);
+            return p;
         } catch (IOException | RuntimeException e) {
             release(id);
             if (e instanceof CrnException c) throw c;
@@ -301,8 +316,131 @@ public final class SandboxExecutor implements Executor {
         return etc;
     }
 
+    /**
+     * A warm slot: a sandbox built as {@link #spawn} builds one, for a program not known yet — its
+     * own network namespace (no internet yet), uid, cgroups, generated /etc (host name {@code aleph}),
+     * an empty code directory of its own bound read-only at /opt/code, its work directory at /data
+     * and /tmp — running {@code command} (the warm runner) with {@code env}.
+     */
+    record WarmSlot(String id, SandboxNetwork.Lease lease, int uid, Path etc, Path code, Path work, WatchedProcess process) {}
+
+    WarmSlot warm(String slotId, List<String> command, Map<String, String> env, Path work, Path stdout, Path stderr,
+                  int memoryMiB) {
+        SandboxNetwork.Lease lease = network.allocate(false, registry, String.join(" ", owner, slotId, "{hostIf}",
+                cgroups.root().toString(), cgroups.parent()) + "\n");
+        try {
+            Files.writeString(runDir.resolve(slotId + ".sandbox"), lease.netns() + " " + lease.hostIf() + "\n");
+            int uid = launcher.uids().allocate(slotId);
+            network.configure(lease);
+            Path box = boxesDir.resolve(slotId);
+            Path etc = writeEtc(box.resolve("etc"), lease, uid, egress, "aleph");
+            // root's, empty until the slot is given a program: nothing of the slot can write it
+            Path code = Files.createDirectories(box.resolve("code"));
+            Files.setPosixFilePermissions(code, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path tmp = work.resolve("tmp");
+            Files.createDirectories(tmp);
+            HostFiles.chownTree(work, uid);
+            Spec spec = new Spec(slotId, command, work, env, stdout, stderr, SandboxNetwork.PROGRAM_PORT, memoryMiB, 1,
+                    null, code, false);
+            List<String> cmd = bwrapCommand(spec, etc, tmp, uid);
+            WatchedProcess p = launcher.launch(spec, cmd, List.of("--netns", Path.of("/run/netns", lease.netns()).toString(),
+                    "--seccomp", seccompFilter.toString(), "--warm"), lease.programIp(), runDir);
+            return new WarmSlot(slotId, lease, uid, etc, code, work, p);
+        } catch (IOException | RuntimeException e) {
+            release(slotId);
+            if (e instanceof CrnException c) throw c;
+            throw new CrnException(500, "cannot set up a warm slot: " + e.getMessage());
+        }
+    }
+
+    /** Whether a program with internet can be given a warm slot (see {@link SandboxNetwork#grantsInternetLater}). */
+    boolean warmSlotsGrantInternet() {
+        return network.grantsInternetLater();
+    }
+
+    /**
+     * Gives {@code slot} the program of {@code spec}, in this order, before anything of the program
+     * runs: its cgroup limits, its internet and egress rules, its /etc (host name, hosts, resolvers),
+     * its code (linked, else copied, into the slot's own code directory); then, through the slot's
+     * watchdog, the UTS host name (the slot was made with {@code aleph}), its log files, and its environment and command line ({@code python3 -m uvicorn ...}) to the warm runner. The execution keeps the slot's resources until {@link #release}.
+     */
+    WatchedProcess assign(WarmSlot slot, Spec spec) {
+        if (!spec.mounts().isEmpty() || spec.codeDir() == null) throw new IllegalArgumentException("not a warm slot's program");
+        LaunchCommand.checkVariables(spec.env());
+        assigned.put(spec.executionId(), slot.id());
+        try {
+            cgroups.limit(slot.id(), spec.memoryMiB(), spec.vcpus());
+            SandboxNetwork.Lease lease = slot.lease();
+            if (spec.internet() && network.natAvailable()) {
+                lease = new SandboxNetwork.Lease(lease.slot(), lease.netns(), lease.hostIf(), lease.hostIp(), lease.programIp(), true);
+                network.grantInternet(lease);
+            }
+            String hostname = hostname(spec);
+            writeEtc(slot.etc(), lease, slot.uid(), egress, hostname);
+            HostFiles.makeReadableOnce(readableCode, spec.codeDir());
+            linkTree(spec.codeDir(), slot.code());
+            var json = Json.MAPPER.createObjectNode();
+            var env = json.putObject("env");
+            new java.util.TreeMap<>(spec.env()).forEach(env::put);
+            var a = json.putArray("argv");
+            spec.command().forEach(a::add);
+            byte[] job = Json.MAPPER.writeValueAsBytes(json);
+            // in this order, the watchdog acting on each before reading the next: a host name it cannot set kills the slot
+            if (!slot.process().send("hostname " + hex(hostname.getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                    || !slot.process().send("logs " + hex(spec.stdout().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                    + " " + hex(spec.stderr().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                    || !slot.process().send("assign " + hex(job))) {
+                throw new CrnException(502, "the warm slot's watchdog is gone");
+            }
+            return slot.process();
+        } catch (IOException | RuntimeException e) {
+            slot.process().kill();
+            release(spec.executionId());
+            if (e instanceof CrnException c) throw c;
+            throw new CrnException(500, "cannot give the warm slot its program: " + e.getMessage());
+        }
+    }
+
+    private static String hex(byte[] b) {
+        return java.util.HexFormat.of().formatHex(b);
+    }
+
+    /** Hard links of {@code from}'s files (copies across file systems), its directories and symbolic links recreated, in {@code to}. */
+    static void linkTree(Path from, Path to) throws IOException {
+        try (var walk = Files.walk(from)) {
+            for (Path src : (Iterable<Path>) walk::iterator) {
+                Path dst = to.resolve(from.relativize(src).toString());
+                if (src.equals(from)) continue;
+                if (Files.isSymbolicLink(src)) {
+                    Files.createSymbolicLink(dst, Files.readSymbolicLink(src));
+                } else if (Files.isDirectory(src, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.createDirectory(dst);
+                    Files.setPosixFilePermissions(dst, Files.getPosixFilePermissions(src));
+                } else if (Files.isRegularFile(src, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    try {
+                        Files.createLink(dst, src);
+                    } catch (IOException | UnsupportedOperationException e) {
+                        Files.copy(src, dst, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Makes /about report the warm pool. */
+    void reportWarmPool(java.util.function.Supplier<Map<String, Object>> pool) {
+        this.warmPool = pool;
+    }
+
+    @Override
+    public boolean oomKilled(String executionId) {
+        return cgroups.oomKilled(assigned.getOrDefault(executionId, executionId));
+    }
+
     @Override
     public void release(String executionId) {
+        String slot = assigned.remove(executionId);
+        if (slot != null) executionId = slot;
         cgroups.killAndRemove(executionId);
         launcher.uids().release(executionId);
         Path record = runDir.resolve(executionId + ".sandbox");

@@ -286,6 +286,26 @@ final class SandboxNetwork implements AutoCloseable {
         if (l.internet()) inside.append("route add default via ").append(l.hostIp()).append('\n');
         HostTools.run(List.of(ip, "-n", l.netns(), "-batch", "-"), inside.toString(), true);
         if (!l.internet()) return;
+        egress(l);
+    }
+
+    /**
+     * Whether a lease configured without internet can get it later exactly as if it had been
+     * configured with it ({@link #grantInternet}): with nftables, where the egress rules are the
+     * veth's own chain; not with the policy-routing fallback, whose rules are written at configure.
+     */
+    boolean grantsInternetLater() {
+        return nftReady && natAvailable();
+    }
+
+    /** Gives a lease configured without internet ({@code l} is the same slot with internet) its default route and egress rules. */
+    void grantInternet(Lease l) {
+        if (!l.internet() || !grantsInternetLater()) throw new IllegalStateException("internet cannot be granted to " + l.netns());
+        HostTools.run(List.of(ip, "-n", l.netns(), "-batch", "-"), "route add default via " + l.hostIp() + "\n", true);
+        egress(l);
+    }
+
+    private void egress(Lease l) {
         if (nftReady) {
             HostTools.run(List.of(nft, "-f", "-"), egressChain(l), true);
         } else {

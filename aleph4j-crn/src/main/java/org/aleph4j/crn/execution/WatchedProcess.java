@@ -88,7 +88,7 @@ public final class WatchedProcess {
         return send("none");
     }
 
-    private synchronized boolean send(String line) {
+    synchronized boolean send(String line) {
         try {
             control.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
             control.flush();
@@ -151,7 +151,7 @@ public final class WatchedProcess {
                 Thread.currentThread().interrupt();
                 return false;
             }
-            pause = Math.min(25, pause + 2);
+            pause = Math.min(10, pause + 2);
         }
         return false;
     }

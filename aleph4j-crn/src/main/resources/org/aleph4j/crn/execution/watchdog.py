@@ -9,7 +9,7 @@ exec, after the sandbox and the privilege drop.
 
 usage: watchdog.py --stdout FILE --stderr FILE --cwd DIR [--deadline-at-ms T] [--cgroup-procs FILE]...
                    [--cgroup-kill DIR]... [--freezer DIR] [--netns FILE] [--seccomp FILE]
-                   [--seccomp-apply FILE] [--log-max-bytes N] -- CMD ARGS...
+                   [--seccomp-apply FILE] [--log-max-bytes N] [--warm] -- CMD ARGS...
 --netns: the program starts inside that network namespace (a /run/netns file; the sandbox executor).
 --cgroup-kill: a cgroup v2 directory killed through its cgroup.kill file; --freezer: a cgroup v1
 freezer directory frozen, killed pid by pid and thawed (so a fork loop cannot outrun the kill).
@@ -19,6 +19,12 @@ Deadlines are absolute milliseconds on CLOCK_BOOTTIME, the clock the CRN counts 
 counting through a host suspend, and a deadline computed before a pause of the CRN stays where it
 was. stdin protocol, one line each: "at <T>" moves the deadline to T; "none" clears it;
 "stop <grace_ms>" terminates the program (SIGTERM, then SIGKILL after grace).
+--warm (a pre-warmed slot of the warm pool): the command's stdin is a pipe instead of /dev/null, and three
+more lines are understood, once each, in this order: "hostname <hex name>" sets the host name of the
+sandbox's UTS namespace (entered by this thread alone: the watchdog runs as root on the host; a failure
+kills the slot); "logs <hex stdout path> <hex stderr path>" moves the
+relays to the assigned program's log files; "assign <hex bytes>" writes those bytes and a newline to the
+command's stdin and closes it (the warm runner reads its program from there, then reopens /dev/null).
 Lines written to the log files are "<unix micros> <text>" so the CRN can serve timestamps; a log
 file over --log-max-bytes is renamed to FILE.1 (replacing the older one) and started anew.
 Exit status: the program's own, 86 when the lease deadline passed, 87 when stdin closed.
@@ -67,7 +73,7 @@ def stamp():
     return b"%d " % int(time.time() * 1_000_000)
 
 
-def relay(pipe, log):
+def relay(pipe, logs, key):
     # Reads bounded chunks, never a whole line: a stream without newlines cannot grow our memory.
     fd = pipe.fileno()
     partial = b""
@@ -85,9 +91,29 @@ def relay(pipe, log):
             lines.append(partial[:MAX_LINE])
             partial = partial[MAX_LINE:]
         if lines:
-            log.write(b"".join(stamp() + l + b"\n" for l in lines))
+            logs[key].write(b"".join(stamp() + l + b"\n" for l in lines))
     if partial:
-        log.write(stamp() + partial + b"\n")
+        logs[key].write(stamp() + partial + b"\n")
+
+
+def set_hostname(libc, top, name):
+    """Enters the UTS namespace of the first process under `top` (bwrap) that is not in ours, and names it."""
+    own = os.readlink("/proc/self/ns/uts")
+    pid = top
+    for _ in range(4):
+        ns = "/proc/%d/ns/uts" % pid
+        if os.readlink(ns) != own:
+            fd = os.open(ns, os.O_RDONLY)
+            try:
+                return libc.setns(fd, 0x04000000) == 0 and libc.sethostname(name, len(name)) == 0  # CLONE_NEWUTS
+            finally:
+                os.close(fd)
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as fh:
+            children = fh.read().split()
+        if not children:
+            return False
+        pid = int(children[0])
+    return False
 
 
 def main():
@@ -96,6 +122,7 @@ def main():
     deadline = None
     procs_files, kill_dirs = [], []
     max_bytes = 0
+    warm = False
     while args and args[0] != "--":
         flag, value, args = args[0], args[1], args[2:]
         if flag == "--stdout": out_path = value
@@ -109,8 +136,11 @@ def main():
         elif flag == "--seccomp": seccomp = value
         elif flag == "--seccomp-apply": seccomp_apply = value
         elif flag == "--log-max-bytes": max_bytes = int(value)
+        elif flag == "--warm":
+            warm = True
+            args = [value] + args  # a flag without a value
     cmd = args[1:]
-    out_log, err_log = Log(out_path, max_bytes), Log(err_path, max_bytes)
+    logs = {"out": Log(out_path, max_bytes), "err": Log(err_path, max_bytes)}
 
     try:
         import ctypes
@@ -155,15 +185,15 @@ def main():
             if libc is None or libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
                 raise OSError("cannot install the seccomp filter")
 
-    child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    child = subprocess.Popen(cmd, stdin=subprocess.PIPE if warm else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              cwd=cwd, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, start_new_session=True,
                              preexec_fn=before_exec, pass_fds=pass_fds)
     pgid = child.pid
     sys.stdout.write("%d\n" % pgid)
     sys.stdout.flush()
 
-    threads = [threading.Thread(target=relay, args=(child.stdout, out_log), daemon=True),
-               threading.Thread(target=relay, args=(child.stderr, err_log), daemon=True)]
+    threads = [threading.Thread(target=relay, args=(child.stdout, logs, "out"), daemon=True),
+               threading.Thread(target=relay, args=(child.stderr, logs, "err"), daemon=True)]
     for t in threads: t.start()
 
     def cgroup_pids():
@@ -242,7 +272,7 @@ def main():
     def finish(code, why):
         kill_all(signal.SIGKILL)  # before anything else, the note included
         if why:
-            err_log.write(stamp() + b"[watchdog] " + why.encode() + b"\n")
+            logs["err"].write(stamp() + b"[watchdog] " + why.encode() + b"\n")
         try:
             child.wait(timeout=5)
         except Exception:
@@ -275,8 +305,8 @@ def main():
         if not chunk:
             finish(87, "supervisor pipe closed: killed the program")
         buf += chunk
-        if len(buf) > 65536:
-            buf = b""  # the CRN never sends such lines: drop garbage instead of growing
+        if len(buf) > (1 << 20 if warm else 65536):
+            buf = b""  # the CRN never sends such lines (an assignment holds at most 64 KiB of variables, hex)
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
             word = line.strip().decode(errors="replace")
@@ -289,6 +319,26 @@ def main():
                 stop_at = boot() + grace / 1000.0
             elif word.startswith("at ") and word[3:].isdigit():
                 deadline = int(word[3:]) / 1000.0
+            elif warm and word.startswith("hostname ") and child.stdin is not None:
+                try:
+                    ok = libc is not None and set_hostname(libc, child.pid, bytes.fromhex(word[9:]))
+                except (ValueError, OSError):
+                    ok = False
+                if not ok:
+                    finish(1, "cannot set the program's host name")
+            elif warm and word.startswith("logs ") and child.stdin is not None:
+                try:
+                    out_new, err_new = (bytes.fromhex(h).decode() for h in word[5:].split())
+                    logs["out"], logs["err"] = Log(out_new, max_bytes), Log(err_new, max_bytes)
+                except (ValueError, OSError):
+                    finish(1, "cannot open the assigned program's logs")
+            elif warm and word.startswith("assign ") and child.stdin is not None:
+                try:
+                    child.stdin.write(bytes.fromhex(word[7:]) + b"\n")
+                    child.stdin.close()
+                except (ValueError, OSError):
+                    pass  # the runner died: its exit is reported as the program's
+                child.stdin = None
 
 
 if __name__ == "__main__":
