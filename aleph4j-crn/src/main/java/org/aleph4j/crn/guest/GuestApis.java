@@ -48,6 +48,8 @@ public final class GuestApis implements AutoCloseable {
                 8 * 1024 * 1024, 16, Duration.ofSeconds(30));
     }
 
+    /** Threads of the guest APIs' server: one selector per running program, plus the requests' own. */
+    static final int MAX_THREADS = 2048;
     private final Settings settings;
     private final GuestCache cache;
     private final CcnProxy proxy;
@@ -60,7 +62,9 @@ public final class GuestApis implements AutoCloseable {
         this.settings = settings;
         this.cache = new GuestCache(settings.cache(), clock);
         this.proxy = new CcnProxy(ccnUrl, settings.proxyTimeout(), settings.maxProxyBytes());
-        QueuedThreadPool pool = new QueuedThreadPool(64, 2);
+        // one selector thread per open connector (no acceptor thread: the selector accepts), created lazily and
+        // released when idle, so a node running hundreds of programs does not run out of threads
+        QueuedThreadPool pool = new QueuedThreadPool(MAX_THREADS, 2);
         pool.setName("crn-guest-api");
         pool.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
         this.server = new Server(pool);
@@ -133,7 +137,7 @@ public final class GuestApis implements AutoCloseable {
         try {
             // whatever is at the path (a stale socket, a link a previous run of the program left) goes, not its target
             Files.deleteIfExists(socket);
-            UnixDomainServerConnector c = new UnixDomainServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+            UnixDomainServerConnector c = new UnixDomainServerConnector(server, 0, 1, new HttpConnectionFactory(http));
             c.setUnixDomainPath(socket);
             c.setIdleTimeout(settings.requestTimeout().toMillis());
             c.setAcceptQueueSize(settings.maxConnections());
