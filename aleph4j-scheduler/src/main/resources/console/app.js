@@ -159,6 +159,7 @@
     const box = $('#ccn-status');
     clear(box);
     const link = extLink(ccn.url, 'CCN');
+    box.dataset.state = ccn.reachable ? 'reachable' : ccn.url ? 'unreachable' : 'none';
     if (ccn.reachable) {
       append(box, [link, ' reachable']);
     } else if (ccn.url) {
