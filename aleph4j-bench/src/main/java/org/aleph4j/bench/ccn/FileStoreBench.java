@@ -51,10 +51,14 @@ public final class FileStoreBench {
             S3Location loc = S3Location.parse("s3://bench/f/?endpoint=http://127.0.0.1:" + port, "S3RVER", "S3RVER", Duration.ofSeconds(60));
             LocalFileStore holder = new LocalFileStore(dir.resolve("peer-holder"));
             LocalFileStore cache = new LocalFileStore(dir.resolve("peer-cache"));
-            Javalin peer = Javalin.create(c -> c.startup.showJavalinBanner = false).get("/raw/{hash}", ctx -> {
-                FileStore.Opened o = holder.open(ctx.pathParam("hash"));
-                ctx.disableCompression();
-                ctx.header("Content-Length", Long.toString(o.size())).contentType("application/octet-stream").result(o.stream());
+            Javalin peer = Javalin.create(c -> {
+                c.startup.showJavalinBanner = false;
+                c.concurrency.useVirtualThreads = true;
+                c.routes.get("/raw/{hash}", ctx -> {
+                    FileStore.Opened o = holder.open(ctx.pathParam("hash"));
+                    ctx.disableCompression();
+                    ctx.header("Content-Length", Long.toString(o.size())).contentType("application/octet-stream").result(o.stream());
+                });
             }).start("127.0.0.1", 0);
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             try (S3FileStore s3 = new S3FileStore(loc, dir.resolve("spool"), 128 * MIB)) {
