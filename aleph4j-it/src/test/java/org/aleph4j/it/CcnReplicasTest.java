@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.time.InstantSource;
+import org.aleph4j.client.CcnClient;
 import org.aleph4j.client.account.KeyFiles;
 import org.aleph4j.message.AlephMessage;
 import org.aleph4j.message.Chain;
@@ -33,6 +35,7 @@ import org.aleph4j.message.Json;
 import org.aleph4j.message.MessageBuilder;
 import org.aleph4j.message.MessageType;
 import org.aleph4j.message.content.StoreContent;
+import org.aleph4j.node.NetworkBootstrap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,7 +87,6 @@ class CcnReplicasTest {
         proxy = new RoundRobinProxy(List.of(urls));
         crnUrl = "http://127.0.0.1:" + (base + 2);
         EthAccount oracle = EthAccount.generate(RANDOM);
-        KeyFiles.write(dir.resolve("oracle.key"), oracle, false);
         env = new HashMap<>(Map.of("ALEPH_HOME", dir.resolve("aleph-home").toString(),
                 // the keys reach the CCN through its settings' environment, never on its command line
                 "ALEPH4J_FILE_STORE_ACCESS_KEY", S3Server.KEY, "ALEPH4J_FILE_STORE_SECRET_KEY", S3Server.KEY));
@@ -98,16 +100,15 @@ class CcnReplicasTest {
             ccns[i] = NodeProcess.start("ccn-" + i, dir.resolve("ccn-" + i + ".log"), env, "aleph-node", "ccn", "--data",
                     dir.resolve("ccn-" + i).toString(), "--port", String.valueOf(base + i), "--db", db, "--file-store", store,
                     "--oracle-addresses", oracle.address());
-            // the first one migrates the schema before the second starts
-            if (i == 0) ccns[0].awaitLog("aleph4j ccn ready", Duration.ofSeconds(120));
         }
+        // both start at once: Flyway serialises their migrations of the one schema with a database lock
+        ccns[0].awaitLog("aleph4j ccn ready", Duration.ofSeconds(120));
         ccns[1].awaitLog("aleph4j ccn ready", Duration.ofSeconds(120));
         assertThat(ccns[0].logText()).contains("files in s3://" + BUCKET + "/files/").doesNotContain(S3Server.KEY);
         user = EthAccount.generate(RANDOM);
         KeyFiles.write(dir.resolve("aleph-home/private-keys/ethereum.key"), user, false);
-        try (NodeProcess fund = NodeProcess.start("fund", dir.resolve("fund.log"), env, "aleph-node", "fund", "--ccn-url",
-                urls[1].toString(), "--oracle-key", dir.resolve("oracle.key").toString(), user.address())) {
-            fund.awaitLog("funded " + user.address(), Duration.ofSeconds(60));
+        try (CcnClient client = new CcnClient(urls[1], Duration.ofSeconds(30))) {
+            new NetworkBootstrap(client, InstantSource.system()).fund(oracle, Map.of(user.address(), 1_000_000d));
         }
         crn.awaitLog("aleph4j crn ready", Duration.ofSeconds(120));
     }
