@@ -285,8 +285,9 @@ class CcnReplicasTest {
             // as it would with 1 out of rotation; the second runs with both replicas in turn
             proxy.only(through == 1 ? 0 : -1);
             long before = proxy.hops.size();
-            Http.Response r = Http.get(crnUrl + "/vm/" + hash + "/");
-            assertThat(r.status()).as(r.body() + "\n" + crn.tail()).isEqualTo(200);
+            // a cold start (the code fetched, FastAPI imported) on a loaded machine can take well over Http.get's 10 s
+            Resp r = send(HttpRequest.newBuilder(URI.create(crnUrl + "/vm/" + hash + "/")).timeout(Duration.ofSeconds(90)).GET().build());
+            assertThat(r.status()).as(r + "\n" + crn.tail()).isEqualTo(200);
             assertThat(r.json().path("message").asText()).isEqualTo("Hello World");
             List<RoundRobinProxy.Hop> fetched = proxy.hops.stream().skip(before).filter(h -> h.path().contains("/storage/raw/")).toList();
             assertThat(fetched).as("the CRN fetched the code through the balancer").isNotEmpty();

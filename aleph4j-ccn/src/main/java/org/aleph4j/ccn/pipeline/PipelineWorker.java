@@ -348,7 +348,8 @@ public final class PipelineWorker implements AutoCloseable {
                     store.deleteFile(h, f);
                     return null;
                 });
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
+                // the object store may be down: the file stays, unreferenced, and costs only space
                 log.warn("could not delete forgotten file {}: {}", f, e.toString());
             }
         }
