@@ -2,6 +2,7 @@
 # Runs a benchmark and prints its figures (benchmarks are never part of the tests).
 #   scripts/bench.sh message     JMH: signature verification (native, pure Java) and envelope validation
 #   scripts/bench.sh ccn         signed messages accepted per second over HTTP (SQLite, PostgreSQL if reachable)
+#   scripts/bench.sh files       CCN file store put/get throughput, 1 and 64 MiB: local, S3 (s3rver via npx), peer fetch
 #   scripts/bench.sh crn         cold start and warm latency through a CRN versus direct, then sandbox vs process
 #                                executor with all protections (the sandbox half needs root), then the sandbox's
 #                                FastAPI cold start from its warm pool
@@ -47,11 +48,12 @@ run() { exec java --enable-native-access=ALL-UNNAMED -cp "$CP" "$@"; }
 case "$which" in
   message) run org.openjdk.jmh.Main 'org.aleph4j.bench.message.*' -f 1 -wi 2 -w 2s -i 3 -r 2s "$@" ;;
   ccn) run org.aleph4j.bench.ccn.CcnThroughput "$@" ;;
+  files) run org.aleph4j.bench.ccn.FileStoreBench "$@" ;;
   crn) java --enable-native-access=ALL-UNNAMED -cp "$CP" org.aleph4j.bench.crn.CrnLatency "$@"
        run org.aleph4j.bench.crn.CrnSandboxLatency ;;
   gateway) run org.aleph4j.bench.crn.GatewayBench "$@" ;;
   volumes) run org.aleph4j.bench.crn.VolumeBench "$@" ;;
   placement) run org.aleph4j.bench.scheduler.PlacementBench "$@" ;;
   failover) scripts/build.sh; run org.aleph4j.bench.scheduler.FailoverBench "${1:-10}" "$ROOT" ;;
-  *) echo "unknown benchmark $which (message, ccn, crn, gateway, volumes, placement, failover, faults)" >&2; exit 2 ;;
+  *) echo "unknown benchmark $which (message, ccn, files, crn, gateway, volumes, placement, failover, faults)" >&2; exit 2 ;;
 esac

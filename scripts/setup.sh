@@ -23,6 +23,8 @@ aleph4j_missing_packages() {
   if [ "${ALEPH4J_WITH_EXAMPLES:-0}" = 1 ]; then
     # upstream's example programs the compatibility suite runs (UpstreamExamplesTest)
     command -v node >/dev/null 2>&1 || need+=(nodejs)
+    # npx runs s3rver (the S3 stores' tests, CcnReplicasTest); npm installs the TypeScript SDK (TypeScriptSdkTest)
+    command -v npx >/dev/null 2>&1 || need+=(npm)
     /usr/bin/python3 -c 'import django' >/dev/null 2>&1 || need+=(python3-django)
     # the console's browser test (ConsoleBrowserTest): Debian's Chromium, driven by playwright-core from npm
     [ -x /usr/bin/chromium ] || need+=(chromium)

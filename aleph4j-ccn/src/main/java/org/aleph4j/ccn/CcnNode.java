@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.time.InstantSource;
 import org.aleph4j.ccn.api.CcnApi;
 import org.aleph4j.ccn.files.FileStore;
+import org.aleph4j.ccn.files.LocalFileStore;
+import org.aleph4j.ccn.files.S3FileStore;
 import org.aleph4j.ccn.pipeline.MessageHandlers;
 import org.aleph4j.ccn.pipeline.PipelineWorker;
 import org.aleph4j.ccn.storage.Database;
@@ -33,6 +35,7 @@ public final class CcnNode implements AutoCloseable {
 
     private final CcnConfig config;
     private Database db;
+    private FileStore files;
     private PipelineWorker worker;
     private MessageStream stream;
     private Javalin app;
@@ -46,7 +49,9 @@ public final class CcnNode implements AutoCloseable {
         if (app != null) throw new IllegalStateException("already started");
         try {
             Files.createDirectories(config.dataDir());
-            FileStore files = new FileStore(config.dataDir().resolve("files"));
+            files = config.fileStore() == null ? new LocalFileStore(config.dataDir().resolve("files"))
+                    : new S3FileStore(config.fileStore(), config.dataDir().resolve("file-spool"),
+                            Math.max(config.maxFileBytes(), config.maxUnauthenticatedFileBytes()));
             db = Database.open(config.jdbcUrl(), config.dataDir());
             MessageStore store = new MessageStore();
             meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -67,7 +72,7 @@ public final class CcnNode implements AutoCloseable {
                 api.configure(cfg);
             });
             app.start(config.host(), config.port());
-            log.info("CCN listening on {} (data in {}, database {})", url(), config.dataDir(), db.dialect());
+            log.info("CCN listening on {} (data in {}, database {}, files in {})", url(), config.dataDir(), db.dialect(), files.location());
             return this;
         } catch (IOException e) {
             close();
@@ -109,6 +114,7 @@ public final class CcnNode implements AutoCloseable {
         if (stream != null) stream.close();
         if (worker != null) worker.close();
         if (db != null) db.close();
+        if (files != null) files.close();
         if (meters != null) meters.close();
     }
 }

@@ -85,12 +85,18 @@ public final class AlephNode {
         @Option(names = "--db", description = "JDBC URL (PostgreSQL); default SQLite under the data directory") String db;
         @Option(names = "--oracle-addresses", description = "comma-separated addresses whose balances-update POSTs set balances") String oracles;
         @Option(names = "--no-default-runtime", description = "do not publish aleph4j's default runtime STORE on start") boolean noRuntime;
+        @Option(names = "--file-store", description = "where files are kept: local (under the data directory, default; one node) "
+                + "or s3://<bucket>/<prefix>?endpoint=http://host:port&region=<region>, an S3-compatible bucket that CCN replicas "
+                + "on one database share (keys: settings file-store-access-key and file-store-secret-key in the config file "
+                + "or environment, else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; each call bounded by file-store-timeout, default 10s)")
+        String fileStore;
 
         @Override
         public Integer call() throws Exception {
             Map<String, String> f = common.flags();
             f.put("db", db);
             f.put("oracle-addresses", oracles);
+            f.put("file-store", fileStore);
             Settings s = Settings.resolve(common.config, System.getenv(), f);
             CcnNode node = new CcnNode(Roles.ccn(s, defaultData("ccn")));
             node.start();

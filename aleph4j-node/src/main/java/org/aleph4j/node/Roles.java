@@ -9,6 +9,7 @@ import java.util.List;
 import java.security.SecureRandom;
 import org.aleph4j.ccn.CcnConfig;
 import org.aleph4j.ccn.CcnLimits;
+import org.aleph4j.ccn.files.S3Location;
 import org.aleph4j.client.account.KeyFiles;
 import org.aleph4j.crn.CrnConfig;
 import org.aleph4j.crn.lease.LeaseDecisions;
@@ -43,7 +44,20 @@ public final class Roles {
                 .withAnonymousUploads(s.integer("anonymous-uploads-per-minute", d.anonymousUploadsPerMinute()),
                         s.bytes("max-anonymous-store-bytes", d.maxAnonymousStoreBytes()))
                 .withMaxJsonBytes(s.bytes("max-json-bytes", d.maxJsonBytes()));
-        return c.withFileLimits(maxFile, Math.min(maxFile, 25 * CcnConfig.MIB)).withLimits(limits);
+        return c.withFileLimits(maxFile, Math.min(maxFile, 25 * CcnConfig.MIB)).withLimits(limits).withFileStore(fileStore(s));
+    }
+
+    /**
+     * Where a CCN keeps its files: {@code file-store} {@code local} (the data directory, the default: null) or
+     * {@code s3://<bucket>/<prefix>?endpoint=...&region=...}, signed with {@code file-store-access-key} and
+     * {@code file-store-secret-key} when set (else the AWS SDK's default chain), each call bounded by
+     * {@code file-store-timeout} (default 10s).
+     *
+     * @throws IllegalArgumentException with a one-line message (never holding a key) for a bad value
+     */
+    public static S3Location fileStore(Settings s) {
+        return S3Location.parse(s.string("file-store", "local"), s.string("file-store-access-key", null),
+                s.string("file-store-secret-key", null), s.duration("file-store-timeout", S3Location.DEFAULT_TIMEOUT));
     }
 
     /**

@@ -1,2 +1,2 @@
-/** Scenario benchmarks of the CCN: signed messages accepted per second over HTTP. They print figures and assert nothing. */
+/** Scenario benchmarks of the CCN: signed messages accepted per second over HTTP, and file store throughput. They print figures and assert nothing. */
 package org.aleph4j.bench.ccn;

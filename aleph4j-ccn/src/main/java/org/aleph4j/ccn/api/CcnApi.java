@@ -17,6 +17,7 @@ import org.aleph4j.ccn.balance.BalanceQueries;
 import org.aleph4j.ccn.files.FileIntake;
 import org.aleph4j.ccn.files.FileQueries;
 import org.aleph4j.ccn.files.FileStore;
+import org.aleph4j.ccn.files.FileStoreUnavailableException;
 import org.aleph4j.ccn.pipeline.MessageHandlers;
 import org.aleph4j.ccn.pipeline.PipelineWorker;
 import org.aleph4j.ccn.storage.Database;
@@ -114,6 +115,12 @@ public final class CcnApi {
         });
         r.exception(MessageException.class, (e, ctx) -> error(ctx, 422, e.code().code(), e.getMessage(), e.details()));
         r.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), -1, e.getMessage(), Map.of()));
+        r.exception(FileStoreUnavailableException.class, (e, ctx) -> {
+            log.warn("file store unavailable on {} {}: {}", ctx.method(), ctx.path(), e.getMessage());
+            ctx.header("Retry-After", "5");
+            error(ctx, 503, ErrorCode.INTERNAL_ERROR.code(), "the file store is unavailable; retry later",
+                    Map.of("reason", String.valueOf(e.getMessage())));
+        });
         r.exception(Exception.class, (e, ctx) -> {
             log.error("internal error on {} {}", ctx.method(), ctx.path(), e);
             error(ctx, 500, ErrorCode.INTERNAL_ERROR.code(), "internal error", Map.of());

@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.nio.file.NoSuchFileException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import org.aleph4j.ccn.CcnConfig;
@@ -319,12 +321,27 @@ public final class FileIntake {
      */
     public void raw(Context ctx, boolean head) throws IOException {
         String hash = ctx.pathParam("hash");
-        boolean known = ItemHashes.isSha256Hash(hash) && db.jdbi().withHandle(h -> store.fileSize(h, hash)).isPresent();
-        if (!known || !files.exists(hash)) throw new ApiException(404, -1, "File not found: " + hash, Map.of());
-        long size = files.size(hash);
+        Optional<Long> known = ItemHashes.isSha256Hash(hash) ? db.jdbi().withHandle(h -> store.fileSize(h, hash)) : Optional.empty();
+        if (known.isEmpty()) throw new ApiException(404, -1, "File not found: " + hash, Map.of());
         ctx.disableCompression();
-        ctx.status(200).contentType("application/octet-stream").header("Content-Length", Long.toString(size));
-        if (head) return;
-        ctx.result(files.open(hash));
+        try {
+            if (head) {
+                long size = files.size(hash);
+                ctx.status(200).contentType("application/octet-stream").header("Content-Length", Long.toString(size));
+                return;
+            }
+            FileStore.Opened file = files.open(hash);
+            if (file.size() != known.get()) {
+                file.close();
+                throw new FileStore.CorruptException("the stored copy of " + hash + " holds " + file.size() + " bytes, not "
+                        + known.get());
+            }
+            ctx.status(200).contentType("application/octet-stream").header("Content-Length", Long.toString(file.size()));
+            ctx.result(file.stream());
+        } catch (NoSuchFileException e) {
+            throw new ApiException(404, -1, "File not found: " + hash, Map.of());
+        } catch (FileStore.CorruptException e) {
+            throw new FileStoreUnavailableException(e.getMessage(), e);
+        }
     }
 }

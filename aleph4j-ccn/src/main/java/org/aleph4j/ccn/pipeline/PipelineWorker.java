@@ -132,11 +132,7 @@ public final class PipelineWorker implements AutoCloseable {
             } else {
                 if (!inserted) signal();
                 try {
-                    done.get(wait.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    // still pending after the bounded wait: the caller answers 202
-                } catch (Exception e) {
-                    Thread.currentThread().interrupt();
+                    awaitProcessed(m.itemHash(), done, wait);
                 } finally {
                     waiters.remove(m.itemHash(), done);
                 }
@@ -145,6 +141,33 @@ public final class PipelineWorker implements AutoCloseable {
         MessageRow row = find(m.itemHash()).orElseThrow();
         return new Result(row.status(), row.errorCode(), null, row.details());
     }
+
+    /**
+     * Waits up to {@code wait} for the message to leave pending: woken by this node's worker, and checking the
+     * database every {@link #PEER_POLL_MS} ms, since a CCN replica on the same database may process it instead.
+     * Still pending after the bounded wait: the caller answers 202.
+     */
+    private void awaitProcessed(String hash, CompletableFuture<String> done, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) return;
+            try {
+                done.get(Math.min(left, PEER_POLL_MS), TimeUnit.MILLISECONDS);
+                return;
+            } catch (TimeoutException e) {
+                Optional<MessageRow> now = find(hash);
+                if (now.isPresent() && !MessageStatus.PENDING.is(now.get().status())) return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                return;
+            }
+        }
+    }
+
+    private static final long PEER_POLL_MS = 250;
 
     public Optional<MessageRow> find(String hash) {
         return db.jdbi().withHandle(h -> store.find(h, hash));
@@ -325,7 +348,8 @@ public final class PipelineWorker implements AutoCloseable {
                     store.deleteFile(h, f);
                     return null;
                 });
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
+                // the object store may be down: the file stays, unreferenced, and costs only space
                 log.warn("could not delete forgotten file {}: {}", f, e.toString());
             }
         }
