@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * /data holding a SQLite database; each {@code POST /inc} is answered only after its commit. Across a
  * graceful drain, {@code aleph program migrate} (to any node and to a named one), and the tutorial's
  * unpersist followed by a new upload naming the same volume, no acknowledged increment is lost. Across
- * {@code kill -9} of the holder ({@code aleph4j.volumes.runs} times, 10 by default), what is lost was
+ * {@code kill -9} of the holder ({@code aleph4j.volumes.runs} times, 5 by default), what is lost was
  * acknowledged within the snapshot interval (plus the time to ship a snapshot) before the kill. A
  * partitioned holder keeps writing until its watchdog fences it, and none of what it wrote after
  * the fence reaches the next copy. While the snapshot store is unreachable the program keeps running and
@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VolumesFollowTest {
-    static final int KILL_RUNS = Integer.getInteger("aleph4j.volumes.runs", 10);
+    static final int KILL_RUNS = Integer.getInteger("aleph4j.volumes.runs", 5);
     static final FaultLab.Profile PROFILE = FaultLab.Profile.FAST;
     /** The CRNs' default snapshot interval. */
     static final double INTERVAL_S = 2.0;
