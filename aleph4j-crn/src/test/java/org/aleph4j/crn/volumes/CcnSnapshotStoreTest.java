@@ -96,11 +96,34 @@ class CcnSnapshotStoreTest {
         Files.write(stored, bytes);
         assertThatThrownBy(() -> store.get(parts, data.length).readAllBytes()).isInstanceOf(SnapshotCorruptException.class)
                 .hasMessageContaining("part 2 hashes to");
-        // or more bytes than a part may hold
+        // a stored copy of another size the CCN itself refuses to serve (503), which is no part either
         Files.write(stored, new byte[PART + 1], StandardOpenOption.TRUNCATE_EXISTING);
-        assertThatThrownBy(() -> store.get(parts, data.length).readAllBytes()).isInstanceOf(SnapshotCorruptException.class)
-                .hasMessageContaining("larger than");
+        assertThatThrownBy(() -> store.get(parts, data.length).readAllBytes()).isInstanceOf(VolumeException.class)
+                .hasMessageContaining("HTTP 503");
         assertThat(dir.resolve("spool")).isEmptyDirectory();
+    }
+
+    @Test
+    void aCcnThatServesMoreThanAPartMayHoldIsRefused() throws Exception {
+        com.sun.net.httpserver.HttpServer lying = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        lying.createContext("/", x -> {
+            byte[] body = new byte[PART + 1];
+            x.sendResponseHeaders(200, body.length);
+            try (var out = x.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        lying.start();
+        try (org.aleph4j.client.CcnClient liar = new org.aleph4j.client.CcnClient(
+                java.net.URI.create("http://127.0.0.1:" + lying.getAddress().getPort()), java.time.Duration.ofSeconds(5))) {
+            CcnSnapshotStore fromLiar = new CcnSnapshotStore(liar, node, dir.resolve("spool-liar"), PART);
+            assertThatThrownBy(() -> fromLiar.get(List.of(ItemHashes.sha256Hex("x")), PART).readAllBytes())
+                    .isInstanceOf(SnapshotCorruptException.class).hasMessageContaining("larger than");
+            assertThat(dir.resolve("spool-liar")).isEmptyDirectory();
+        } finally {
+            lying.stop(0);
+        }
     }
 
     @Test
