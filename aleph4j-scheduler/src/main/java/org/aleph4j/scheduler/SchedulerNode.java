@@ -6,6 +6,7 @@ import org.aleph4j.client.account.KeyFiles;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.SignatureVerifier;
 import org.aleph4j.message.Ticker;
+import org.aleph4j.scheduler.api.HeartbeatSessions;
 import org.aleph4j.scheduler.api.RequestAuthenticator;
 import org.aleph4j.scheduler.api.SchedulerApi;
 import org.aleph4j.scheduler.engine.AllocationEngine;
@@ -82,7 +83,8 @@ public final class SchedulerNode implements AutoCloseable {
                 key.address(), config.requireIsolation());
         RequestAuthenticator auth = new RequestAuthenticator(config.allowedNodes(), SignatureVerifier.best(), wallClock,
                 ticker, MAX_SKEW);
-        http = new SchedulerApi(store, engine, auth, wallClock, key, () -> election == null ? null : election.leaderUrl())
+        http = new SchedulerApi(store, engine, auth, wallClock, key, () -> election == null ? null : election.leaderUrl(),
+                ticker, new HeartbeatSessions(HeartbeatSessions.LIFETIME, HeartbeatSessions.MAX_SESSIONS))
                 .create(config.host(), config.port());
         http.start();
         if (config.ccnUrl() != null) {

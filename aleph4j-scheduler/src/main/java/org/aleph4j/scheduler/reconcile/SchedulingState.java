@@ -44,6 +44,11 @@ public final class SchedulingState {
         return List.copyOf(book.all());
     }
 
+    /** The leases one node (lowercase address) holds. */
+    public List<Lease> leasesOf(String nodeAddress) {
+        return book.of(nodeAddress);
+    }
+
     public Optional<Lease> lease(String itemHash) {
         return book.get(itemHash);
     }
