@@ -63,6 +63,7 @@ public final class SchedulerApi {
     private final MigrationRequests migrations;
     private final HeartbeatSessions sessions;
     private final Ticker ticker;
+    private final AnswerSigner signer;
 
     /**
      * @param key       signs heartbeat answers; its address is what CRNs trust
@@ -79,6 +80,7 @@ public final class SchedulerApi {
                         EthAccount key, Supplier<String> leaderUrl, Ticker ticker, HeartbeatSessions sessions) {
         this.ticker = ticker;
         this.sessions = sessions;
+        this.signer = new AnswerSigner(key);
         this.wallClock = wallClock;
         this.store = store;
         this.engine = engine;
@@ -195,7 +197,7 @@ public final class SchedulerApi {
 
     private void signed(Context ctx, int status, Object body) {
         byte[] bytes = Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        ctx.status(status).contentType("application/json").header(SchedulerClient.SIGNATURE_HEADER, key.signEip191(bytes))
+        ctx.status(status).contentType("application/json").header(SchedulerClient.SIGNATURE_HEADER, signer.sign(bytes))
                 .result(bytes);
     }
 
