@@ -9,7 +9,7 @@
 #                                bytes shipped per byte changed, restore time of a 1 GiB volume from a real CCN
 #   scripts/bench.sh placement   100,000 programs onto 10,000 simulated nodes
 #   scripts/bench.sh failover    kill -9 of the CRN holding a persistent program, 10 runs, multi-process
-#   scripts/bench.sh heartbeats [NODES] [PROGRAMS] [sqlite|postgres] [SECONDS] [session|signed]
+#   scripts/bench.sh heartbeats [NODES] [PROGRAMS] [sqlite|postgres] [SECONDS] [session|signed] [CONNS] [JOIN/s]
 #                                simulated CRNs (default 10,000, 50,000 programs, SQLite) heartbeating a scheduler process
 #                                at 1 s: rate, latency, CPU, then 1,000 nodes stop: failover time, false failovers
 #   scripts/bench.sh faults [RUNS] [PROFILES]

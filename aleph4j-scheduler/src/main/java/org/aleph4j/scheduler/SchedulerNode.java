@@ -190,6 +190,11 @@ public final class SchedulerNode implements AutoCloseable {
         }
     }
 
+    /** The engine (benchmarks seed programs through it, as the CCN watcher does). */
+    public AllocationEngine engine() {
+        return engine;
+    }
+
     public SchedulerConfig config() {
         return config;
     }

@@ -18,7 +18,6 @@ import org.aleph4j.message.Signatures;
 import org.aleph4j.scheduler.SchedulerConfig;
 import org.aleph4j.scheduler.SchedulerNode;
 import org.aleph4j.scheduler.store.Records.ProgramRow;
-import org.aleph4j.scheduler.store.SchedulerStore;
 import org.eclipse.jetty.client.BufferingResponseListener;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
@@ -55,8 +54,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * signature, or the session HMAC) and real lease handling: each node tracks its grants and the highest
  * epoch it saw per program as {@code LeaseKeeper} does, reports them as RUNNING executions, follows
  * incarnation refusals and falls back to a signed heartbeat when its session is refused.
- * {@code PROGRAMS} persistent programs are seeded into the scheduler's program table through the
- * store API its CCN watcher uses (a CCN with 50,000 signed PROGRAMs would take longer to set up than
+ * {@code PROGRAMS} persistent programs are added in the scheduler process through the engine API its
+ * CCN watcher uses ({@code AllocationEngine.addProgram}) (a CCN with 50,000 signed PROGRAMs would take longer to set up than
  * the run), once every node registered, and placed by the scheduler.
  *
  * <p>Prints heartbeats/s sustained, p50/p99/max latency, the scheduler's CPU (from /proc/PID/stat) per
@@ -66,7 +65,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * counts false failovers (a live node losing a program it held; must be 0).
  *
  * <p>Arguments: {@code [NODES (10000)] [PROGRAMS (50000)] [sqlite|postgres] [SECONDS sustained (30)]
- * [session|signed (session)] [CONNECTIONS (32)]}. {@code signed}: every heartbeat signed, no sessions
+ * [session|signed (session)] [CONNECTIONS (32)] [JOIN_RATE nodes/s (200)]}. {@code signed}: every heartbeat signed, no sessions
  * (as before sessions existed). Not a test.
  */
 public final class HeartbeatLoad {
@@ -89,8 +88,9 @@ public final class HeartbeatLoad {
         int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 30;
         boolean sessions = !(args.length > 4 && args[4].equals("signed"));
         int connections = args.length > 5 ? Integer.parseInt(args[5]) : 32;
+        int joinRate = args.length > 6 ? Integer.parseInt(args[6]) : 200;
         if (!db.equals("sqlite") && !db.equals("postgres")) throw new IllegalArgumentException("sqlite or postgres, not " + db);
-        new HeartbeatLoad.Run(nodes, programs, db, seconds, sessions, connections).run();
+        new HeartbeatLoad.Run(nodes, programs, db, seconds, sessions, connections, joinRate).run();
     }
 
     /** The scheduler process: {@code scheduler DATA PORT JDBC|- KEYFILE}; stops when its stdin closes. */
@@ -103,8 +103,23 @@ public final class HeartbeatLoad {
         node.start();
         System.out.println("ready " + node.url() + " " + node.address());
         System.out.flush();
-        while (System.in.read() >= 0) {
-            // until the generator closes the pipe
+        var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            // "seed N": N persistent programs through the engine, as the CCN watcher adds them (in batches of 1,000)
+            if (!line.startsWith("seed ")) continue;
+            int count = Integer.parseInt(line.substring(5).strip());
+            long now = System.currentTimeMillis();
+            for (int from = 0; from < count; from += 1_000) {
+                int first = from;
+                node.engine().store().batch(() -> {
+                    for (int i = first; i < Math.min(count, first + 1_000); i++) {
+                        node.engine().addProgram(new ProgramRow(org.aleph4j.message.ItemHashes.sha256Hex("program-" + i),
+                                "0x" + "ab".repeat(20), 1, 128, null, null, "active", null, null, null, 0, now + i, null, null, null));
+                    }
+                });
+            }
+            System.out.println("seeded " + count);
+            System.out.flush();
         }
         node.close();
         System.exit(0);
@@ -145,9 +160,13 @@ public final class HeartbeatLoad {
         HttpClient http;
         ScheduledExecutorService timer;
         URI heartbeatUri;
+        java.io.OutputStream schedulerIn;
+        java.io.BufferedReader schedulerOut;
         String schedulerAddress;
         final AtomicLong answered = new AtomicLong();
         final AtomicLong failed = new AtomicLong();
+        /** Why heartbeats failed: HTTP status and error code, or the client's exception. */
+        final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
         final AtomicLong refusedSession = new AtomicLong();
         final AtomicLong incarnationRetries = new AtomicLong();
         final AtomicLong rejectedAnswers = new AtomicLong();
@@ -162,7 +181,10 @@ public final class HeartbeatLoad {
         volatile long lastMoveNanos;
         final AtomicLong granted = new AtomicLong();
 
-        Run(int nodeCount, int programCount, String db, int seconds, boolean sessions, int connections) {
+        final int joinRate;
+
+        Run(int nodeCount, int programCount, String db, int seconds, boolean sessions, int connections, int joinRate) {
+            this.joinRate = joinRate;
             this.nodeCount = nodeCount;
             this.programCount = programCount;
             this.db = db;
@@ -200,6 +222,8 @@ public final class HeartbeatLoad {
                 String[] parts = ready.split(" ");
                 heartbeatUri = URI.create(parts[1] + "/api/v1/heartbeat");
                 schedulerAddress = parts[2].toLowerCase(Locale.ROOT);
+                schedulerIn = scheduler.getOutputStream();
+                schedulerOut = out;
                 measure(scheduler, jdbc, dir);
             } finally {
                 if (http != null) http.stop();
@@ -223,43 +247,25 @@ public final class HeartbeatLoad {
             http.setConnectTimeout(5_000);
             http.start();
             timer = Executors.newScheduledThreadPool(2);
-            // nodes join at 200 a second: each opens its session with one signed heartbeat (some 5 ms of CPU on each side)
+            // nodes join at JOIN_RATE a second: each opens its session with one signed heartbeat (a few ms of CPU each side)
             long start = System.nanoTime();
-            long spread = Math.max(1, nodeCount) * 5_000_000L;
+            long spread = Math.max(1, nodeCount) * (1_000_000_000L / joinRate);
             for (SimNode n : nodes) {
                 n.plannedNanos = start + (long) (spread * (n.index / (double) nodeCount));
                 schedule(n);
             }
-            awaitCondition("every node answered", Duration.ofSeconds(nodeCount / 200 + 120), () -> {
+            awaitCondition("every node answered", Duration.ofSeconds(nodeCount / joinRate + 120), () -> {
                 for (SimNode n : nodes) if (n.lastAnsweredSendNanos == 0) return false;
                 return true;
             });
             System.out.printf(Locale.ROOT, "  all %,d nodes joined in %.1f s (scheduler CPU so far %.1f s)%n", nodeCount,
                     (System.nanoTime() - start) / 1e9, cpuTicks(scheduler.pid()) / 100.0);
-            // the programs, through the store API the scheduler's CCN watcher uses
+            // the programs, through the engine API the scheduler's CCN watcher uses, in the scheduler process
             long t = System.nanoTime();
-            try (SchedulerStore store = SchedulerStore.open(jdbc, dir.resolve("scheduler"))) {
-                long now = System.currentTimeMillis();
-                for (int from = 0; from < programCount; from += 100) {
-                    int first = from;
-                    // SQLite: another process's commit fails a transaction that read first (SQLITE_BUSY_SNAPSHOT): again
-                    for (int attempt = 1; ; attempt++) {
-                        try {
-                            store.batch(() -> {
-                                for (int i = first; i < Math.min(programCount, first + 100); i++) {
-                                    String hash = org.aleph4j.message.ItemHashes.sha256Hex("program-" + i);
-                                    store.insertProgram(new ProgramRow(hash, "0x" + "ab".repeat(20), 1, 128, null, null, "active",
-                                            null, null, null, 0, now + i, null, null, null));
-                                }
-                            });
-                            break;
-                        } catch (RuntimeException e) {
-                            if (attempt == 200) throw e;
-                            Thread.sleep(ThreadLocalRandom.current().nextInt(5, 30));
-                        }
-                    }
-                }
-            }
+            schedulerIn.write(("seed " + programCount + "\n").getBytes(StandardCharsets.UTF_8));
+            schedulerIn.flush();
+            String seeded = schedulerOut.readLine();
+            if (seeded == null || !seeded.startsWith("seeded")) throw new IllegalStateException("seeding failed: " + seeded);
             System.out.printf(Locale.ROOT, "  %,d programs stored in %d ms%n", programCount, ms(System.nanoTime() - t));
             awaitCondition("every program granted", Duration.ofSeconds(180), () -> granted.get() >= programCount);
             System.out.printf(Locale.ROOT, "  all %,d programs granted %.1f s after they were stored%n", programCount,
@@ -290,6 +296,7 @@ public final class HeartbeatLoad {
                     lat.length == 0 ? 0 : lat[lat.length - 1] / 1e6);
             System.out.printf(Locale.ROOT, "  scheduler CPU %.2f cores = %.3f cores per 1,000 heartbeats/s; generator CPU %.2f cores%n",
                     schedCores, schedCores / (rate / 1000), genCores);
+            if (!failures.isEmpty()) System.out.println("  failures so far: " + failures);
             System.out.printf(Locale.ROOT, "  heartbeats sent signed %,d, with a session MAC %,d; session refusals %,d, incarnation "
                             + "retries %,d, answers rejected %,d%n", signedSent.get(), macSent.get(), refusedSession.get(),
                     incarnationRetries.get(), rejectedAnswers.get());
@@ -338,6 +345,7 @@ public final class HeartbeatLoad {
                                     + "incarnation retries, %,d session refusals, %,d rejected, %,d programs granted)%n",
                             (now - started) / 1_000_000_000L, what, answered.get(), failed.get(), signedSent.get(), macSent.get(),
                             incarnationRetries.get(), refusedSession.get(), rejectedAnswers.get(), granted.get());
+                    if (!failures.isEmpty()) System.out.println("      failures: " + failures);
                 }
                 Thread.sleep(20);
             }
@@ -392,7 +400,7 @@ public final class HeartbeatLoad {
                     boolean retry = false;
                     try {
                         if (result.isFailed()) {
-                            if (failed.incrementAndGet() <= 3) System.out.println("    heartbeat failed: " + result.getFailure());
+                            fail(result.getFailure().getClass().getSimpleName());
                         } else {
                             retry = answer(n, hb, secret, mac, result.getResponse().getStatus(), getContent(),
                                     result.getResponse().getHeaders().get(SchedulerClient.SIGNATURE_HEADER),
@@ -403,7 +411,7 @@ public final class HeartbeatLoad {
                             }
                         }
                     } catch (RuntimeException e) {
-                        failed.incrementAndGet();
+                        fail("generator " + e);
                     }
                     if (retry && !again) {
                         timer.execute(() -> send(n, true));
@@ -444,9 +452,8 @@ public final class HeartbeatLoad {
                 }
             }
             if (status != 200) {
-                if (failed.incrementAndGet() <= 3) {
-                    System.out.println("    heartbeat answered " + status + ": " + new String(body, StandardCharsets.UTF_8));
-                }
+                JsonNode error = tree(body);
+                fail(status + (error == null ? "" : " error_code " + error.path("error_code").asInt()));
                 return false;
             }
             boolean authentic = mac ? HeartbeatSession.answerMacValid(secret, body, macHeader) : signedBy(body, signature);
@@ -499,6 +506,11 @@ public final class HeartbeatLoad {
             }
             answered.incrementAndGet();
             return false;
+        }
+
+        private void fail(String why) {
+            failed.incrementAndGet();
+            failures.computeIfAbsent(why.length() > 120 ? why.substring(0, 120) : why, k -> new AtomicLong()).incrementAndGet();
         }
 
         private boolean reject() {
