@@ -105,14 +105,14 @@ public final class HeartbeatLoad {
         System.out.flush();
         var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null; ) {
-            // "seed N": N persistent programs through the engine, as the CCN watcher adds them (in batches of 1,000)
+            // "seed N": N persistent programs through the engine, as the CCN watcher adds them (in batches of 200)
             if (!line.startsWith("seed ")) continue;
             int count = Integer.parseInt(line.substring(5).strip());
             long now = System.currentTimeMillis();
-            for (int from = 0; from < count; from += 1_000) {
+            for (int from = 0; from < count; from += 200) {
                 int first = from;
                 node.engine().store().batch(() -> {
-                    for (int i = first; i < Math.min(count, first + 1_000); i++) {
+                    for (int i = first; i < Math.min(count, first + 200); i++) {
                         node.engine().addProgram(new ProgramRow(org.aleph4j.message.ItemHashes.sha256Hex("program-" + i),
                                 "0x" + "ab".repeat(20), 1, 128, null, null, "active", null, null, null, 0, now + i, null, null, null));
                     }
@@ -246,6 +246,8 @@ public final class HeartbeatLoad {
             http.setIdleTimeout(60_000);
             http.setConnectTimeout(5_000);
             http.start();
+            // a 401 session refusal carries no WWW-Authenticate challenge: hand it to the node as it is
+            http.getProtocolHandlers().remove(org.eclipse.jetty.client.WWWAuthenticationProtocolHandler.NAME);
             timer = Executors.newScheduledThreadPool(2);
             // nodes join at JOIN_RATE a second: each opens its session with one signed heartbeat (a few ms of CPU each side)
             long start = System.nanoTime();

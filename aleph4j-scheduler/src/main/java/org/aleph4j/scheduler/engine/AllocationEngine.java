@@ -58,6 +58,8 @@ public final class AllocationEngine {
     /** Bounds of the heartbeat writes waiting for the placement cycle. */
     static final int MAX_DEFERRED_NODES = 10_000;
     static final int MAX_DEFERRED_DECISIONS = 10_000;
+    /** Decisions written per transaction by a placement cycle. */
+    static final int WRITE_BATCH = 500;
 
     private final SchedulerStore store;
     private final LeasePolicy policy;
@@ -412,15 +414,20 @@ public final class AllocationEngine {
         } finally {
             leaseLock.unlock();
         }
-        // one transaction for the whole cycle; each new lease is installed only once it is committed
-        List<Map.Entry<Decision.Place, Long>> placed = new java.util.ArrayList<>();
-        store.batch(() -> {
-            for (Decision d : decisions) {
-                long epoch = SchedulingState.write(d, sink);
-                if (d instanceof Decision.Place p && epoch > 0) placed.add(Map.entry(p, epoch));
-            }
-        });
-        if (!placed.isEmpty()) install(placed, decidedIn);
+        // one transaction per WRITE_BATCH decisions (not one each: 5,000 moves would be 5,000 syncs), so the
+        // leader row, which shares SQLite's one writer, gets its turn between them; each new lease is
+        // installed once its transaction committed
+        for (int from = 0; from < decisions.size(); from += WRITE_BATCH) {
+            List<Decision> chunk = decisions.subList(from, Math.min(decisions.size(), from + WRITE_BATCH));
+            List<Map.Entry<Decision.Place, Long>> placed = new java.util.ArrayList<>();
+            store.batch(() -> {
+                for (Decision d : chunk) {
+                    long epoch = SchedulingState.write(d, sink);
+                    if (d instanceof Decision.Place p && epoch > 0) placed.add(Map.entry(p, epoch));
+                }
+            });
+            if (!placed.isEmpty()) install(placed, decidedIn);
+        }
     }
 
     /** Grants a placement whose epoch is durable, if this scheduler still leads the term it was decided in. */

@@ -38,7 +38,7 @@ public final class SchedulerStore implements AutoCloseable {
      * SQLite in WAL mode fails (SQLITE_BUSY, not retried by the busy timeout) when a transaction that
      * read first tries to write after another writer committed; one writer at a time avoids that.
      */
-    private final ReentrantLock sqliteWriter = new ReentrantLock();
+    private final ReentrantLock sqliteWriter = new ReentrantLock(true); // fair: the leader row waits its turn between batches
     /** The transaction of a {@link #batch} running on this thread. */
     private final ThreadLocal<Handle> batch = new ThreadLocal<>();
     private final java.util.concurrent.atomic.AtomicLong programWrites = new java.util.concurrent.atomic.AtomicLong();
