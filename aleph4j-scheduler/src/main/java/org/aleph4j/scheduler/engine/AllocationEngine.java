@@ -408,6 +408,7 @@ public final class AllocationEngine {
             if (!leading || !leaderValid.getAsBoolean()) return;
             decidedIn = term;
             long now = ticker.nanos();
+            if (lapses && state.quiet(now, programs)) return; // nothing lapsed, nothing pending: nothing to decide
             Snapshot snapshot = state.snapshot(now, snapshots.nodes(reported, lastHeartbeat, draining), programs);
             decisions = lapses ? reconciler.tick(snapshot) : reconciler.placement(snapshot);
             state.applyInMemory(decisions, now);

@@ -163,6 +163,17 @@ public final class LeaseBook {
         return Optional.ofNullable(leases.get(itemHash));
     }
 
+    /** Leases held now. */
+    public int size() {
+        return leases.size();
+    }
+
+    /** True when some lease lapsed by {@code nowNanos} (no copy). */
+    public boolean anyLapsed(long nowNanos) {
+        for (Lease l : leases.values()) if (policy.lapsed(l.lastGrantNanos(), nowNanos)) return true;
+        return false;
+    }
+
     public Collection<Lease> all() {
         return List.copyOf(leases.values());
     }
