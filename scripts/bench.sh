@@ -15,6 +15,9 @@
 #                                bytes shipped per byte changed, restore time of a 1 GiB volume from a real CCN
 #   scripts/bench.sh placement   100,000 programs onto 10,000 simulated nodes
 #   scripts/bench.sh failover    kill -9 of the CRN holding a persistent program, 10 runs, multi-process
+#   scripts/bench.sh heartbeats [NODES] [PROGRAMS] [sqlite|postgres] [SECONDS] [session|signed] [CONNS] [JOIN/s]
+#                                simulated CRNs (default 10,000, 50,000 programs, SQLite) heartbeating a scheduler process
+#                                at 1 s: rate, latency, CPU, then 1,000 nodes stop: failover time, false failovers
 #   scripts/bench.sh faults [RUNS] [PROFILES]
 #                                the fault suite (CRNs in network namespaces, both executors; root, PostgreSQL)
 #                                RUNS times per fault (default 10) for each profile (default "defaults fast"),
@@ -55,5 +58,6 @@ case "$which" in
   volumes) run org.aleph4j.bench.crn.VolumeBench "$@" ;;
   placement) run org.aleph4j.bench.scheduler.PlacementBench "$@" ;;
   failover) scripts/build.sh; run org.aleph4j.bench.scheduler.FailoverBench "${1:-10}" "$ROOT" ;;
-  *) echo "unknown benchmark $which (message, ccn, files, crn, gateway, volumes, placement, failover, faults)" >&2; exit 2 ;;
+  heartbeats) run org.aleph4j.bench.scheduler.HeartbeatLoad "$@" ;;
+  *) echo "unknown benchmark $which (message, ccn, files, crn, gateway, volumes, placement, failover, heartbeats, faults)" >&2; exit 2 ;;
 esac

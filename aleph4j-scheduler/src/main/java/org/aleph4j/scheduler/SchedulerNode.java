@@ -6,6 +6,7 @@ import org.aleph4j.client.account.KeyFiles;
 import org.aleph4j.message.EthAccount;
 import org.aleph4j.message.SignatureVerifier;
 import org.aleph4j.message.Ticker;
+import org.aleph4j.scheduler.api.HeartbeatSessions;
 import org.aleph4j.scheduler.api.RequestAuthenticator;
 import org.aleph4j.scheduler.api.SchedulerApi;
 import org.aleph4j.scheduler.console.Console;
@@ -84,7 +85,8 @@ public final class SchedulerNode implements AutoCloseable {
                 key.address(), config.requireIsolation());
         RequestAuthenticator auth = new RequestAuthenticator(config.allowedNodes(), SignatureVerifier.best(), wallClock,
                 ticker, MAX_SKEW);
-        SchedulerApi api = new SchedulerApi(store, engine, auth, wallClock, key, () -> election == null ? null : election.leaderUrl());
+        SchedulerApi api = new SchedulerApi(store, engine, auth, wallClock, key, () -> election == null ? null : election.leaderUrl(),
+                ticker, new HeartbeatSessions(HeartbeatSessions.LIFETIME, HeartbeatSessions.MAX_SESSIONS));
         if (config.console()) {
             console = new Console(store, engine, config.ccnUrl(), wallClock);
             api.withRoutes(console::routes);
@@ -194,6 +196,11 @@ public final class SchedulerNode implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or create the scheduler key " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The engine (benchmarks seed programs through it, as the CCN watcher does). */
+    public AllocationEngine engine() {
+        return engine;
     }
 
     public SchedulerConfig config() {

@@ -30,6 +30,12 @@ import java.util.StringJoiner;
  * heartbeat's answer is signed by the scheduler's key in the same header; {@link #heartbeat} reports
  * the address that signed it, and the CRN decides whether to trust it. The CLI uses the read API ({@link #allocation}, {@link #vm}, {@link #vms}, {@link #nodes}).
  *
+ * <p>Heartbeats use a session when the scheduler offers one ({@link HeartbeatSession}): the first
+ * heartbeat of a node is signed and asks for one; while the session lasts, later heartbeats and their
+ * answers are authenticated by HMAC, the answer reported as signed by the key that signed the answer
+ * which opened the session. An unknown or expired session, or a new incarnation, falls back to a signed
+ * heartbeat that opens a new one.
+ *
  * <p>Several base URLs may be given (a leader and its standbys): a call goes to the last one that
  * answered and moves on to the next when a scheduler is unreachable or answers 503 (standby). Every
  * call has a timeout. Thread-safe.
@@ -43,7 +49,13 @@ public final class SchedulerClient {
     private final Duration timeout;
     private final InstantSource wallClock;
     private final HttpClient http;
+    private final boolean useSessions;
+    /** Open heartbeat sessions by lowercase node address. */
+    private final java.util.Map<String, Session> sessions = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile int preferred;
+
+    /** A session this client holds for a node: renewed (by a signed heartbeat) once {@code renewAtNanos} passed. */
+    private record Session(String id, byte[] secret, long incarnation, String signer, long renewAtNanos) {}
 
     /** A client of one scheduler with a 5 s timeout per call. */
     public SchedulerClient(URI baseUrl) {
@@ -56,6 +68,14 @@ public final class SchedulerClient {
      * @param wallClock wall clock for the {@code time} field of signed requests
      */
     public SchedulerClient(List<URI> baseUrls, Duration timeout, InstantSource wallClock) {
+        this(baseUrls, timeout, wallClock, true);
+    }
+
+    /**
+     * @param useSessions false: every heartbeat is signed and asks for no session (as older nodes do)
+     */
+    public SchedulerClient(List<URI> baseUrls, Duration timeout, InstantSource wallClock, boolean useSessions) {
+        this.useSessions = useSessions;
         if (baseUrls == null || baseUrls.isEmpty()) throw new IllegalArgumentException("at least one scheduler URL");
         this.baseUrls = baseUrls.stream().map(SchedulerClient::withoutTrailingSlash).toList();
         this.timeout = timeout;
@@ -82,9 +102,87 @@ public final class SchedulerClient {
     public HeartbeatAnswer heartbeat(EthAccount nodeKey, URI publicUrl, Capacity capacity, List<String> runtimes,
                                      List<ExecutionReport> executions, String version, ExecutorInfo executor,
                                      long incarnation) {
-        Heartbeat body = new Heartbeat(nodeKey.address(), publicUrl == null ? null : publicUrl.toString(), capacity,
-                runtimes, executions, version, nonce(), now(), executor, incarnation);
+        String node = nodeKey.address().toLowerCase(java.util.Locale.ROOT);
+        String url = publicUrl == null ? null : publicUrl.toString();
+        Session s = useSessions ? sessions.get(node) : null;
+        if (s != null && (s.incarnation() != incarnation || System.nanoTime() - s.renewAtNanos() > 0)) {
+            sessions.remove(node, s); // another incarnation, or time to rotate: open a new one with a signed heartbeat
+            s = null;
+        }
+        if (s != null) {
+            Heartbeat body = new Heartbeat(nodeKey.address(), url, capacity, runtimes, executions, version, nonce(), now(),
+                    executor, incarnation);
+            HeartbeatAnswer answer = sessionHeartbeat(node, s, body);
+            if (answer != null) return answer;
+            sessions.remove(node, s); // unknown to this scheduler (restarted, expired, another one): sign
+        }
+        Heartbeat body = new Heartbeat(nodeKey.address(), url, capacity, runtimes, executions, version, nonce(), now(),
+                executor, incarnation, useSessions ? Boolean.TRUE : null);
         return heartbeat(nodeKey, body);
+    }
+
+    /** True when this client holds a heartbeat session for the node (tests). */
+    public boolean hasSession(String nodeAddress) {
+        return sessions.containsKey(nodeAddress.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** Forgets the node's session: its next heartbeat is signed (and opens a new one). */
+    public void dropSession(String nodeAddress) {
+        sessions.remove(nodeAddress.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * One heartbeat in a session: HMAC over the exact body instead of a signature. Returns null when the
+     * scheduler does not know the session (the caller signs instead); an answer whose HMAC does not
+     * verify is reported unsigned (so it is ignored) and ends the session.
+     */
+    private HeartbeatAnswer sessionHeartbeat(String node, Session s, Heartbeat body) {
+        byte[] bytes = bytes(body);
+        String mac = HeartbeatSession.requestMac(s.secret(), bytes);
+        Exchange x = exchange("/api/v1/heartbeat", base -> HttpRequest.newBuilder(URI.create(base + "/api/v1/heartbeat"))
+                .timeout(timeout).header("Content-Type", "application/json")
+                .header(HeartbeatSession.SESSION_HEADER, s.id()).header(HeartbeatSession.MAC_HEADER, mac)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build());
+        HttpResponse<byte[]> response = x.response();
+        if (response.statusCode() == 401) {
+            try {
+                JsonNode error = Json.MAPPER.readTree(response.body());
+                if (error != null && error.path("error_code").asInt(-1) == HeartbeatSession.SESSION_ERROR) return null;
+            } catch (IOException | RuntimeException ignored) {
+                // not the session refusal
+            }
+        }
+        if (response.statusCode() != 200) throw error(x.url(), response);
+        boolean authentic = HeartbeatSession.answerMacValid(s.secret(), response.body(),
+                response.headers().firstValue(HeartbeatSession.MAC_HEADER).orElse(null));
+        if (!authentic) sessions.remove(node, s);
+        try {
+            return new HeartbeatAnswer.Granted(body, Json.MAPPER.readValue(response.body(), HeartbeatReply.class),
+                    authentic ? s.signer() : null);
+        } catch (IOException | RuntimeException e) {
+            throw new SchedulerException(x.url(), 200, -1, "unreadable answer from " + x.url() + ": " + e.getMessage(), null);
+        }
+    }
+
+    /** Keeps the session a signed answer opened, if it can be opened with the node's key. */
+    private void keepSession(EthAccount nodeKey, Heartbeat sent, HeartbeatReply reply, String signer) {
+        SessionGrant grant = reply.session();
+        if (grant == null || signer == null || !sent.asksSession() || grant.id() == null || grant.key() == null
+                || grant.incarnation() != reply.incarnation() || grant.expiresInMs() <= 0) {
+            return;
+        }
+        String node = nodeKey.address().toLowerCase(java.util.Locale.ROOT);
+        byte[] secret;
+        try {
+            secret = org.aleph4j.message.KeySeal.open(grant.key(), nodeKey,
+                    HeartbeatSession.sealContext(grant.id(), node, grant.incarnation()));
+        } catch (IllegalArgumentException e) {
+            return; // not sealed to this key: no session, heartbeats stay signed
+        }
+        if (secret.length != 32) return;
+        // rotate at 80 % of its life, so a session never ends between two heartbeats
+        long renewAt = System.nanoTime() + Duration.ofMillis(grant.expiresInMs()).toNanos() / 5 * 4;
+        sessions.put(node, new Session(grant.id(), secret, grant.incarnation(), signer, renewAt));
     }
 
     /**
@@ -103,7 +201,9 @@ public final class SchedulerClient {
         String signer = signerOf(response);
         try {
             if (response.statusCode() == 200) {
-                return new HeartbeatAnswer.Granted(body, Json.MAPPER.readValue(response.body(), HeartbeatReply.class), signer);
+                HeartbeatReply reply = Json.MAPPER.readValue(response.body(), HeartbeatReply.class);
+                if (useSessions) keepSession(nodeKey, body, reply, signer);
+                return new HeartbeatAnswer.Granted(body, reply, signer);
             }
             if (response.statusCode() == 409) {
                 JsonNode error = Json.MAPPER.readTree(response.body());

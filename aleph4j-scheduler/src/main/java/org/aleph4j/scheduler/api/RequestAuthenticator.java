@@ -62,10 +62,32 @@ public final class RequestAuthenticator {
         return verify(body, signature, type, "sender", false);
     }
 
-    private <T> T verify(byte[] body, String signature, Class<T> type, String signerField, boolean nodesOnly) {
-        if (signature == null || signature.isBlank()) {
-            throw new SchedulerError(401, SchedulerError.INVALID_SIGNATURE, "missing signature header", Map.of());
+    /**
+     * Verifies a request in a heartbeat session: the body's HMAC under the session's secret ({@code mac}),
+     * the session open (the caller looked it up: null when unknown, expired or of another incarnation) and
+     * of the node the body names, then the same allowed-list, time and replay checks as a signed request.
+     * Any session failure is a 401 with {@code error_code}
+     * {@value org.aleph4j.client.scheduler.HeartbeatSession#SESSION_ERROR}, on which the node falls back
+     * to a signed heartbeat.
+     */
+    public <T> T verifySession(byte[] body, HeartbeatSessions.Session session, String mac, Class<T> type) {
+        if (session == null) throw sessionError("unknown or expired heartbeat session: send a signed heartbeat");
+        if (!org.aleph4j.client.scheduler.HeartbeatSession.requestMacValid(session.secret(), body, mac)) {
+            throw sessionError("the heartbeat's MAC does not verify under its session");
         }
+        JsonNode tree = parse(body);
+        String address = tree.path("node_address").asText(null);
+        if (address == null || !address.equalsIgnoreCase(session.nodeAddress())) {
+            throw sessionError("the session belongs to another node");
+        }
+        return checked(tree, address, "node_address", true, type);
+    }
+
+    private static SchedulerError sessionError(String message) {
+        return new SchedulerError(401, org.aleph4j.client.scheduler.HeartbeatSession.SESSION_ERROR, message, Map.of());
+    }
+
+    private static JsonNode parse(byte[] body) {
         JsonNode tree;
         try {
             tree = Json.MAPPER.readTree(body);
@@ -73,6 +95,14 @@ public final class RequestAuthenticator {
             throw SchedulerError.badRequest("body is not JSON");
         }
         if (tree == null || !tree.isObject()) throw SchedulerError.badRequest("body must be a JSON object");
+        return tree;
+    }
+
+    private <T> T verify(byte[] body, String signature, Class<T> type, String signerField, boolean nodesOnly) {
+        if (signature == null || signature.isBlank()) {
+            throw new SchedulerError(401, SchedulerError.INVALID_SIGNATURE, "missing signature header", Map.of());
+        }
+        JsonNode tree = parse(body);
         String address = tree.path(signerField).asText(null);
         String nonce = tree.path("nonce").asText(null);
         if (address == null || !address.matches("0x[0-9a-fA-F]{40}")) {
@@ -88,6 +118,16 @@ public final class RequestAuthenticator {
             throw new SchedulerError(401, SchedulerError.INVALID_SIGNATURE,
                     "signature does not match " + signerField + " " + address, Map.of("signer", String.valueOf(signer)));
         }
+        return checked(tree, address, signerField, nodesOnly, type);
+    }
+
+    /** The checks after authentication: allowed list, time window, nonce; then the typed body. */
+    private <T> T checked(JsonNode tree, String address, String signerField, boolean nodesOnly, Class<T> type) {
+        String nonce = tree.path("nonce").asText(null);
+        if (nonce == null || nonce.length() < 8 || nonce.length() > 128) {
+            throw SchedulerError.badRequest("nonce must be 8 to 128 characters");
+        }
+        if (!tree.path("time").isNumber()) throw SchedulerError.badRequest("time must be a number of seconds");
         if (nodesOnly && !allowed.contains("*") && !allowed.contains(address.toLowerCase())) {
             throw new SchedulerError(403, SchedulerError.NODE_NOT_ALLOWED, "node " + address + " is not in the allowed list",
                     Map.of("node_address", address));

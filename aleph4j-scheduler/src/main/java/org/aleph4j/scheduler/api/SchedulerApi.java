@@ -8,6 +8,10 @@ import org.aleph4j.client.scheduler.Capacity;
 import org.aleph4j.client.scheduler.ExecutionReport;
 import org.aleph4j.client.scheduler.ExecutorInfo;
 import org.aleph4j.client.scheduler.Heartbeat;
+import org.aleph4j.client.scheduler.HeartbeatReply;
+import org.aleph4j.client.scheduler.HeartbeatSession;
+import org.aleph4j.client.scheduler.SessionGrant;
+import org.aleph4j.message.Ticker;
 import org.aleph4j.client.scheduler.MoveRecord;
 import org.aleph4j.scheduler.reconcile.Reconciler;
 import org.aleph4j.client.scheduler.NodeInfo;
@@ -58,6 +62,9 @@ public final class SchedulerApi {
     private final VolumeService volumes;
     private final MigrationRequests migrations;
     private java.util.function.Consumer<io.javalin.config.RoutesConfig> extraRoutes = r -> {};
+    private final HeartbeatSessions sessions;
+    private final Ticker ticker;
+    private final AnswerSigner signer;
 
     /**
      * @param key       signs heartbeat answers; its address is what CRNs trust
@@ -65,6 +72,16 @@ public final class SchedulerApi {
      */
     public SchedulerApi(SchedulerStore store, AllocationEngine engine, RequestAuthenticator auth, InstantSource wallClock,
                         EthAccount key, Supplier<String> leaderUrl) {
+        this(store, engine, auth, wallClock, key, leaderUrl, Ticker.system(),
+                new HeartbeatSessions(HeartbeatSessions.LIFETIME, HeartbeatSessions.MAX_SESSIONS));
+    }
+
+    /** With the ticker that times sessions and the session table given (tests shorten their lifetime). */
+    public SchedulerApi(SchedulerStore store, AllocationEngine engine, RequestAuthenticator auth, InstantSource wallClock,
+                        EthAccount key, Supplier<String> leaderUrl, Ticker ticker, HeartbeatSessions sessions) {
+        this.ticker = ticker;
+        this.sessions = sessions;
+        this.signer = new AnswerSigner(key);
         this.wallClock = wallClock;
         this.store = store;
         this.engine = engine;
@@ -137,13 +154,47 @@ public final class SchedulerApi {
      * the CRN can tell it comes from this scheduler (other errors are not: they grant nothing).
      */
     private void heartbeat(Context ctx) {
-        Heartbeat hb = auth.verify(ctx.bodyAsBytes(), ctx.header(SchedulerClient.SIGNATURE_HEADER), Heartbeat.class);
+        byte[] body = ctx.bodyAsBytes();
+        String sessionId = ctx.header(HeartbeatSession.SESSION_HEADER);
+        if (sessionId != null) {
+            // a session heartbeat: HMAC instead of signatures, both ways; its session is of the current incarnation
+            HeartbeatSessions.Session session = sessions.find(sessionId, engine.incarnation(), ticker.nanos());
+            Heartbeat hb = auth.verifySession(body, session, ctx.header(HeartbeatSession.MAC_HEADER), Heartbeat.class);
+            if (hb.incarnation() != session.incarnation()) {
+                throw new SchedulerError(401, HeartbeatSession.SESSION_ERROR, "the heartbeat names another incarnation than its session's",
+                        Map.of());
+            }
+            HeartbeatReply reply = engine.heartbeat(hb);
+            byte[] bytes = Json.write(reply).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ctx.status(200).contentType("application/json")
+                    .header(HeartbeatSession.MAC_HEADER, HeartbeatSession.answerMac(session.secret(), bytes)).result(bytes);
+            return;
+        }
+        String signature = ctx.header(SchedulerClient.SIGNATURE_HEADER);
+        Heartbeat hb = auth.verify(body, signature, Heartbeat.class);
         try {
-            signed(ctx, 200, engine.heartbeat(hb));
+            HeartbeatReply reply = engine.heartbeat(hb);
+            if (hb.asksSession()) reply = withSession(reply, body, signature);
+            signed(ctx, 200, reply);
         } catch (SchedulerError e) {
             if (e.errorCode() != SchedulerError.STALE_INCARNATION) throw e;
             signed(ctx, e.httpStatus(), errorBody(e.errorCode(), e.getMessage(), e.details()));
         }
+    }
+
+    /**
+     * Opens a session for the node of a signed heartbeat that asked for one: its secret is sealed to the
+     * public key that signed the heartbeat, bound to the session id, the node and the incarnation that granted.
+     */
+    private HeartbeatReply withSession(HeartbeatReply reply, byte[] body, String signature) {
+        java.math.BigInteger nodeKey = KeySeal.recoverPublicKey(body, signature);
+        if (nodeKey == null) return reply; // cannot happen once the signature verified; then simply no session
+        HeartbeatSessions.Session s = sessions.open(reply.nodeAddress(), reply.incarnation(), ticker.nanos());
+        KeySeal.Sealed sealed = KeySeal.seal(s.secret(), nodeKey,
+                HeartbeatSession.sealContext(s.id(), s.nodeAddress(), s.incarnation()));
+        return new HeartbeatReply(reply.nodeAddress(), reply.leaseTtlMs(), reply.allocations(), reply.serverTime(),
+                reply.schedulerAddress(), reply.incarnation(), reply.nonce(),
+                new SessionGrant(s.id(), sealed, s.incarnation(), sessions.lifetimeMs()));
     }
 
     /** A restore plan, signed like a heartbeat answer, with each key sealed to the key that signed the request. */
@@ -158,7 +209,7 @@ public final class SchedulerApi {
 
     private void signed(Context ctx, int status, Object body) {
         byte[] bytes = Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        ctx.status(status).contentType("application/json").header(SchedulerClient.SIGNATURE_HEADER, key.signEip191(bytes))
+        ctx.status(status).contentType("application/json").header(SchedulerClient.SIGNATURE_HEADER, signer.sign(bytes))
                 .result(bytes);
     }
 

@@ -58,6 +58,8 @@ public final class AllocationEngine {
     /** Bounds of the heartbeat writes waiting for the placement cycle. */
     static final int MAX_DEFERRED_NODES = 10_000;
     static final int MAX_DEFERRED_DECISIONS = 10_000;
+    /** Decisions written per transaction by a placement cycle. */
+    static final int WRITE_BATCH = 500;
 
     private final SchedulerStore store;
     private final LeasePolicy policy;
@@ -67,7 +69,9 @@ public final class AllocationEngine {
     private final SchedulingState state;
     private final StoreSnapshots snapshots;
     private final StorePlanSink sink;
-    private final DeferredWrites deferred = new DeferredWrites(MAX_DEFERRED_NODES, MAX_DEFERRED_DECISIONS);
+    private final DeferredWrites deferred;
+    /** The newest node row each node reported (what placement reads of nodes this leader heard). */
+    private final Map<String, NodeRow> reported = new ConcurrentHashMap<>();
     /** Guards {@link #state}, {@link #term}; never held across I/O. */
     private final ReentrantLock leaseLock = new ReentrantLock();
     /** One placement cycle at a time; may wait on the database; taken before the lease lock, never inside it. */
@@ -108,6 +112,8 @@ public final class AllocationEngine {
         this.state = new SchedulingState(policy);
         this.snapshots = new StoreSnapshots(store);
         this.sink = new StorePlanSink(store, wallClock);
+        // an unchanged node row is written at most every half lease: a standby's view of "active" stays right
+        this.deferred = new DeferredWrites(MAX_DEFERRED_NODES, MAX_DEFERRED_DECISIONS, policy.leaseTtl().toMillis() / 2);
     }
 
     public LeasePolicy policy() {
@@ -222,13 +228,14 @@ public final class AllocationEngine {
             if (lastHeartbeat.put(node, now) == null) log.info("node {} ({}) is active", node, hb.publicUrl());
             draining.remove(node);
             var report = new NodeReport(node, row.executor(), row.isolated(), hb.executions());
-            decisions = reconciler.heartbeat(report, state.leases());
+            decisions = reconciler.heartbeat(report, state.leasesOf(node)); // only its own leases matter
             state.applyInMemory(decisions, now);
             renewed = state.renew(node, now);
             granting = incarnation;
         } finally {
             leaseLock.unlock();
         }
+        reported.put(node, row);
         deferred.node(row);
         decisions.forEach(deferred::decision);
         deferred.grants(node, renewed.stream().map(Lease::itemHash).toList(), nowMs);
@@ -390,7 +397,6 @@ public final class AllocationEngine {
     /** Under the cycle lock: snapshot (I/O), decide (lease lock), write, install new leases (lease lock). */
     private void cycle(boolean lapses) {
         deferred.flush(store, sink);
-        List<NodeRow> rows = store.nodes();
         List<ProgramState> programs = snapshots.activePrograms();
         Map<String, String> asked = snapshots.migrations();
         migrating.keySet().retainAll(asked.keySet());
@@ -402,30 +408,45 @@ public final class AllocationEngine {
             if (!leading || !leaderValid.getAsBoolean()) return;
             decidedIn = term;
             long now = ticker.nanos();
-            Snapshot snapshot = state.snapshot(now, snapshots.nodes(rows, lastHeartbeat, draining), programs);
+            if (lapses && state.quiet(now, programs)) return; // nothing lapsed, nothing pending: nothing to decide
+            Snapshot snapshot = state.snapshot(now, snapshots.nodes(reported, lastHeartbeat, draining), programs);
             decisions = lapses ? reconciler.tick(snapshot) : reconciler.placement(snapshot);
             state.applyInMemory(decisions, now);
         } finally {
             leaseLock.unlock();
         }
-        for (Decision d : decisions) {
-            long epoch = SchedulingState.write(d, sink);
-            if (d instanceof Decision.Place p && epoch > 0) install(p, epoch, decidedIn);
+        // one transaction per WRITE_BATCH decisions (not one each: 5,000 moves would be 5,000 syncs), so the
+        // leader row, which shares SQLite's one writer, gets its turn between them; each new lease is
+        // installed once its transaction committed
+        for (int from = 0; from < decisions.size(); from += WRITE_BATCH) {
+            List<Decision> chunk = decisions.subList(from, Math.min(decisions.size(), from + WRITE_BATCH));
+            List<Map.Entry<Decision.Place, Long>> placed = new java.util.ArrayList<>();
+            store.batch(() -> {
+                for (Decision d : chunk) {
+                    long epoch = SchedulingState.write(d, sink);
+                    if (d instanceof Decision.Place p && epoch > 0) placed.add(Map.entry(p, epoch));
+                }
+            });
+            if (!placed.isEmpty()) install(placed, decidedIn);
         }
     }
 
     /** Grants a placement whose epoch is durable, if this scheduler still leads the term it was decided in. */
-    private void install(Decision.Place p, long epoch, long decidedIn) {
+    private void install(List<Map.Entry<Decision.Place, Long>> placed, long decidedIn) {
         leaseLock.lock();
         try {
             if (term != decidedIn || !leading || !leaderValid.getAsBoolean()) {
-                log.info("program {} allocated to {} with epoch {} but not granted: leadership changed meanwhile",
-                        p.itemHash(), p.nodeAddress(), epoch);
+                log.info("{} programs allocated (the first to {} with epoch {}) but not granted: leadership changed meanwhile",
+                        placed.size(), placed.get(0).getKey().nodeAddress(), placed.get(0).getValue());
                 return;
             }
-            if (!state.install(p, epoch, ticker.nanos())) {
-                log.warn("program {} allocated to {} with epoch {} but not granted: it changed meanwhile", p.itemHash(),
-                        p.nodeAddress(), epoch);
+            long now = ticker.nanos();
+            for (var e : placed) {
+                Decision.Place p = e.getKey();
+                if (!state.install(p, e.getValue(), now)) {
+                    log.warn("program {} allocated to {} with epoch {} but not granted: it changed meanwhile", p.itemHash(),
+                            p.nodeAddress(), e.getValue());
+                }
             }
         } finally {
             leaseLock.unlock();

@@ -26,32 +26,62 @@ import java.util.stream.Collectors;
  */
 final class StoreSnapshots {
     private final SchedulerStore store;
+    private static final long REREAD_NANOS = 2_000_000_000L;
     private volatile Map<String, String> migrations = Map.of();
+    private final Map<String, Parsed> candidates = new HashMap<>();
+    private List<ProgramState> cached;
+    private long cachedAt;
+    private long cachedNanos;
 
     StoreSnapshots(SchedulerStore store) {
         this.store = store;
     }
 
     /** The registered nodes ({@code stored}) this leader heard from, with their last heartbeat (monotonic nanos). */
-    List<NodeState> nodes(List<NodeRow> stored, Map<String, Long> lastHeartbeat, Set<String> draining) {
-        Map<String, NodeRow> rows = new HashMap<>();
-        for (NodeRow r : stored) rows.put(r.address(), r);
+    List<NodeState> nodes(Map<String, NodeRow> rows, Map<String, Long> lastHeartbeat, Set<String> draining) {
         List<NodeState> out = new ArrayList<>();
         for (var e : lastHeartbeat.entrySet()) {
             NodeRow r = rows.get(e.getKey());
             if (r == null) continue;
-            out.add(new NodeState(new NodeCandidate(r.address(), r.nodeHash(), r.url(), r.vcpus(), r.memoryMib(),
-                    new HashSet<>(jsonList(r.runtimes())), r.executor(), r.isolated(), r.volumes()), e.getValue(),
-                    draining.contains(e.getKey())));
+            out.add(new NodeState(candidate(r), e.getValue(), draining.contains(e.getKey())));
         }
         return out;
     }
+
+    /** A node's candidate, parsed once per distinct row (last_seen apart): 10,000 nodes, 10 cycles a second. */
+    private NodeCandidate candidate(NodeRow r) {
+        Parsed p = candidates.get(r.address());
+        if (p != null && p.url().equals(String.valueOf(r.url())) && p.runtimes().equals(String.valueOf(r.runtimes()))
+                && p.candidate().vcpus() == r.vcpus() && p.candidate().memoryMib() == r.memoryMib()
+                && java.util.Objects.equals(p.candidate().executor(), r.executor()) && p.candidate().isolated() == r.isolated()
+                && p.candidate().volumes() == r.volumes()) {
+            return p.candidate();
+        }
+        NodeCandidate c = new NodeCandidate(r.address(), r.nodeHash(), r.url(), r.vcpus(), r.memoryMib(),
+                new HashSet<>(jsonList(r.runtimes())), r.executor(), r.isolated(), r.volumes());
+        candidates.put(r.address(), new Parsed(String.valueOf(r.url()), String.valueOf(r.runtimes()), c));
+        return c;
+    }
+
+    private record Parsed(String url, String runtimes, NodeCandidate candidate) {}
 
     /**
      * Active programs, oldest first (placement priority). A migration its owner asked for shows as the
      * node it leaves added to the avoided ones, and its target (when one was named) as a node requirement.
      */
     List<ProgramState> activePrograms() {
+        // read again only when this store wrote programs or allocations, or every few seconds (in case
+        // another process did): 50,000 rows ten times a second would be the scheduler's main cost
+        long writes = store.writes();
+        long now = System.nanoTime();
+        if (cached != null && writes == cachedAt && now - cachedNanos < REREAD_NANOS) return cached;
+        cached = read();
+        cachedAt = writes;
+        cachedNanos = now;
+        return cached;
+    }
+
+    private List<ProgramState> read() {
         List<ProgramState> out = new ArrayList<>();
         Map<String, String> asked = new HashMap<>();
         for (ProgramRow p : store.activePrograms()) {
@@ -69,7 +99,7 @@ final class StoreSnapshots {
                     volumes.any(), volumes.persistent().stream().map(PersistentVolume::volumeId).collect(Collectors.toSet())));
         }
         migrations = Map.copyOf(asked);
-        return out;
+        return List.copyOf(out);
     }
 
     /** Migrations asked, as read by the last {@link #activePrograms}: program → the node it leaves. */

@@ -23,6 +23,8 @@ import java.util.Optional;
 public final class LeaseBook {
     private final LeasePolicy policy;
     private final Map<String, Lease> leases = new HashMap<>();
+    /** The same leases by holder, so that a heartbeat touches only its own node's (10,000 nodes, 50,000 leases). */
+    private final Map<String, Map<String, Lease>> byNode = new HashMap<>();
     /** Programs removed (unpersist/forget) while a holder may still believe it holds them: not assignable before this. */
     private final Map<String, Long> quarantinedUntil = new HashMap<>();
     private final Map<String, Long> highestEpoch = new HashMap<>();
@@ -40,7 +42,7 @@ public final class LeaseBook {
      * it is treated as granted NOW, since the previous scheduler may have renewed it just before.
      */
     public void adopt(String itemHash, String nodeAddress, long epoch, long nowNanos) {
-        leases.put(itemHash, new Lease(itemHash, nodeAddress.toLowerCase(), epoch, nowNanos, false));
+        put(new Lease(itemHash, nodeAddress.toLowerCase(), epoch, nowNanos, false));
         highestEpoch.merge(itemHash, epoch, Math::max);
     }
 
@@ -66,7 +68,7 @@ public final class LeaseBook {
         }
         quarantinedUntil.remove(itemHash);
         Lease lease = new Lease(itemHash, nodeAddress.toLowerCase(), epoch, nowNanos, false);
-        leases.put(itemHash, lease);
+        put(lease);
         highestEpoch.put(itemHash, epoch);
         return lease;
     }
@@ -83,11 +85,14 @@ public final class LeaseBook {
     public List<Lease> renew(String nodeAddress, long nowNanos) {
         String node = nodeAddress.toLowerCase();
         List<Lease> out = new ArrayList<>();
-        for (Map.Entry<String, Lease> e : leases.entrySet()) {
+        Map<String, Lease> held = byNode.get(node);
+        if (held == null) return out;
+        for (Map.Entry<String, Lease> e : held.entrySet()) {
             Lease l = e.getValue();
-            if (l.nodeAddress().equals(node) && !l.revoking() && !policy.lapsed(l.lastGrantNanos(), nowNanos)) {
+            if (!l.revoking() && !policy.lapsed(l.lastGrantNanos(), nowNanos)) {
                 Lease renewed = l.renewed(nowNanos);
                 e.setValue(renewed);
+                leases.put(renewed.itemHash(), renewed);
                 out.add(renewed);
             }
         }
@@ -100,7 +105,7 @@ public final class LeaseBook {
         Lease l = leases.get(itemHash);
         if (l == null) return Optional.empty();
         Lease r = l.revoked();
-        leases.put(itemHash, r);
+        put(r);
         return Optional.of(r);
     }
 
@@ -111,7 +116,7 @@ public final class LeaseBook {
     public Optional<Lease> release(String itemHash, String nodeAddress, long epoch) {
         Lease l = leases.get(itemHash);
         if (l == null || !l.nodeAddress().equalsIgnoreCase(nodeAddress) || l.epoch() != epoch) return Optional.empty();
-        leases.remove(itemHash);
+        drop(itemHash);
         return Optional.of(l);
     }
 
@@ -120,7 +125,7 @@ public final class LeaseBook {
      * assigned again until its last lease lapsed, in case it comes back.
      */
     public Optional<Lease> remove(String itemHash) {
-        Lease l = leases.remove(itemHash);
+        Lease l = drop(itemHash);
         if (l != null) quarantinedUntil.put(itemHash, l.lastGrantNanos() + policy.fenceNanos());
         return Optional.ofNullable(l);
     }
@@ -132,6 +137,7 @@ public final class LeaseBook {
             Lease l = it.next();
             if (policy.lapsed(l.lastGrantNanos(), nowNanos)) {
                 it.remove();
+                unindex(l);
                 out.add(l);
             }
         }
@@ -143,7 +149,7 @@ public final class LeaseBook {
     public Optional<Lease> expire(String itemHash, long nowNanos) {
         Lease l = leases.get(itemHash);
         if (l == null || !policy.lapsed(l.lastGrantNanos(), nowNanos)) return Optional.empty();
-        leases.remove(itemHash);
+        drop(itemHash);
         return Optional.of(l);
     }
 
@@ -157,8 +163,44 @@ public final class LeaseBook {
         return Optional.ofNullable(leases.get(itemHash));
     }
 
+    /** Leases held now. */
+    public int size() {
+        return leases.size();
+    }
+
+    /** True when some lease lapsed by {@code nowNanos} (no copy). */
+    public boolean anyLapsed(long nowNanos) {
+        for (Lease l : leases.values()) if (policy.lapsed(l.lastGrantNanos(), nowNanos)) return true;
+        return false;
+    }
+
     public Collection<Lease> all() {
         return List.copyOf(leases.values());
+    }
+
+    /** The leases {@code nodeAddress} (lowercase) holds, revoked ones included. */
+    public List<Lease> of(String nodeAddress) {
+        Map<String, Lease> held = byNode.get(nodeAddress);
+        return held == null ? List.of() : List.copyOf(held.values());
+    }
+
+    private void put(Lease l) {
+        Lease before = leases.put(l.itemHash(), l);
+        if (before != null && !before.nodeAddress().equals(l.nodeAddress())) unindex(before);
+        byNode.computeIfAbsent(l.nodeAddress(), k -> new HashMap<>()).put(l.itemHash(), l);
+    }
+
+    private Lease drop(String itemHash) {
+        Lease l = leases.remove(itemHash);
+        if (l != null) unindex(l);
+        return l;
+    }
+
+    private void unindex(Lease l) {
+        Map<String, Lease> held = byNode.get(l.nodeAddress());
+        if (held == null) return;
+        held.remove(l.itemHash());
+        if (held.isEmpty()) byNode.remove(l.nodeAddress());
     }
 
     public long highestEpoch(String itemHash) {
@@ -168,6 +210,7 @@ public final class LeaseBook {
     /** Forgets everything (this scheduler lost leadership). */
     public void clear() {
         leases.clear();
+        byNode.clear();
         quarantinedUntil.clear();
     }
 }

@@ -38,7 +38,10 @@ public final class SchedulerStore implements AutoCloseable {
      * SQLite in WAL mode fails (SQLITE_BUSY, not retried by the busy timeout) when a transaction that
      * read first tries to write after another writer committed; one writer at a time avoids that.
      */
-    private final ReentrantLock sqliteWriter = new ReentrantLock();
+    private final ReentrantLock sqliteWriter = new ReentrantLock(true); // fair: the leader row waits its turn between batches
+    /** The transaction of a {@link #batch} running on this thread. */
+    private final ThreadLocal<Handle> batch = new ThreadLocal<>();
+    private final java.util.concurrent.atomic.AtomicLong programWrites = new java.util.concurrent.atomic.AtomicLong();
 
     private SchedulerStore(HikariDataSource dataSource, HikariDataSource leaderDataSource, boolean postgres) {
         this.dataSource = dataSource;
@@ -87,14 +90,63 @@ public final class SchedulerStore implements AutoCloseable {
         return postgres;
     }
 
-    /** Runs a writing transaction, one at a time on SQLite. */
+    /** Runs a writing transaction, one at a time on SQLite; inside {@link #batch}, on the batch's transaction. */
     private <T> T write(Function<Handle, T> work) {
+        Handle open = batch.get();
+        if (open != null) return work.apply(open);
         if (!postgres) sqliteWriter.lock();
         try {
             return jdbi.inTransaction(work::apply);
         } finally {
+            programWrites.incrementAndGet(); // after the commit: a reader that saw the old count reads again
             if (!postgres) sqliteWriter.unlock();
         }
+    }
+
+    /**
+     * Runs {@code work} with every write of this store it makes on this thread in ONE transaction,
+     * committed when it returns (rolled back when it throws): a placement cycle's hundreds of decisions,
+     * or the rows queued by thousands of heartbeats, cost one commit (one sync on SQLite), not one each.
+     */
+    public void batch(Runnable work) {
+        batch(work, true);
+    }
+
+    /**
+     * A {@link #batch} of heartbeat rows only (node rows, grant times): they change nothing a reader of
+     * {@link #writes} keeps (programs, allocations, epochs), so the count stays.
+     */
+    public void heartbeatBatch(Runnable work) {
+        batch(work, false);
+    }
+
+    private void batch(Runnable work, boolean counts) {
+        if (batch.get() != null) {
+            work.run();
+            return;
+        }
+        if (!postgres) sqliteWriter.lock();
+        try {
+            jdbi.useTransaction(h -> {
+                batch.set(h);
+                try {
+                    work.run();
+                } finally {
+                    batch.remove();
+                }
+            });
+        } finally {
+            if (counts) programWrites.incrementAndGet();
+            if (!postgres) sqliteWriter.unlock();
+        }
+    }
+
+    /**
+     * A number that changes whenever this store wrote programs or allocations: a reader may keep
+     * what it read while it stays the same, and must read again once it changed.
+     */
+    public long writes() {
+        return programWrites.get();
     }
 
     // ---------------------------------------------------------------- nodes
