@@ -1,5 +1,7 @@
 package org.aleph4j.crn.volumes;
 
+import org.aleph4j.testkit.S3Server;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

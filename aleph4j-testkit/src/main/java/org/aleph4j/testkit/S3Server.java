@@ -1,4 +1,4 @@
-package org.aleph4j.crn.volumes;
+package org.aleph4j.testkit;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -11,17 +11,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
 
 /**
- * A real S3-compatible server for tests: s3rver (npm), run with npx as a child process on a free
- * loopback port with one bucket. Its keys are s3rver's fixed {@code S3RVER}/{@code S3RVER}.
+ * A real S3-compatible server for tests, as the CRN's snapshot tests use: s3rver (npm) run with npx as a child
+ * process on a free loopback port with one bucket; its keys are s3rver's fixed {@code S3RVER}/{@code S3RVER}.
+ * (aleph4j-ccn keeps its own copy: this module depends on it.)
  */
-final class S3Server implements AutoCloseable {
-    static final String VERSION = "3.7.1";
-    static final String KEY = "S3RVER";
+public final class S3Server implements AutoCloseable {
+    public static final String VERSION = "3.7.1";
+    public static final String KEY = "S3RVER";
     private final Process process;
     private final Path log;
-    final URI endpoint;
+    public final URI endpoint;
 
     private S3Server(Process process, Path log, URI endpoint) {
         this.process = process;
@@ -30,20 +33,33 @@ final class S3Server implements AutoCloseable {
     }
 
     /** Whether npx is on the PATH. */
-    static boolean npxAvailable() {
+    public static boolean npxAvailable() {
         String path = System.getenv("PATH");
         if (path == null) return false;
         return List.of(path.split(java.io.File.pathSeparator)).stream().anyMatch(d -> Files.isExecutable(Path.of(d, "npx")));
     }
 
+    /** Skips the calling test without npx, or fails it when CI asks for everything ({@code ALEPH4J_REQUIRE_SANDBOX=1}). */
+    public static void require() {
+        if (npxAvailable()) return;
+        String why = "npx (Node.js) is not on the PATH: the S3 tests run s3rver@" + VERSION + " with it";
+        if ("1".equals(System.getenv("ALEPH4J_REQUIRE_SANDBOX"))) Assertions.fail("ALEPH4J_REQUIRE_SANDBOX=1: " + why);
+        Assumptions.abort(why);
+    }
+
     /** Starts s3rver with {@code bucket} under {@code dir}; returns once it answers HTTP (npx may download it first). */
-    static S3Server start(Path dir, String bucket) throws Exception {
+    public static S3Server start(Path dir, String bucket) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
+        return start(dir, bucket, port);
+    }
+
+    /** As {@link #start(Path, String)} on a given port (to bring a stopped server back where its clients look). */
+    public static S3Server start(Path dir, String bucket, int port) throws Exception {
         Path data = Files.createDirectories(dir.resolve("s3rver-data"));
-        Path log = dir.resolve("s3rver.log");
+        Path log = dir.resolve("s3rver-" + port + "-" + System.nanoTime() + ".log");
         Process p = new ProcessBuilder("npx", "--yes", "s3rver@" + VERSION, "--directory", data.toString(), "--address", "127.0.0.1",
                 "--port", String.valueOf(port), "--configure-bucket", bucket)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -59,6 +75,10 @@ final class S3Server implements AutoCloseable {
         throw new IllegalStateException("s3rver did not answer on port " + port + " within 180 s: " + server.logTail());
     }
 
+    public int port() {
+        return endpoint.getPort();
+    }
+
     private static boolean answers(int port) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 500);
@@ -68,7 +88,7 @@ final class S3Server implements AutoCloseable {
         }
     }
 
-    String logTail() {
+    public String logTail() {
         try {
             String s = Files.readString(log, StandardCharsets.UTF_8);
             return s.length() > 2000 ? s.substring(s.length() - 2000) : s;
@@ -77,7 +97,7 @@ final class S3Server implements AutoCloseable {
         }
     }
 
-    /** Kills npx and the node process under it, and waits until they are gone. */
+    /** Kills npx and the node process under it (by process id), and waits until they are gone. */
     @Override
     public void close() {
         List<ProcessHandle> tree = process.descendants().toList();
